@@ -1,0 +1,149 @@
+/*
+ * dbtreectl: the maintenance program.
+ *
+ *	dbtreectl migrate		apply pending sql/migrations
+ *	dbtreectl jobs [--loop SECONDS]	run every registered job once (or
+ *					forever, SECONDS apart)
+ *	dbtreectl help
+ *
+ * Configuration comes from the same environment variables as the pools.
+ * Each job runs under its own advisory lock (see store/jobs.h), so the
+ * systemd timer may fire on every host.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "store/db.h"
+#include "store/jobs.h"
+#include "store/kv.h"
+#include "store/migrate.h"
+
+#define MIGRATE_STATEMENT_TIMEOUT_MS 600000
+
+/* Every job, in the order one pass runs them.  Later capabilities add
+ * their rows here. */
+static const struct job jobs[] = {
+	{ NULL, NULL },
+};
+
+static volatile int stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int
+cmd_migrate(const struct conf *c, int argc, char **argv)
+{
+	char dir[4096];
+	struct db db;
+	int n;
+
+	(void)argc;
+	(void)argv;
+	snprintf(dir, sizeof(dir), "%s/migrations", c->sql_dir);
+	db_open(&db, c->db_url, c->db_connect_timeout_s,
+	    MIGRATE_STATEMENT_TIMEOUT_MS);
+	n = migrate_run(&db, dir);
+	db_close(&db);
+	if (n < 0)
+		return 1;
+	printf("migrations: %d applied\n", n);
+	return 0;
+}
+
+/* One pass over every job; returns the number that failed. */
+static int
+jobs_pass(struct job_ctx *ctx, int64_t budget_ms)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < ARRAY_LEN(jobs) && jobs[i].name && !stop; i++)
+		if (jobs_run_one(ctx, &jobs[i], budget_ms) < 0)
+			failed++;
+	return failed;
+}
+
+static int
+cmd_jobs(const struct conf *c, int argc, char **argv)
+{
+	struct db db;
+	struct kv kv;
+	struct job_ctx ctx = { c, &db, &kv, 0 };
+	long loop_s = 0;
+	int failed;
+
+	if (argc >= 2 && strcmp(argv[0], "--loop") == 0)
+		loop_s = strtol(argv[1], NULL, 10);
+	else if (argc > 0)
+		return fprintf(stderr, "usage: dbtreectl jobs [--loop SECONDS]"
+		    "\n"), 2;
+	db_open(&db, c->db_url, c->db_connect_timeout_s,
+	    c->db_statement_timeout_ms);
+	kv_open(&kv, c->redis, c->redis_timeout_ms);
+	do {
+		int64_t t0 = clock_mono_ms();
+
+		failed = jobs_pass(&ctx, c->job_budget_s * 1000);
+		if (loop_s > 0)
+			clock_sleep_ms(loop_s * 1000 - (clock_mono_ms() - t0) %
+			    (loop_s * 1000), &stop);
+	} while (loop_s > 0 && !stop);
+	db_close(&db);
+	kv_close(&kv);
+	return failed ? 1 : 0;
+}
+
+static int
+cmd_help(const struct conf *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	printf("usage: dbtreectl COMMAND [ARGS]\n\n"
+	    "  migrate                 apply pending database migrations\n"
+	    "  jobs [--loop SECONDS]   run every maintenance job once, or"
+	    " forever\n"
+	    "  help                    this text\n\njobs:");
+	for (size_t i = 0; i < ARRAY_LEN(jobs) && jobs[i].name; i++)
+		printf(" %s", jobs[i].name);
+	printf("\n");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct conf *c, int argc, char **argv);
+} commands[] = {
+	{ "migrate", cmd_migrate },
+	{ "jobs", cmd_jobs },
+	{ "help", cmd_help },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct conf c;
+
+	log_set_ident("dbtreectl");
+	if (conf_load(&c) < 0)
+		return 2;
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; argc >= 2 && i < ARRAY_LEN(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(&c, argc - 2, argv + 2);
+	cmd_help(&c, 0, NULL);
+	return 2;
+}

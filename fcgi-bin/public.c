@@ -1,0 +1,78 @@
+/*
+ * Pool "public": liveness, readiness and metrics.  nginx also sends every
+ * /api/ path no other pool owns here, so this router's 404 is the answer
+ * for unknown endpoints.
+ */
+#include <json.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/xalloc.h"
+#include "web/app.h"
+#include "web/metrics.h"
+#include "web/pool.h"
+#include "web/req.h"
+
+/* GET /api/health: the process answers; touches nothing else. */
+static int
+health(struct req *req)
+{
+	struct json_object *out = json_object_new_object();
+
+	json_object_object_add(out, "status", json_object_new_string("ok"));
+	return resp_json(req, 200, out);
+}
+
+/* GET /api/ready: PostgreSQL and Redis both answer in time, else 503 with
+ * the ones that did not. */
+static int
+ready(struct req *req)
+{
+	struct app *app = req->app;
+	bool pg = db_ping(&app->db, app->conf.ready_timeout_ms);
+	bool redis = kv_ping(&app->kv);
+	struct json_object *checks = json_object_new_object();
+	struct json_object *out;
+
+	json_object_object_add(checks, "postgresql",
+	    json_object_new_string(pg ? "ok" : "unavailable"));
+	json_object_object_add(checks, "redis",
+	    json_object_new_string(redis ? "ok" : "unavailable"));
+	if (!pg || !redis)
+		return resp_errorf(req, ERR_UNAVAILABLE, checks,
+		    "not ready: %s%s%s unavailable", pg ? "" : "postgresql",
+		    !pg && !redis ? " and " : "", redis ? "" : "redis");
+	out = json_object_new_object();
+	json_object_object_add(out, "status", json_object_new_string("ready"));
+	json_object_object_add(out, "checks", checks);
+	return resp_json(req, 200, out);
+}
+
+/* GET /metrics: every pool's counters as Prometheus text. */
+static int
+metrics(struct req *req)
+{
+	struct buf out = BUF_INIT(4 << 20);
+	int status;
+
+	if (metrics_render(req->app->conf.run_dir, &out) < 0) {
+		buf_release(&out);
+		return resp_error(req, ERR_INTERNAL, NULL);
+	}
+	status = resp_text(req, 200, "text/plain; version=0.0.4",
+	    buf_cstr(&out), out.len);
+	buf_release(&out);
+	return status;
+}
+
+static const struct route routes[] = {
+	{ "GET", "/api/health", health, 0 },
+	{ "GET", "/api/ready", ready, 0 },
+	{ "GET", "/metrics", metrics, 0 },
+};
+
+int
+main(void)
+{
+	return pool_main("public", routes, ARRAY_LEN(routes));
+}

@@ -1,0 +1,175 @@
+/*
+ * The one configuration table.  Each row names an environment variable, its
+ * type, default and bounds, and the struct conf field it fills.  Integers
+ * are whole decimal numbers within [min, max]; enums list their values as
+ * "a|b|c"; booleans are true/false/1/0/yes/no.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/conf.h"
+#include "base/log.h"
+
+enum conf_type { CONF_STR, CONF_INT, CONF_BOOL, CONF_ENUM };
+
+struct conf_var {
+	const char *name;
+	enum conf_type type;
+	const char *def;
+	int64_t min, max;	/* CONF_INT bounds; CONF_STR max length */
+	const char *choices;	/* CONF_ENUM */
+	size_t off;
+};
+
+#define F(field) offsetof(struct conf, field)
+
+static const struct conf_var vars[] = {
+	{ "DBTREE_STATE_DIR", CONF_STR, "./var", 1, 4096, NULL, F(state_dir) },
+	{ "DBTREE_RUN_DIR", CONF_STR, "/run/dbtree", 1, 90, NULL, F(run_dir) },
+	{ "DBTREE_SQL_DIR", CONF_STR, "sql", 1, 4096, NULL, F(sql_dir) },
+	{ "DBTREE_DB", CONF_STR, "dbname=dbtree", 1, 4096, NULL, F(db_url) },
+	{ "DBTREE_DB_CONNECT_TIMEOUT", CONF_INT, "2", 2, 60, NULL,
+	  F(db_connect_timeout_s) },
+	{ "DBTREE_DB_STATEMENT_TIMEOUT_MS", CONF_INT, "5000", 100, 600000,
+	  NULL, F(db_statement_timeout_ms) },
+	{ "DBTREE_REDIS", CONF_STR, "127.0.0.1:6379", 1, 4096, NULL,
+	  F(redis) },
+	{ "DBTREE_REDIS_TIMEOUT_MS", CONF_INT, "500", 10, 60000, NULL,
+	  F(redis_timeout_ms) },
+	{ "DBTREE_WORKERS", CONF_INT, "4", 1, 64, NULL, F(workers) },
+	{ "DBTREE_MAX_BODY", CONF_INT, "65536", 1024, 1048576, NULL,
+	  F(max_body) },
+	{ "DBTREE_SHUTDOWN_GRACE_MS", CONF_INT, "10000", 0, 300000, NULL,
+	  F(shutdown_grace_ms) },
+	{ "DBTREE_READY_TIMEOUT_MS", CONF_INT, "1000", 50, 10000, NULL,
+	  F(ready_timeout_ms) },
+	{ "DBTREE_SOCKET_GROUP", CONF_STR, "", 0, 64, NULL, F(socket_group) },
+	{ "DBTREE_JOB_BUDGET", CONF_INT, "50", 1, 3600, NULL,
+	  F(job_budget_s) },
+	{ "DBTREE_LOG_LEVEL", CONF_ENUM, "info", 0, 0, "err|warn|info|debug",
+	  F(log_level) },
+};
+
+static int
+bad(const struct conf_var *v, const char *value, const char *why)
+{
+	fprintf(stderr, "dbtree: configuration: %s='%s' %s\n", v->name,
+	    value, why);
+	return -1;
+}
+
+static int
+parse_int(const struct conf_var *v, const char *s, int64_t *out)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0')
+		return bad(v, s, "is not a whole number");
+	if (x < v->min || x > v->max) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "is out of range %lld..%lld",
+		    (long long)v->min, (long long)v->max);
+		return bad(v, s, why);
+	}
+	*out = x;
+	return 0;
+}
+
+static int
+parse_bool(const struct conf_var *v, const char *s, bool *out)
+{
+	static const char *yes[] = { "1", "true", "yes", "on" };
+	static const char *no[] = { "0", "false", "no", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(s, yes[i]) == 0)
+			return (*out = true), 0;
+		if (strcmp(s, no[i]) == 0)
+			return (*out = false), 0;
+	}
+	return bad(v, s, "is not a boolean (true/false)");
+}
+
+static int
+is_choice(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+	const char *p = choices;
+
+	while (*p) {
+		size_t len = strcspn(p, "|");
+
+		if (len == n && strncmp(p, s, n) == 0)
+			return 1;
+		p += len + (p[len] == '|');
+	}
+	return 0;
+}
+
+static int
+conf_set(struct conf *c, const struct conf_var *v, const char *s)
+{
+	char *field = (char *)c + v->off;
+	char why[160];
+
+	switch (v->type) {
+	case CONF_INT:
+		return parse_int(v, s, (int64_t *)(void *)field);
+	case CONF_BOOL:
+		return parse_bool(v, s, (bool *)(void *)field);
+	case CONF_ENUM:
+		if (!is_choice(v->choices, s)) {
+			snprintf(why, sizeof(why), "is not one of %s",
+			    v->choices);
+			return bad(v, s, why);
+		}
+		break;
+	case CONF_STR:
+		if ((int64_t)strlen(s) < v->min || (int64_t)strlen(s) > v->max)
+			return bad(v, s, "has a bad length");
+		break;
+	}
+	*(const char **)(void *)field = s;
+	return 0;
+}
+
+int
+conf_load_from(struct conf *c, const char *(*lookup)(const char *))
+{
+	int ret = 0;
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *s = lookup(vars[i].name);
+
+		if (!s || (!*s && vars[i].type != CONF_STR))
+			s = vars[i].def;
+		if (conf_set(c, &vars[i], s) < 0)
+			ret = -1;
+	}
+	return ret;
+}
+
+static const char *
+env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+int
+conf_load(struct conf *c)
+{
+	enum log_level level;
+
+	if (conf_load_from(c, env_lookup) < 0)
+		return -1;
+	if (log_level_parse(c->log_level, &level) == 0)
+		log_set_level(level);
+	return 0;
+}

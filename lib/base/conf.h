@@ -1,0 +1,48 @@
+/*
+ * Configuration: environment variables only, read once at startup through
+ * one table (conf.c) of { name, type, default, min, max, field }.  A bad
+ * value stops the program with a message naming the variable.  Nothing
+ * calls getenv() later and there is no reload: restart the unit.
+ *
+ * To add a setting: a field here, a row in the table in conf.c, a line in
+ * the README's configuration table.
+ */
+#ifndef BASE_CONF_H
+#define BASE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf {
+	/* where things live */
+	const char *state_dir;		/* DBTREE_STATE_DIR */
+	const char *run_dir;		/* DBTREE_RUN_DIR: sockets, metrics */
+	const char *sql_dir;		/* DBTREE_SQL_DIR: migrations, seeds */
+	/* PostgreSQL */
+	const char *db_url;		/* DBTREE_DB: libpq conninfo or URI */
+	int64_t db_connect_timeout_s;
+	int64_t db_statement_timeout_ms;
+	/* Redis */
+	const char *redis;		/* host:port or /path/to/socket */
+	int64_t redis_timeout_ms;
+	/* pools */
+	int64_t workers;
+	int64_t max_body;
+	int64_t shutdown_grace_ms;
+	int64_t ready_timeout_ms;
+	const char *socket_group;
+	/* jobs */
+	int64_t job_budget_s;
+	/* logging */
+	const char *log_level;
+};
+
+/* Fills c from the environment (defaults for unset variables).  Returns 0,
+ * or -1 after printing which variable is wrong and why. */
+int conf_load(struct conf *c);
+/* Same, reading variables through lookup (for tests). */
+int conf_load_from(struct conf *c, const char *(*lookup)(const char *));
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,235 @@
+/*
+ * libpq wrapper: timeouts in the conninfo, reconnect on a broken connection,
+ * one function per transaction step.  Errors are logged here once, with the
+ * SQLSTATE kept for callers that expect a constraint violation.  Expected
+ * integrity violations (class 23) are logged at warn level: the domain turns
+ * them into answers.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "store/db.h"
+
+static int
+db_connect(struct db *db)
+{
+	char ct[24], opts[64];
+	const char *keys[] = { "dbname", "connect_timeout", "options",
+		"application_name", NULL };
+	const char *vals[] = { db->conninfo_dsn, ct, opts, "dbtree", NULL };
+
+	snprintf(ct, sizeof(ct), "%lld", (long long)db->connect_timeout_s);
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%lld",
+	    (long long)db->statement_timeout_ms);
+	PQfinish(db->conn);
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	db->in_tx = false;
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_err("connect to postgresql: %s",
+		    PQerrorMessage(db->conn));
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_open(struct db *db, const char *dsn, int64_t connect_timeout_s,
+	int64_t statement_timeout_ms)
+{
+	memset(db, 0, sizeof(*db));
+	db->conninfo_dsn = xstrdup(dsn);
+	db->connect_timeout_s = connect_timeout_s;
+	db->statement_timeout_ms = statement_timeout_ms;
+	return db_connect(db);
+}
+
+void
+db_close(struct db *db)
+{
+	PQfinish(db->conn);
+	free(db->conninfo_dsn);
+	memset(db, 0, sizeof(*db));
+}
+
+static int
+db_ensure(struct db *db)
+{
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	if (db->in_tx)
+		return -1;	/* the transaction is lost; let it fail */
+	return db_connect(db);
+}
+
+static void
+db_note_failure(struct db *db, const PGresult *res, const char *sql)
+{
+	const char *state = res ? PQresultErrorField(res,
+	    PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s",
+	    state ? state : "");
+	if (!*msg)
+		msg = PQerrorMessage(db->conn);
+	if (state && strncmp(state, "23", 2) == 0)
+		log_warn("sql '%.60s': %s", sql, msg);
+	else
+		log_err("sql '%.60s': %s", sql, msg);
+}
+
+PGresult *
+db_exec_(struct db *db, const char *sql, int n, const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType st;
+
+	db->sqlstate[0] = '\0';
+	if (db_ensure(db) < 0) {
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
+		return NULL;
+	}
+	res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	db_note_failure(db, res, sql);
+	PQclear(res);
+	return NULL;
+}
+
+int
+db_exec_script(struct db *db, const char *script, const char *name)
+{
+	PGresult *res;
+	int ret = 0;
+
+	if (db_ensure(db) < 0)
+		return -1;
+	res = PQexec(db->conn, script);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_note_failure(db, res, name);
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
+}
+
+static int
+db_simple(struct db *db, const char *sql)
+{
+	PGresult *res = db_exec_(db, sql, 0, NULL);
+
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+int
+db_begin(struct db *db)
+{
+	if (db_simple(db, "BEGIN") < 0)
+		return -1;
+	db->in_tx = true;
+	return 0;
+}
+
+int
+db_commit(struct db *db)
+{
+	int ret = db_simple(db, "COMMIT");
+
+	db->in_tx = false;
+	return ret;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!db->in_tx && (!db->conn ||
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE))
+		return;
+	db->in_tx = false;
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		PQclear(PQexec(db->conn, "ROLLBACK"));
+}
+
+void
+db_check(struct db *db)
+{
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+		db->in_tx = false;
+		db_connect(db);
+		return;
+	}
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		log_err("bug: connection left in a transaction; rolling back");
+		db->in_tx = true;
+		db_rollback(db);
+	}
+}
+
+static bool
+db_wait_result(struct db *db, int64_t timeout_ms)
+{
+	struct pollfd pfd = { PQsocket(db->conn), POLLIN, 0 };
+	PGresult *res;
+	bool ok = true;
+
+	while (PQisBusy(db->conn)) {
+		int r = poll(&pfd, 1, (int)timeout_ms);
+
+		if (r <= 0 || !PQconsumeInput(db->conn))
+			return false;
+	}
+	while ((res = PQgetResult(db->conn))) {
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			ok = false;
+		PQclear(res);
+	}
+	return ok;
+}
+
+bool
+db_ping(struct db *db, int64_t timeout_ms)
+{
+	if (db_ensure(db) < 0)
+		return false;
+	if (!PQsendQuery(db->conn, "SELECT 1") ||
+	    !db_wait_result(db, timeout_ms)) {
+		log_warn("postgresql did not answer within %lld ms",
+		    (long long)timeout_ms);
+		/* an unanswered query leaves the connection unusable */
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return false;
+	}
+	return true;
+}
+
+bool
+db_failed_with(const struct db *db, const char *state)
+{
+	return strcmp(db->sqlstate, state) == 0;
+}
+
+int64_t
+db_get_i64(const PGresult *res, int r, int c)
+{
+	if (r >= PQntuples(res) || PQgetisnull(res, r, c))
+		return 0;
+	return strtoll(PQgetvalue(res, r, c), NULL, 10);
+}
+
+const char *
+db_get_str(const PGresult *res, int r, int c)
+{
+	if (r >= PQntuples(res) || PQgetisnull(res, r, c))
+		return NULL;
+	return PQgetvalue(res, r, c);
+}

@@ -1,0 +1,61 @@
+/*
+ * PostgreSQL access.  The only way to run SQL is db_exec(), whose SQL must be
+ * a string literal ("" sql only compiles for literals) and whose values go
+ * as text parameters ($1, $2, ...).  A NULL parameter is SQL NULL.
+ *
+ * Connections carry connect_timeout and statement_timeout.  A connection
+ * found broken is reset before the next statement run outside a
+ * transaction, so a worker recovers by itself once the server is back.
+ */
+#ifndef STORE_DB_H
+#define STORE_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db {
+	PGconn *conn;
+	char *conninfo_dsn;
+	int64_t connect_timeout_s;
+	int64_t statement_timeout_ms;
+	char sqlstate[6];	/* SQLSTATE of the last failure, or "" */
+	bool in_tx;
+};
+
+/* Sets up db and tries to connect.  A failed first connection is logged but
+ * not fatal (the next db_exec retries); returns 0, or -1 if it failed. */
+int db_open(struct db *db, const char *dsn, int64_t connect_timeout_s,
+	    int64_t statement_timeout_ms);
+void db_close(struct db *db);
+
+/* Runs one statement; returns a result to PQclear(), or NULL (logged, with
+ * db->sqlstate set, e.g. "23505").  Use through the db_exec macro. */
+PGresult *db_exec_(struct db *db, const char *sql, int n,
+		   const char *const *params);
+#define db_exec(db, sql, n, params)	db_exec_((db), "" sql, (n), (params))
+
+/* Runs a whole script of statements (migrations only: the one place SQL is
+ * not a literal, because it comes from files in sql/). 0 or -1 (logged). */
+int db_exec_script(struct db *db, const char *script, const char *name);
+
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+/* Rolls back an open transaction; harmless when none is open. */
+void db_rollback(struct db *db);
+
+/* Before each request: reset a broken connection and roll back a
+ * transaction a previous request left open (logged as a bug). */
+void db_check(struct db *db);
+/* True when SELECT 1 answers within timeout_ms. */
+bool db_ping(struct db *db, int64_t timeout_ms);
+/* True if the last failure was SQLSTATE state. */
+bool db_failed_with(const struct db *db, const char *state);
+
+/* Helpers for results: the int64 in row r, column c (0 if NULL). */
+int64_t db_get_i64(const PGresult *res, int r, int c);
+/* Borrowed text, or NULL for SQL NULL. */
+const char *db_get_str(const PGresult *res, int r, int c);
+
+#include "base/banned.h"
+#endif

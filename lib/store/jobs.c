@@ -1,0 +1,78 @@
+/*
+ * The job runner.  The lock is a session-level advisory lock keyed by
+ * hashtext('dbtree:job:' || name), released right after the run, so the
+ * jobs may themselves open and commit transactions freely.
+ */
+#include <stdio.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "store/db.h"
+#include "store/jobs.h"
+
+bool
+jobs_past_deadline(const struct job_ctx *ctx)
+{
+	return clock_mono_ms() >= ctx->deadline_ms;
+}
+
+static int
+job_lock(struct db *db, const char *name)
+{
+	const char *params[] = { name };
+	PGresult *res = db_exec(db, "SELECT pg_try_advisory_lock("
+	    "hashtext('dbtree:job:' || $1))", 1, params);
+	int ret;
+
+	if (!res)
+		return -1;
+	ret = PQgetvalue(res, 0, 0)[0] == 't' ? JOB_DONE : JOB_SKIPPED;
+	PQclear(res);
+	return ret;
+}
+
+static void
+job_unlock(struct db *db, const char *name)
+{
+	const char *params[] = { name };
+
+	PQclear(db_exec(db, "SELECT pg_advisory_unlock("
+	    "hashtext('dbtree:job:' || $1))", 1, params));
+}
+
+static void
+job_record(struct db *db, const char *name, bool started, bool ok)
+{
+	const char *params[] = { name, ok ? "t" : "f" };
+
+	if (started)
+		PQclear(db_exec(db, "INSERT INTO job_runs (name, started_at)"
+		    " VALUES ($1, now()) ON CONFLICT (name) DO UPDATE"
+		    " SET started_at = now()", 1, params));
+	else
+		PQclear(db_exec(db, "UPDATE job_runs SET finished_at = now(),"
+		    " ok = $2, runs = runs + 1 WHERE name = $1", 2, params));
+}
+
+int
+jobs_run_one(struct job_ctx *ctx, const struct job *job, int64_t budget_ms)
+{
+	int64_t t0 = clock_mono_ms();
+	int ret = job_lock(ctx->db, job->name);
+
+	if (ret != JOB_DONE) {
+		if (ret == JOB_SKIPPED)
+			log_info("job '%s' skipped: running elsewhere",
+			    job->name);
+		return ret;
+	}
+	ctx->deadline_ms = t0 + budget_ms;
+	job_record(ctx->db, job->name, true, false);
+	ret = job->run(ctx);
+	db_rollback(ctx->db);	/* a job must not leave a transaction */
+	job_record(ctx->db, job->name, false, ret == 0);
+	job_unlock(ctx->db, job->name);
+	log_debug("job '%s' %s in %lld ms", job->name, ret == 0 ? "done" :
+	    "failed", (long long)(clock_mono_ms() - t0));
+	return ret == 0 ? JOB_DONE : -1;
+}

@@ -1,0 +1,36 @@
+/*
+ * Pool metrics shared by a pool's master and workers: one file-backed
+ * shared mapping per pool (<run_dir>/metrics/<group>.metrics), written with
+ * atomic adds, read by the public pool's /metrics handler, which renders
+ * every live pool's file as Prometheus text.
+ *
+ * Counted: requests by route and status, a latency histogram, worker
+ * restarts, and the number of live workers.
+ */
+#ifndef WEB_METRICS_H
+#define WEB_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct route;
+struct metrics_shm;
+
+/* Master: creates the file for group with one row per route (plus one for
+ * unmatched paths) and maps it; NULL on failure (logged). */
+struct metrics_shm *metrics_create(const char *run_dir, const char *group,
+				   const struct route *routes, size_t n);
+/* Records one request: route index (n = unmatched), status, latency. */
+void metrics_request(struct metrics_shm *m, size_t route, int status,
+		     int64_t latency_us);
+void metrics_worker_restart(struct metrics_shm *m);
+void metrics_set_workers(struct metrics_shm *m, int64_t n);
+void metrics_destroy(struct metrics_shm *m);
+
+/* Appends every live pool's metrics under run_dir to out as Prometheus
+ * text.  Returns 0 or -1 (out too small). */
+int metrics_render(const char *run_dir, struct buf *out);
+
+#include "base/banned.h"
+#endif

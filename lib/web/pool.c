@@ -1,0 +1,268 @@
+/*
+ * The pool master.  Signals are blocked and taken synchronously with
+ * sigtimedwait(), so the master's loop is plain sequential code: reap dead
+ * workers, start the missing ones when their backoff is over, step a
+ * rolling replacement after SIGHUP, and on SIGTERM wait for the workers
+ * (SIGKILL after the grace period).
+ */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "web/metrics.h"
+#include "web/pool.h"
+#include "web/worker.h"
+
+#define POOL_MAX 64
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define YOUNG_MS 1000		/* a worker dying younger than this backs off */
+
+struct child {
+	pid_t pid;
+	int slot;
+	unsigned gen;
+	int64_t started_ms;
+	bool retiring;
+};
+
+struct master {
+	struct worker_ctx ctx;
+	struct child kids[2 * POOL_MAX];
+	size_t nkids;
+	int nslots;
+	unsigned gen;
+	int64_t next_spawn_ms[POOL_MAX];
+	int64_t backoff_ms[POOL_MAX];
+	bool stopping;
+	int64_t kill_at_ms;
+};
+
+static int
+bind_socket(const struct conf *c, const char *group)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock",
+	    c->run_dir, group);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return fail("socket path '%s/%s.sock' too long", c->run_dir,
+		    group);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail("socket: %m");
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(sa.sun_path, 0660) < 0 || listen(fd, 1024) < 0) {
+		log_err("listen on '%s': %m", sa.sun_path);
+		close(fd);
+		return -1;
+	}
+	if (c->socket_group[0]) {
+		struct group *g = getgrnam(c->socket_group);
+
+		if (!g || chown(sa.sun_path, (uid_t)-1, g->gr_gid) < 0)
+			log_warn("socket group '%s' not applied",
+			    c->socket_group);
+	}
+	log_info("listening on '%s'", sa.sun_path);
+	return fd;
+}
+
+/* The socket systemd passed (LISTEN_FDS), or one bound here. */
+static int
+listen_socket(const struct conf *c, const char *group)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *fds = getenv("LISTEN_FDS");
+
+	if (pid && fds && strtol(pid, NULL, 10) == (long)getpid() &&
+	    strtol(fds, NULL, 10) >= 1) {
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_FDNAMES");
+		log_info("using the socket passed by systemd");
+		return 3;	/* SD_LISTEN_FDS_START */
+	}
+	return bind_socket(c, group);
+}
+
+static void
+spawn(struct master *m, int slot)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_err("fork: %m");
+		m->next_spawn_ms[slot] = clock_mono_ms() + BACKOFF_MAX_MS;
+		return;
+	}
+	if (pid == 0)
+		_exit(worker_serve(&m->ctx));
+	m->kids[m->nkids++] = (struct child){ pid, slot, m->gen,
+		clock_mono_ms(), false };
+}
+
+static bool
+slot_served(const struct master *m, int slot)
+{
+	for (size_t i = 0; i < m->nkids; i++)
+		if (m->kids[i].slot == slot && !m->kids[i].retiring)
+			return true;
+	return false;
+}
+
+static void
+on_death(struct master *m, const struct child *c, int status)
+{
+	int64_t now = clock_mono_ms();
+	int64_t *backoff = &m->backoff_ms[c->slot];
+
+	if (c->retiring || m->stopping)
+		return;
+	if (WIFSIGNALED(status))
+		log_warn("worker %d killed by signal %d; replacing", (int)c->pid,
+		    WTERMSIG(status));
+	else
+		log_warn("worker %d exited with %d; replacing", (int)c->pid,
+		    WEXITSTATUS(status));
+	metrics_worker_restart(m->ctx.metrics);
+	if (now - c->started_ms < YOUNG_MS)
+		*backoff = *backoff ? *backoff * 2 : BACKOFF_MIN_MS;
+	else
+		*backoff = 0;
+	if (*backoff > BACKOFF_MAX_MS)
+		*backoff = BACKOFF_MAX_MS;
+	m->next_spawn_ms[c->slot] = now + *backoff;
+}
+
+static void
+reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < m->nkids; i++) {
+			if (m->kids[i].pid != pid)
+				continue;
+			on_death(m, &m->kids[i], status);
+			m->kids[i] = m->kids[--m->nkids];
+			break;
+		}
+	}
+}
+
+/* After SIGHUP: one slot at a time, start a new worker, retire the old. */
+static void
+roll(struct master *m)
+{
+	for (size_t i = 0; i < m->nkids; i++)
+		if (m->kids[i].retiring)
+			return;		/* one at a time */
+	for (size_t i = 0; i < m->nkids; i++) {
+		struct child *c = &m->kids[i];
+
+		if (c->gen == m->gen)
+			continue;
+		c->retiring = true;
+		kill(c->pid, SIGTERM);
+		spawn(m, c->slot);
+		return;
+	}
+}
+
+static void
+tick(struct master *m)
+{
+	int64_t now = clock_mono_ms();
+
+	reap(m);
+	if (m->stopping) {
+		if (now >= m->kill_at_ms)
+			for (size_t i = 0; i < m->nkids; i++)
+				kill(m->kids[i].pid, SIGKILL);
+		return;
+	}
+	for (int s = 0; s < m->nslots; s++)
+		if (!slot_served(m, s) && now >= m->next_spawn_ms[s])
+			spawn(m, s);
+	roll(m);
+	metrics_set_workers(m->ctx.metrics, (int64_t)m->nkids);
+}
+
+static void
+on_signal(struct master *m, int sig)
+{
+	if (sig == SIGHUP && !m->stopping) {
+		log_info("replacing workers one by one");
+		m->gen++;
+	} else if ((sig == SIGTERM || sig == SIGINT) && !m->stopping) {
+		log_info("stopping: %zu workers finishing", m->nkids);
+		m->stopping = true;
+		m->kill_at_ms = clock_mono_ms() + m->ctx.conf->shutdown_grace_ms;
+		for (size_t i = 0; i < m->nkids; i++)
+			kill(m->kids[i].pid, SIGTERM);
+	}
+}
+
+static void
+master_loop(struct master *m)
+{
+	sigset_t set;
+	struct timespec ts = { 0, 50 * 1000000 };
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (;;) {
+		int sig;
+
+		tick(m);
+		if (m->stopping && m->nkids == 0)
+			return;
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig > 0)
+			on_signal(m, sig);
+	}
+}
+
+int
+pool_main(const char *group, const struct route *routes, size_t n)
+{
+	static struct master m;
+	struct conf conf;
+	char ident[48];
+
+	snprintf(ident, sizeof(ident), "%s[%d]", group, (int)getpid());
+	log_set_ident(ident);
+	if (conf_load(&conf) < 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	m.ctx = (struct worker_ctx){ &conf, routes, n, NULL, -1 };
+	m.nslots = (int)conf.workers;
+	m.ctx.metrics = metrics_create(conf.run_dir, group, routes, n);
+	m.ctx.listen_fd = listen_socket(&conf, group);
+	if (m.ctx.listen_fd < 0)
+		return 1;
+	log_info("pool '%s' starting %d workers", group, m.nslots);
+	master_loop(&m);
+	metrics_destroy(m.ctx.metrics);
+	log_info("pool '%s' stopped", group);
+	return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * One HTTP request as seen by a handler, and the ways to answer it.
+ *
+ * A handler reads req->json (for ROUTE_JSON_BODY routes, always an object),
+ * req_param() and req_query(), calls domain code with req->app->db and
+ * friends, and answers exactly once with resp_json(), resp_empty() or
+ * resp_error*(), returning the status they return.  Strings from req_*
+ * live until the request ends (the request arena).
+ */
+#ifndef WEB_REQ_H
+#define WEB_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "web/errors.h"
+#include "web/route.h"
+
+struct app;
+struct json_object;
+
+struct req {
+	struct app *app;
+	void *fcgi;			/* FCGX_Request *, web layer only */
+	const char *method;
+	const char *path;		/* decoded, normalised by nginx */
+	const char *query;		/* raw query string, "" if none */
+	const char *request_id;
+	const char *client_addr;
+	const struct route *route;
+	struct route_params params;
+	struct json_object *json;	/* owned; put by the worker */
+	struct arena arena;
+	struct buf headers;		/* extra response headers */
+	int status;			/* 0 until answered */
+};
+
+/* Request-lifetime copies. */
+char *req_strdup(struct req *req, const char *s);
+char *req_printf(struct req *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The value of :name in the route pattern, or NULL. */
+const char *req_param(const struct req *req, const char *name);
+/* The percent-decoded value of query parameter name, or NULL when absent;
+ * NULL too when it does not decode to text without NUL bytes. */
+const char *req_query(struct req *req, const char *name);
+/* A request header, e.g. req_header(req, "AUTHORIZATION"), or NULL. */
+const char *req_header(const struct req *req, const char *name);
+
+/* Adds a response header line ("Retry-After", "42") before answering. */
+void resp_header(struct req *req, const char *name, const char *value);
+/* Sends obj as JSON (consumes obj; NULL sends the literal null). */
+int resp_json(struct req *req, int status, struct json_object *obj);
+/* Sends a status without a body (204). */
+int resp_empty(struct req *req, int status);
+/* Sends text with a content type (e.g. Prometheus metrics). */
+int resp_text(struct req *req, int status, const char *content_type,
+	      const char *body, size_t len);
+/* Sends the error shape for e with its default message; when param is not
+ * NULL, data is {"parameter": param}. */
+int resp_error(struct req *req, enum err e, const char *param);
+/* Same with a message of one's own and optional data (consumed). */
+int resp_errorf(struct req *req, enum err e, struct json_object *data,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* For a jget_* result: 1101 when missing, 1100 when invalid. */
+int resp_jget_error(struct req *req, int jget_result, const char *param);
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,190 @@
+/*
+ * The worker loop and the path of one request: route, check and parse the
+ * body for JSON routes, run the handler, count it.  SIGTERM closes the
+ * listening socket from the signal handler, so a worker blocked in accept()
+ * wakes up and a worker in the middle of a request finishes it and leaves.
+ */
+#include <fcgiapp.h>
+#include <json.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/conf.h"
+#include "base/jget.h"
+#include "base/log.h"
+#include "base/rand.h"
+#include "web/app.h"
+#include "web/metrics.h"
+#include "web/req.h"
+#include "web/worker.h"
+
+static volatile int stopping;	/* set only by on_term */
+static int listen_fd = -1;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+	sigset_t all;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static const char *
+param(FCGX_Request *fr, const char *name, const char *def)
+{
+	const char *v = FCGX_GetParam(name, fr->envp);
+
+	return v ? v : def;
+}
+
+static bool
+is_json_type(const char *type)
+{
+	size_t n = strlen("application/json");
+
+	return strncasecmp(type, "application/json", n) == 0 &&
+	    (type[n] == '\0' || type[n] == ';');
+}
+
+/* Reads and parses the body of a JSON route; answers the error itself and
+ * returns -1 when the body is not acceptable. */
+static int
+read_json_body(struct req *req, int64_t max_body)
+{
+	FCGX_Request *fr = req->fcgi;
+	const char *cl = param(fr, "CONTENT_LENGTH", "");
+	long long len = *cl ? strtoll(cl, NULL, 10) : 0;
+	const char *why = "body must be a JSON object";
+	char *body;
+
+	if (!is_json_type(param(fr, "CONTENT_TYPE", "")))
+		return resp_error(req, ERR_UNSUPPORTED_MEDIA_TYPE, NULL), -1;
+	if (len > max_body)
+		return resp_error(req, ERR_PAYLOAD_TOO_LARGE, NULL), -1;
+	body = arena_alloc(&req->arena, (size_t)len + 1);
+	if (len <= 0 || FCGX_GetStr(body, (int)len, fr->in) != len ||
+	    !(req->json = jget_parse_object(body, (size_t)len, &why)))
+		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "%s",
+		    why), -1;
+	return 0;
+}
+
+static void
+dispatch(struct req *req, const struct worker_ctx *ctx, size_t *route)
+{
+	char allow[64];
+	int r = route_find(ctx->routes, ctx->nroutes, req->method, req->path,
+	    route, &req->params, allow, sizeof(allow));
+	struct json_object *data;
+
+	if (r == ROUTE_NO_PATH) {
+		data = json_object_new_object();
+		json_object_object_add(data, "path",
+		    json_object_new_string(req->path));
+		resp_errorf(req, ERR_ENDPOINT_NOT_FOUND, data,
+		    "no endpoint at this path");
+		return;
+	}
+	if (r == ROUTE_NO_METHOD) {
+		data = json_object_new_object();
+		json_object_object_add(data, "allowed",
+		    json_object_new_string(allow));
+		resp_header(req, "Allow", allow);
+		resp_errorf(req, ERR_METHOD_NOT_ALLOWED, data,
+		    "%s is not allowed here; use %s", req->method, allow);
+		return;
+	}
+	req->route = &ctx->routes[*route];
+	if ((req->route->flags & ROUTE_JSON_BODY) &&
+	    read_json_body(req, ctx->conf->max_body) < 0)
+		return;
+	db_check(&req->app->db);
+	req->route->fn(req);
+	if (!req->status) {
+		log_err("bug: handler for '%s' did not answer",
+		    req->route->pattern);
+		resp_error(req, ERR_INTERNAL, NULL);
+	}
+}
+
+static void
+serve_one(struct app *app, FCGX_Request *fr, const struct worker_ctx *ctx)
+{
+	struct req req;
+	char idbuf[33];
+	size_t route = ctx->nroutes;
+	int64_t t0 = clock_mono_us();
+
+	memset(&req, 0, sizeof(req));
+	buf_init(&req.headers, 4096);
+	req.app = app;
+	req.fcgi = fr;
+	req.method = param(fr, "REQUEST_METHOD", "GET");
+	req.path = param(fr, "DOCUMENT_URI", param(fr, "SCRIPT_NAME", "/"));
+	req.query = param(fr, "QUERY_STRING", "");
+	req.client_addr = param(fr, "REMOTE_ADDR", "");
+	req.request_id = param(fr, "REQUEST_ID", NULL);
+	if (!req.request_id || strlen(req.request_id) > 32) {
+		rand_hex(idbuf, 16);
+		req.request_id = idbuf;
+	}
+	log_set_reqid(req.request_id);
+	dispatch(&req, ctx, &route);
+	metrics_request(ctx->metrics, route, req.status,
+	    clock_mono_us() - t0);
+	json_object_put(req.json);
+	arena_release(&req.arena);
+	buf_release(&req.headers);
+	log_set_reqid(NULL);
+}
+
+int
+worker_serve(const struct worker_ctx *ctx)
+{
+	FCGX_Request fr;
+	struct app app;
+
+	listen_fd = ctx->listen_fd;
+	install_signals();
+	if (FCGX_Init() != 0)
+		return log_err("fcgx init failed"), 1;
+	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	app_open(&app, ctx->conf);
+	while (!stopping) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			/* EINTR, or the socket closed by on_term */
+			if (!stopping)
+				clock_sleep_ms(10, &stopping);
+			continue;
+		}
+		serve_one(&app, &fr, ctx);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	app_close(&app);
+	return 0;
+}
