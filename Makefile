@@ -8,6 +8,7 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 STATE    ?= $(CURDIR)/var
+UNITDIR  ?= /lib/systemd/system
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -31,10 +32,12 @@ FCGI_OBJ  = $(patsubst %.c,$(O)/%.o,$(wildcard fcgi-bin/*.c))
 CTL_OBJ   = $(patsubst %.c,$(O)/%.o,$(wildcard bin/*.c))
 TEST_OBJ  = $(patsubst %.c,$(O)/%.o,$(wildcard tests/unit/test_*.c))
 BENCH_OBJ = $(patsubst %.c,$(O)/%.o,$(wildcard tests/bench/*.c))
+PROBE_OBJ = $(patsubst %.c,$(O)/%.o,$(wildcard tests/stack/*.c))
 POOLS     = $(FCGI_OBJ:$(O)/fcgi-bin/%.o=$(BUILD)/fcgi/%)
 CTLS      = $(CTL_OBJ:$(O)/bin/%.o=$(BUILD)/bin/%)
 UNITS     = $(TEST_OBJ:$(O)/tests/unit/%.o=$(BUILD)/tests/%)
 BENCHES   = $(BENCH_OBJ:$(O)/tests/bench/%.o=$(BUILD)/bench/%)
+PROBES    = $(PROBE_OBJ:$(O)/tests/stack/%.o=$(BUILD)/test-fcgi/%)
 
 all: $(POOLS) $(CTLS)
 
@@ -52,11 +55,14 @@ $(BUILD)/bin/%: $(O)/bin/%.o $(BUILD)/libdbtree.a
 $(BUILD)/tests/%: $(O)/tests/unit/%.o $(BUILD)/libdbtree.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/test-fcgi/%: $(O)/tests/stack/%.o $(BUILD)/libdbtree.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 $(BUILD)/bench/%: $(O)/tests/bench/%.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-units: $(UNITS)
+units: $(UNITS) $(PROBES)
 benches: $(BENCHES)
 
 # Debian packages the build, the local run and the tests need.
@@ -90,14 +96,14 @@ bench: deps all benches
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbtree/fcgi \
-		$(DESTDIR)$(PREFIX)/share/dbtree $(DESTDIR)/lib/systemd/system
+		$(DESTDIR)$(PREFIX)/share/dbtree $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(CTLS) bin/dbtree-local $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(POOLS) $(DESTDIR)$(PREFIX)/lib/dbtree/fcgi/
 	cp -R sql nginx $(DESTDIR)$(PREFIX)/share/dbtree/
 	for f in systemd/*.service systemd/*.socket systemd/*.timer \
 		systemd/*.target; do \
 		sed 's|@PREFIX@|$(PREFIX)|g' $$f > \
-		$(DESTDIR)/lib/systemd/system/$$(basename $$f); done
+		$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 	sed -i 's|@PREFIX@|$(PREFIX)|g' \
 		$(DESTDIR)$(PREFIX)/share/dbtree/nginx/dbtree.conf
 
@@ -114,4 +120,4 @@ help:
 .PHONY: all units benches deps run test bench install clean help
 .SECONDARY:
 -include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
-	 $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
+	 $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(PROBE_OBJ:.o=.d)

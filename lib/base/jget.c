@@ -14,7 +14,9 @@ jget_parse_object(const char *text, size_t len, const char **why)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
+	enum json_tokener_error err;
 	const char *reason = NULL;
+	bool at_end = false;
 
 	tok = json_tokener_new_ex(JGET_MAX_DEPTH);
 	if (!tok) {
@@ -25,9 +27,16 @@ jget_parse_object(const char *text, size_t len, const char **why)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
-	if (!obj || json_tokener_get_error(tok) != json_tokener_success)
+	err = json_tokener_get_error(tok);
+	if (!obj && err == json_tokener_continue) {
+		/* a bare number, true or null ends only at end of input */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		err = json_tokener_get_error(tok);
+		at_end = true;
+	}
+	if (err != json_tokener_success)
 		reason = "body is not valid JSON";
-	else if (json_tokener_get_parse_end(tok) != len)
+	else if (!at_end && json_tokener_get_parse_end(tok) != len)
 		reason = "trailing data after the JSON value";
 	else if (!json_object_is_type(obj, json_type_object))
 		reason = "body must be a JSON object";

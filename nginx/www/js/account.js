@@ -1,0 +1,116 @@
+// The account page: profile figures and "Delete account".
+// Which sections show is decided by CSS (data-show + html[data-auth]); this module fills them in.
+
+import { api, messageFor } from './api.js';
+import { h } from './dom.js';
+import { clearSession, getProfile, isLoggedIn, refreshProfile } from './session.js';
+import { flash, toast } from './toast.js';
+
+const $ = (id) => document.getElementById(id);
+const numbers = new Intl.NumberFormat();
+const dateAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+
+function showNumber(id, value) {
+  $(id).textContent = Number.isFinite(value) ? numbers.format(value) : '–';
+}
+
+function showDate(id, value, format, whenEmpty) {
+  const date = value ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime())) {
+    $(id).textContent = value ? '–' : whenEmpty;
+    return;
+  }
+  $(id).replaceChildren(h('time', { datetime: value, title: date.toString() }, format.format(date)));
+}
+
+function showStatus(text) {
+  $('account-status').textContent = text;
+  $('account-status').hidden = !text;
+}
+
+function renderProfile() {
+  const profile = isLoggedIn() ? getProfile() : null;
+  if (!profile) return;
+  $('account-email').textContent = profile.email ?? '–';
+  showNumber('account-balance', profile.lemonBalance);
+  showNumber('account-earned', profile.totalEarnedLemons);
+  showNumber('account-spent', profile.totalSpentLemons);
+  showDate('account-last-harvest', profile.lastHarvestAt, dateAndTime, 'never');
+  showDate('account-joined', profile.joinedAt, dateOnly, '–');
+}
+
+async function loadProfile() {
+  if (!isLoggedIn()) return;
+  try {
+    await refreshProfile(); // fires "dbtree:profile", which re-renders
+    showStatus('');
+  } catch (err) {
+    if (err.status !== 401) showStatus(`Could not load your latest details. ${messageFor(err)}`);
+  }
+}
+
+// ---- Delete account ----------------------------------------------------------
+
+const dialog = $('delete-dialog');
+const form = $('delete-form');
+const input = $('delete-confirm-input');
+const confirmButton = $('delete-confirm-button');
+const errorBox = $('delete-error');
+
+function showError(text) {
+  errorBox.textContent = text;
+  errorBox.hidden = !text;
+}
+
+function confirmed() {
+  return input.value.trim() === 'DELETE';
+}
+
+function openDeleteDialog() {
+  form.reset();
+  showError('');
+  confirmButton.disabled = true;
+  dialog.showModal();
+  input.focus();
+}
+
+async function deleteAccount(event) {
+  event.preventDefault();
+  if (!confirmed()) return;
+  showError('');
+  confirmButton.disabled = true;
+  confirmButton.textContent = 'Deleting…';
+  try {
+    await api('DELETE', '/user');
+  } catch (err) {
+    showError(messageFor(err));
+    confirmButton.textContent = 'Delete my account';
+    confirmButton.disabled = !confirmed();
+    return;
+  }
+  const goodbye = 'Your account has been deleted. Goodbye!';
+  clearSession('deleted'); // the server already ended the session
+  dialog.close();
+  toast(goodbye, 'success');
+  flash(goodbye, 'success'); // shown again on the home page
+  setTimeout(() => location.assign('/'), 1500);
+}
+
+$('delete-account-button').addEventListener('click', openDeleteDialog);
+for (const button of dialog.querySelectorAll('[data-close]')) {
+  button.addEventListener('click', () => dialog.close());
+}
+input.addEventListener('input', () => { confirmButton.disabled = !confirmed(); });
+form.addEventListener('submit', deleteAccount);
+
+// ---- Start -------------------------------------------------------------------
+
+window.addEventListener('dbtree:profile', renderProfile);
+window.addEventListener('dbtree:logout', (event) => {
+  showStatus('');
+  if (dialog.open && event.detail?.reason !== 'deleted') dialog.close();
+});
+
+renderProfile();
+loadProfile();

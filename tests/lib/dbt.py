@@ -1,0 +1,170 @@
+"""Test helpers for dbtree's integration, fault and browser-side suites.
+
+The runner (tests/lib/runner.py) starts one throwaway stack and sets
+`dbt.stack` before importing test modules.  A test is a function named
+test_* taking no arguments; it fails by raising (use `check`).
+
+    from dbt import stack, check
+    def test_health():
+        r = stack.get("/api/health")
+        check(r.status == 200, "health answers", r)
+"""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+stack = None  # set by the runner
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+        self.text = body.decode("utf-8", "replace")
+        try:
+            self.json = json.loads(self.text) if body else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.text[:300])
+
+
+def check(cond, what, detail=None):
+    """Fail the test with `what` (and `detail`, e.g. a response) unless cond."""
+    if not cond:
+        raise AssertionError(what + ("" if detail is None else ": %r" % (detail,)))
+
+
+def check_error(r, status, code, what=""):
+    """The response is the product's error shape with this status and code."""
+    body = r.json
+    check(r.status == status, "%s: status %d" % (what, status), r)
+    check(isinstance(body, dict) and body.get("code") == code,
+          "%s: code %d" % (what, code), r)
+    check(isinstance(body.get("message"), str) and body["message"].startswith("["),
+          "%s: message is '[name] text'" % what, r)
+    check(isinstance(body.get("data"), dict), "%s: data is an object" % what, r)
+
+
+def wait_until(cond, timeout=10.0, what="condition", interval=0.02):
+    """Polls cond() until it is truthy; returns its value or fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Stack:
+    """A running throwaway stack started with bin/dbtree-local."""
+
+    def __init__(self, directory, env):
+        self.dir = directory
+        self.env = env
+        self.port = int(env["DBTREE_HTTP_PORT"])
+        self.build = env["DBTREE_BUILD"]
+
+    # -- HTTP -------------------------------------------------------------
+    def request(self, method, path, body=None, headers=None, timeout=15):
+        """One request on a fresh connection; body: dict/list (sent as JSON),
+        str or bytes (sent as is)."""
+        hdrs = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            body = body.encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            return Response(resp.status, resp.getheaders(), resp.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def raw(self, data, timeout=10):
+        """Sends raw bytes; returns (status, body bytes) of the answer."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(data)
+            chunks = []
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                chunks.append(c)
+        out = b"".join(chunks)
+        head, _, body = out.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+        return status, body
+
+    # -- processes ----------------------------------------------------------
+    def local(self, *args):
+        """Runs a bin/dbtree-local command against this stack."""
+        subprocess.run([os.path.join(ROOT, "bin", "dbtree-local")] + list(args) + [self.dir],
+                       env=self.env, check=True, stdout=subprocess.DEVNULL)
+
+    def ctl(self, *args, check_rc=True, extra_env=None):
+        """Runs dbtreectl with the stack's environment; returns CompletedProcess."""
+        env = dict(self.env)
+        env.update(extra_env or {})
+        p = subprocess.run([os.path.join(self.build, "bin", "dbtreectl")] + list(args),
+                           env=env, capture_output=True, text=True, timeout=120)
+        if check_rc and p.returncode != 0:
+            raise AssertionError("dbtreectl %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr[-2000:]))
+        return p
+
+    def psql(self, sql, *params):
+        """Runs one SQL statement as the service's database user; returns rows
+        as lists of strings.  Values are passed as psql variables."""
+        cmd = ["psql", "-h", os.path.join(self.dir, "run"), "-U", "dbtree", "-d", "dbtree",
+               "-X", "-q", "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+        for i, p in enumerate(params, 1):
+            cmd += ["-v", "p%d=%s" % (i, p)]
+        p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("psql failed: %s" % p.stderr)
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
+
+    def pids(self, group):
+        """(master pid, [worker pids]) of a pool."""
+        with open(os.path.join(self.dir, "run", "pool-%s.pid" % group)) as f:
+            master = int(f.read())
+        out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+        return master, sorted(int(x) for x in out.split())
+
+    def log(self, name):
+        with open(os.path.join(self.dir, "log", name), errors="replace") as f:
+            return f.read()
+
+    def metric(self, name, **labels):
+        """Sum of a Prometheus series from /metrics matching labels."""
+        text = self.get("/metrics").text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            series, _, value = line.rpartition(" ")
+            if series.split("{")[0] != name:
+                continue
+            if all('%s="%s"' % (k, v) in series for k, v in labels.items()):
+                total += float(value)
+        return total

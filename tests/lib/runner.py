@@ -1,0 +1,129 @@
+"""Runs test suites against one throwaway dbtree stack.
+
+    runner.py NAME DIR [DIR...]
+
+Starts bin/dbtree-local in a temporary directory (sanitizer build, fsync
+off, the probe pool included), imports every tests/<dir>/test_*.py, runs
+each test_* function in file order, stops the stack (also on failure or
+Ctrl-C), checks the pools' logs for sanitizer reports, and prints
+"NAME: N passed, N failed" last.  Exit status 1 if anything failed.
+"""
+import glob
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dbt  # noqa: E402
+
+ROOT = dbt.ROOT
+SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
+
+
+def start_stack():
+    directory = tempfile.mkdtemp(prefix="dbtree-test-")
+    env = dict(os.environ)
+    build = os.path.join(ROOT, env.get("DBTREE_BUILD", "build-san"))
+    env.update({
+        "DBTREE_BUILD": build,
+        "DBTREE_FAST": "1",
+        "DBTREE_POOL_DIRS": "%s/fcgi %s/test-fcgi" % (build, build),
+        "DBTREE_NGINX_EXTRA": os.path.join(ROOT, "tests", "stack", "probe.nginx.conf"),
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:log_path=" + os.path.join(directory, "log", "asan"),
+        "UBSAN_OPTIONS": "print_stacktrace=1:log_path=" + os.path.join(directory, "log", "ubsan"),
+    })
+    env.pop("DBTREE_HTTP_PORT", None)
+    os.makedirs(os.path.join(directory, "log"), exist_ok=True)
+    subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "start", directory],
+                   env=env, check=True)
+    with open(os.path.join(directory, "env")) as f:
+        for line in f:
+            m = re.match(r"export (\w+)='(.*)'$", line.strip())
+            if m:
+                env[m.group(1)] = m.group(2)
+    return dbt.Stack(directory, env)
+
+
+def load_tests(dirs):
+    tests = []
+    for d in dirs:
+        for path in sorted(glob.glob(os.path.join(ROOT, "tests", d, "test_*.py"))):
+            name = "%s/%s" % (d, os.path.basename(path)[:-3])
+            spec = importlib.util.spec_from_file_location(name.replace("/", "_"), path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            fns = [v for k, v in vars(mod).items() if k.startswith("test_") and callable(v)]
+            fns.sort(key=lambda f: f.__code__.co_firstlineno)
+            tests += [("%s.%s" % (name, f.__name__), f) for f in fns]
+    return tests
+
+
+def run_tests(tests):
+    passed = failed = 0
+    for name, fn in tests:
+        t0 = time.monotonic()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - a test's failure is data here
+            failed += 1
+            print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e), flush=True)
+            if not isinstance(e, AssertionError):
+                traceback.print_exc()
+        else:
+            passed += 1
+            print("ok   %s (%.2fs)" % (name, time.monotonic() - t0), flush=True)
+    return passed, failed
+
+
+def sanitizer_reports(directory):
+    """Sanitizer findings in the stack's logs (pools and their workers)."""
+    found = []
+    for path in glob.glob(os.path.join(directory, "log", "*")):
+        with open(path, errors="replace") as f:
+            text = f.read()
+        if SANITIZER.search(text):
+            found.append(os.path.basename(path))
+    return found
+
+
+def main():
+    suite, dirs = sys.argv[1], sys.argv[2:]
+    stack = None
+    passed = failed = 0
+    try:
+        stack = start_stack()
+        dbt.stack = stack
+        passed, failed = run_tests(load_tests(dirs))
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        failed += 1
+    finally:
+        if stack:
+            subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "stop", stack.dir],
+                           env=stack.env)
+            reports = sanitizer_reports(stack.dir)
+            if reports:
+                failed += 1
+                print("FAIL %s: sanitizer reports in %s" % (suite, ", ".join(reports)))
+                for name in reports:
+                    print(open(os.path.join(stack.dir, "log", name), errors="replace").read()[-4000:])
+            else:
+                passed += 1
+                print("ok   %s: no sanitizer reports in the stack's logs" % suite)
+            keep = os.environ.get("DBTREE_KEEP_STACK")
+            if keep:
+                print("stack kept in", stack.dir)
+            else:
+                shutil.rmtree(stack.dir, ignore_errors=True)
+    print("%s: %d passed, %d failed" % (suite, passed, failed), flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

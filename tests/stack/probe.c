@@ -1,0 +1,82 @@
+/*
+ * Pool "probe": exists only in the test stack, to exercise the platform
+ * itself (JSON bodies, slow requests, worker identity, database access)
+ * independently of any product route.  nginx sends /api/_probe/ here
+ * through tests/stack/probe.nginx.conf.
+ */
+#include <json.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/jget.h"
+#include "base/xalloc.h"
+#include "store/db.h"
+#include "web/app.h"
+#include "web/pool.h"
+#include "web/req.h"
+
+/* POST /api/_probe/echo {"name": "1..32 chars", "n": 0..100} */
+static int
+echo(struct req *req)
+{
+	const char *name;
+	int64_t n;
+	int r;
+	struct json_object *out;
+
+	if ((r = jget_str(req->json, "name", 32, &name)) != JGET_OK)
+		return resp_jget_error(req, r, "name");
+	if ((r = jget_i64(req->json, "n", 0, 100, &n)) != JGET_OK)
+		return resp_jget_error(req, r, "n");
+	out = json_object_new_object();
+	json_object_object_add(out, "name", json_object_new_string(name));
+	json_object_object_add(out, "n", json_object_new_int64(n));
+	return resp_json(req, 200, out);
+}
+
+/* GET /api/_probe/sleep?ms=N: holds the worker N ms (at most 5000). */
+static int
+sleep_ms(struct req *req)
+{
+	const char *ms = req_query(req, "ms");
+	long n = ms ? strtol(ms, NULL, 10) : 0;
+	struct json_object *out;
+
+	if (n < 0 || n > 5000)
+		return resp_error(req, ERR_INVALID_PARAMETER, "ms");
+	clock_sleep_ms(n, NULL);
+	out = json_object_new_object();
+	json_object_object_add(out, "slept", json_object_new_int64(n));
+	json_object_object_add(out, "pid", json_object_new_int(getpid()));
+	return resp_json(req, 200, out);
+}
+
+/* GET /api/_probe/db: one statement through the worker's connection. */
+static int
+db_probe(struct req *req)
+{
+	PGresult *res = db_exec(&req->app->db, "SELECT 40 + 2", 0, NULL);
+	struct json_object *out;
+
+	if (!res)
+		return resp_error(req, ERR_UNAVAILABLE, NULL);
+	out = json_object_new_object();
+	json_object_object_add(out, "answer",
+	    json_object_new_int64(db_get_i64(res, 0, 0)));
+	json_object_object_add(out, "pid", json_object_new_int(getpid()));
+	PQclear(res);
+	return resp_json(req, 200, out);
+}
+
+static const struct route routes[] = {
+	{ "POST", "/api/_probe/echo", echo, ROUTE_JSON_BODY },
+	{ "GET", "/api/_probe/sleep", sleep_ms, 0 },
+	{ "GET", "/api/_probe/db", db_probe, 0 },
+};
+
+int
+main(void)
+{
+	return pool_main("probe", routes, ARRAY_LEN(routes));
+}
