@@ -83,24 +83,41 @@ db_note_failure(struct db *db, const PGresult *res, const char *sql)
 		log_err("sql '%.60s': %s", sql, msg);
 }
 
+static bool
+db_is_broken(const struct db *db)
+{
+	return !db->conn || PQstatus(db->conn) != CONNECTION_OK;
+}
+
 PGresult *
 db_exec_(struct db *db, const char *sql, int n, const char *const *params)
 {
 	PGresult *res;
 	ExecStatusType st;
 
-	db->sqlstate[0] = '\0';
-	if (db_ensure(db) < 0) {
-		snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
+	for (int attempt = 0;; attempt++) {
+		db->sqlstate[0] = '\0';
+		if (db_ensure(db) < 0) {
+			snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
+			return NULL;
+		}
+		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL,
+		    0);
+		st = PQresultStatus(res);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+			return res;
+		/* A connection the server dropped (a restart, say) is only
+		 * noticed on use.  Outside a transaction the statement never
+		 * ran, so one retry on a fresh connection is safe. */
+		if (attempt == 0 && !db->in_tx && db_is_broken(db)) {
+			PQclear(res);
+			log_warn("postgresql connection lost; reconnecting");
+			continue;
+		}
+		db_note_failure(db, res, sql);
+		PQclear(res);
 		return NULL;
 	}
-	res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(res);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return res;
-	db_note_failure(db, res, sql);
-	PQclear(res);
-	return NULL;
 }
 
 int
@@ -198,18 +215,21 @@ db_wait_result(struct db *db, int64_t timeout_ms)
 bool
 db_ping(struct db *db, int64_t timeout_ms)
 {
-	if (db_ensure(db) < 0)
-		return false;
-	if (!PQsendQuery(db->conn, "SELECT 1") ||
-	    !db_wait_result(db, timeout_ms)) {
-		log_warn("postgresql did not answer within %lld ms",
-		    (long long)timeout_ms);
-		/* an unanswered query leaves the connection unusable */
-		PQfinish(db->conn);
-		db->conn = NULL;
-		return false;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (db_ensure(db) < 0)
+			return false;
+		if (PQsendQuery(db->conn, "SELECT 1") &&
+		    db_wait_result(db, timeout_ms))
+			return true;
+		if (!db_is_broken(db))
+			break;	/* no answer in time: do not wait twice */
 	}
-	return true;
+	log_warn("postgresql did not answer within %lld ms",
+	    (long long)timeout_ms);
+	/* an unanswered query leaves the connection unusable */
+	PQfinish(db->conn);
+	db->conn = NULL;
+	return false;
 }
 
 bool

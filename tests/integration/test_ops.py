@@ -1,0 +1,114 @@
+"""Operations: migrations, the jobs runner, the systemd units, make install."""
+import concurrent.futures
+import os
+import subprocess
+import tempfile
+
+from dbt import stack, check, ROOT
+
+
+def test_migrations_are_recorded_once():
+    rows = stack.psql("SELECT version FROM schema_migrations ORDER BY version")
+    names = sorted(f for f in os.listdir(os.path.join(ROOT, "sql", "migrations"))
+                   if f.endswith(".sql"))
+    check([r[0] for r in rows] == names, "every migration file recorded", rows)
+    p = stack.ctl("migrate")
+    check("0 applied" in p.stdout, "a second run applies nothing", p.stdout)
+
+
+def test_concurrent_migrations_on_a_fresh_database_apply_each_file_once():
+    stack.psql("DROP DATABASE IF EXISTS dbtree_migrate_race")
+    stack.psql("CREATE DATABASE dbtree_migrate_race")
+    dsn = "host=%s user=dbtree dbname=dbtree_migrate_race" % os.path.join(stack.dir, "run")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            runs = list(ex.map(lambda _: stack.ctl("migrate", check_rc=False,
+                                                   extra_env={"DBTREE_DB": dsn}), range(4)))
+        check(all(p.returncode == 0 for p in runs), "all four runs succeed",
+              [p.stderr for p in runs])
+        applied = sum(int(p.stdout.split()[1]) for p in runs)
+        files = len([f for f in os.listdir(os.path.join(ROOT, "sql", "migrations"))
+                     if f.endswith(".sql")])
+        check(applied == files, "each file applied by exactly one run", (applied, files))
+    finally:
+        stack.psql("DROP DATABASE IF EXISTS dbtree_migrate_race")
+
+
+def test_a_failing_migration_is_rolled_back_and_stops_the_run():
+    tmp = tempfile.mkdtemp()
+    os.makedirs(os.path.join(tmp, "migrations"))
+    with open(os.path.join(tmp, "migrations", "0001_good.sql"), "w") as f:
+        f.write("CREATE TABLE mig_probe_a (x int);")
+    with open(os.path.join(tmp, "migrations", "0002_bad.sql"), "w") as f:
+        f.write("CREATE TABLE mig_probe_b (x int); SELECT no_such_function();")
+    stack.psql("DROP DATABASE IF EXISTS dbtree_migrate_bad")
+    stack.psql("CREATE DATABASE dbtree_migrate_bad")
+    dsn = "host=%s user=dbtree dbname=dbtree_migrate_bad" % os.path.join(stack.dir, "run")
+    try:
+        p = stack.ctl("migrate", check_rc=False,
+                      extra_env={"DBTREE_DB": dsn, "DBTREE_SQL_DIR": tmp})
+        check(p.returncode == 1, "the run fails", p)
+        check("0002_bad.sql" in p.stderr, "the failing file is named", p.stderr)
+        out = subprocess.run(["psql", "-h", os.path.join(stack.dir, "run"), "-U", "dbtree",
+                              "-d", "dbtree_migrate_bad", "-tAc",
+                              "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations;"
+                              " SELECT to_regclass('mig_probe_b') IS NULL"],
+                             capture_output=True, text=True).stdout.split()
+        check(out == ["0001_good.sql", "t"], "first kept, second rolled back", out)
+    finally:
+        stack.psql("DROP DATABASE IF EXISTS dbtree_migrate_bad")
+
+
+def test_jobs_run_once_and_exit():
+    p = stack.ctl("jobs")
+    check(p.returncode == 0, "jobs pass exits 0", p.stderr)
+    p = stack.ctl("help")
+    check("migrate" in p.stdout and "jobs" in p.stdout, "help lists the commands", p.stdout)
+    p = stack.ctl("no-such-command", check_rc=False)
+    check(p.returncode == 2 and "usage" in p.stdout, "unknown command: usage, exit 2", p)
+
+
+def _install(tmp):
+    subprocess.run(["make", "-s", "-C", ROOT, "install", "PREFIX=%s/usr" % tmp,
+                    "UNITDIR=%s/units" % tmp, "BUILD=%s" % stack.build],
+                   check=True, capture_output=True)
+    return os.path.join(tmp, "units")
+
+
+def test_systemd_units_pass_systemd_analyze_verify():
+    units = _install(tempfile.mkdtemp())
+    names = ["dbtree-pool@public.service", "dbtree-pool@public.socket", "dbtree-jobs.service",
+             "dbtree-jobs.timer", "dbtree-migrate.service", "dbtree.target"]
+    p = subprocess.run(["systemd-analyze", "verify"] + names, cwd=units,
+                       capture_output=True, text=True)
+    check(p.returncode == 0 and p.stderr.strip() == "", "verify is clean", p.stderr)
+    with open(os.path.join(units, "dbtree-jobs.timer")) as f:
+        check("AccuracySec=1s" in f.read(), "timer accuracy 1 s")
+    # the check itself can fail: a broken copy is refused
+    with open(os.path.join(units, "dbtree-pool@.service")) as f:
+        broken = f.read().replace("Type=simple", "Type=sometimes")
+    with open(os.path.join(units, "broken@.service"), "w") as f:
+        f.write(broken.replace("dbtree-pool@%i.socket", "dbtree-pool@public.socket"))
+    p = subprocess.run(["systemd-analyze", "verify", "broken@x.service"], cwd=units,
+                       capture_output=True, text=True)
+    check(p.returncode != 0 or "sometimes" in p.stderr, "a bad unit is reported", p.stderr)
+
+
+def test_install_layout_and_nginx_config_is_valid():
+    tmp = tempfile.mkdtemp()
+    _install(tmp)
+    share = os.path.join(tmp, "usr", "share", "dbtree")
+    for path in ("usr/bin/dbtreectl", "usr/lib/dbtree/fcgi/public",
+                 "usr/share/dbtree/nginx/www/index.html",
+                 "usr/share/dbtree/sql/migrations/0001_platform.sql"):
+        check(os.path.exists(os.path.join(tmp, path)), "installed " + path)
+    with open(os.path.join(share, "nginx", "dbtree.conf")) as f:
+        site = f.read()
+    check("@PREFIX@" not in site, "prefix substituted in dbtree.conf")
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("pid %s/nginx.pid; error_log stderr; events {}\n"
+                "http { include /etc/nginx/mime.types; %s }\n" % (tmp, site))
+    p = subprocess.run(["nginx", "-t", "-q", "-p", tmp, "-c", conf], capture_output=True,
+                       text=True)
+    check(p.returncode == 0, "production nginx config passes nginx -t", p.stderr)
