@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 
 #define ARENA_BLOCK 8192
 #define ARENA_ALIGN 16
+#define ARENA_MAX_ALLOC ((size_t)1 << 40)	/* far past any request */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ARENA_ONE_PER_ALLOC 1
@@ -44,6 +46,10 @@ arena_alloc(struct arena *a, size_t n)
 	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	void *p;
 
+	if (n > ARENA_MAX_ALLOC) {
+		log_err("arena: refusing to allocate %zu bytes", n);
+		abort();
+	}
 	if (ARENA_ONE_PER_ALLOC || need > ARENA_BLOCK / 4)
 		b = block_new(a, n);
 	else if (!b || b->size - b->used < need || b->size != ARENA_BLOCK)

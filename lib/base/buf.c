@@ -2,6 +2,7 @@
  * Bounded growable buffer.  Every append checks the cap first, so a failed
  * append never leaves half a value behind.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ buf_grow(struct buf *b, size_t extra)
 		want = 64;
 	if (want < b->alloc * 2)
 		want = b->alloc * 2;
-	if (want > b->max + 1)
+	if (b->max < SIZE_MAX && want > b->max + 1)
 		want = b->max + 1;
 	b->data = xrealloc(b->data, want);
 	b->alloc = want;

@@ -34,6 +34,29 @@ struct conf {
 	const char *socket_group;
 	/* jobs */
 	int64_t job_budget_s;
+	/* mail */
+	const char *site_url;		/* links in mails */
+	const char *mail_transport;	/* smtp | file */
+	const char *mail_dir;		/* file transport; "" = <state>/mail */
+	const char *mail_from;
+	const char *admin_email;
+	const char *smtp_url;
+	const char *smtp_user;
+	const char *smtp_password;
+	bool smtp_require_tls;
+	int64_t smtp_timeout_ms;
+	/* login */
+	const char *disposable_domains;	/* "" = <sql>/data/... */
+	bool mx_check;
+	int64_t login_code_ttl_s;
+	int64_t login_max_tries;
+	int64_t login_send_limit;
+	int64_t login_send_window_s;
+	int64_t login_resend_s;
+	int64_t session_ttl_s;
+	/* lemons */
+	int64_t welcome_bonus;
+	int64_t lemon_cap;
 	/* logging */
 	const char *log_level;
 };

@@ -3,11 +3,138 @@
  * as doubles, so they are refused where an integer is asked for; values
  * beyond int64 saturate and are refused too.
  */
+#include <ctype.h>
 #include <json.h>
 #include <math.h>
 #include <string.h>
 
 #include "base/jget.h"
+
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0: no overlong
+ * forms, no surrogates, nothing above U+10FFFF. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (len > n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* Index just past the string opening at s[i], or 0 when it is not one. */
+static size_t
+string_end(const unsigned char *s, size_t i, size_t n)
+{
+	size_t len;
+
+	for (i++; i < n;) {
+		if (s[i] == '"')
+			return i + 1;
+		if (s[i] < 0x20)
+			return 0;
+		len = s[i] == '\\' ? 2 : utf8_len(s + i, n - i);
+		if (len == 0)
+			return 0;
+		i += len;
+	}
+	return 0;
+}
+
+static size_t
+digits(const unsigned char *s, size_t i, size_t n)
+{
+	size_t start = i;
+
+	while (i < n && isdigit(s[i]))
+		i++;
+	return i > start ? i : 0;
+}
+
+/* Index past a JSON number at s[i]: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?, or 0. */
+static size_t
+number_end(const unsigned char *s, size_t i, size_t n)
+{
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (!(i = digits(s, i, n)))
+		return 0;
+	if (i < n && s[i] == '.' && !(i = digits(s, i + 1, n)))
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!(i = digits(s, i, n)))
+			return 0;
+	}
+	return i < n && (isalnum(s[i]) || s[i] == '.') ? 0 : i;
+}
+
+static size_t
+word_end(const unsigned char *s, size_t i, size_t n)
+{
+	static const char *const words[] = { "true", "false", "null" };
+
+	for (size_t w = 0; w < 3; w++) {
+		size_t len = strlen(words[w]);
+
+		if (n - i >= len && memcmp(s + i, words[w], len) == 0 &&
+		    (i + len == n || !isalnum(s[i + len])))
+			return i + len;
+	}
+	return 0;
+}
+
+/* json-c's strict mode still takes NaN, Infinity, "1.", "00", single
+ * quotes, raw control characters and overlong UTF-8: check the tokens
+ * ourselves first, json-c then checks the structure. */
+static bool
+is_strict_json(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (s[i] == '"')
+			i = string_end(s, i, n);
+		else if (s[i] == '-' || isdigit(s[i]))
+			i = number_end(s, i, n);
+		else if (isalpha(s[i]))
+			i = word_end(s, i, n);
+		else if (s[i] && strchr("{}[],: \t\r\n", s[i]))
+			i++;
+		else
+			return false;
+		if (i == 0)
+			return false;
+	}
+	return true;
+}
 
 struct json_object *
 jget_parse_object(const char *text, size_t len, const char **why)
@@ -18,6 +145,11 @@ jget_parse_object(const char *text, size_t len, const char **why)
 	const char *reason = NULL;
 	bool at_end = false;
 
+	if (!is_strict_json((const unsigned char *)text, len)) {
+		if (why)
+			*why = "body is not valid JSON";
+		return NULL;
+	}
 	tok = json_tokener_new_ex(JGET_MAX_DEPTH);
 	if (!tok) {
 		if (why)

@@ -2,6 +2,7 @@
  * getrandom(2) wrappers.  rand_below() rejects draws from the incomplete
  * top slice of the 64-bit range so every value is equally likely.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ rand_string(char *out, size_t len, const char *alphabet)
 {
 	size_t n = strlen(alphabet);
 
+	assert(n > 0);
 	for (size_t i = 0; i < len; i++)
 		out[i] = alphabet[rand_below(n)];
 	out[len] = '\0';

@@ -99,10 +99,10 @@ kv_ping(struct kv *kv)
 int
 kv_key(char *out, size_t size, ...)
 {
-	struct buf b = BUF_INIT(size - 1);
+	struct buf b = BUF_INIT(size ? size - 1 : 0);
 	const char *part;
 	va_list ap;
-	int ret = buf_adds(&b, "dbtree:v1");
+	int ret = size ? buf_adds(&b, "dbtree:v1") : -1;
 
 	va_start(ap, size);
 	while (ret == 0 && (part = va_arg(ap, const char *)))

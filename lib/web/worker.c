@@ -85,8 +85,11 @@ read_json_body(struct req *req, int64_t max_body)
 		return resp_error(req, ERR_UNSUPPORTED_MEDIA_TYPE, NULL), -1;
 	if (len > max_body)
 		return resp_error(req, ERR_PAYLOAD_TOO_LARGE, NULL), -1;
+	if (len <= 0)
+		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "%s",
+		    why), -1;
 	body = arena_alloc(&req->arena, (size_t)len + 1);
-	if (len <= 0 || FCGX_GetStr(body, (int)len, fr->in) != len ||
+	if (FCGX_GetStr(body, (int)len, fr->in) != len ||
 	    !(req->json = jget_parse_object(body, (size_t)len, &why)))
 		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "%s",
 		    why), -1;
