@@ -16,7 +16,7 @@ CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	    -fno-strict-aliasing
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lresolv -lm
 
 ifdef SAN
 BUILD    := build-san
@@ -69,7 +69,7 @@ benches: $(BENCHES)
 DEBS = build-essential pkg-config libpq-dev libhiredis-dev libjson-c-dev \
        libcurl4-openssl-dev libfcgi-dev postgresql postgresql-contrib \
        redis-server nginx-light curl python3 python3-aiosmtpd wrk \
-       systemd procps iproute2
+       systemd procps iproute2 nodejs npm chromium
 deps:
 	@missing=$$(for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -86,10 +86,15 @@ deps:
 run: deps all
 	bin/dbtree-local run $(STATE)
 
-test: deps
+test: deps browser-deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all units
 	tests/run
+
+# playwright-core from the npm registry (it drives Debian's Chromium; it
+# downloads no browser of its own).
+browser-deps:
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 bench: deps all benches
 	tests/bench/run
@@ -117,7 +122,7 @@ help:
 	@echo "make deps    install missing Debian packages (root)"
 	@echo "make install PREFIX=/usr/local DESTDIR="
 
-.PHONY: all units benches deps run test bench install clean help
+.PHONY: all units benches deps browser-deps run test bench install clean help
 .SECONDARY:
 -include $(LIB_OBJ:.o=.d) $(FCGI_OBJ:.o=.d) $(CTL_OBJ:.o=.d) \
 	 $(TEST_OBJ:.o=.d) $(BENCH_OBJ:.o=.d) $(PROBE_OBJ:.o=.d)

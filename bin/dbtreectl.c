@@ -24,13 +24,40 @@
 #include "store/jobs.h"
 #include "store/kv.h"
 #include "store/migrate.h"
+#include "domain/outbox.h"
+#include "domain/session.h"
+#include "web/app.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
+
+/* The process's resources, for the jobs that need more than db and kv. */
+static struct app app;
+
+static int
+job_mail(struct job_ctx *ctx)
+{
+	int64_t n = outbox_run(ctx->db, &app.mailer, ctx->deadline_ms);
+
+	if (n > 0)
+		log_info("mail: %lld sent", (long long)n);
+	return n < 0 ? -1 : 0;
+}
+
+static int
+job_sessions(struct job_ctx *ctx)
+{
+	int64_t n = session_sweep(ctx->db);
+
+	if (n > 0)
+		log_info("sessions: %lld expired rows removed", (long long)n);
+	return n < 0 ? -1 : 0;
+}
 
 /* Every job, in the order one pass runs them.  Later capabilities add
  * their rows here. */
 static const struct job jobs[] = {
-	{ NULL, NULL },
+	{ "mail", job_mail },
+	{ "sessions", job_sessions },
 };
 
 static volatile int stop;
@@ -68,7 +95,7 @@ jobs_pass(struct job_ctx *ctx, int64_t budget_ms)
 {
 	int failed = 0;
 
-	for (size_t i = 0; i < ARRAY_LEN(jobs) && jobs[i].name && !stop; i++)
+	for (size_t i = 0; i < ARRAY_LEN(jobs) && !stop; i++)
 		if (jobs_run_one(ctx, &jobs[i], budget_ms) < 0)
 			failed++;
 	return failed;
@@ -77,9 +104,7 @@ jobs_pass(struct job_ctx *ctx, int64_t budget_ms)
 static int
 cmd_jobs(const struct conf *c, int argc, char **argv)
 {
-	struct db db;
-	struct kv kv;
-	struct job_ctx ctx = { c, &db, &kv, 0 };
+	struct job_ctx ctx = { c, &app.db, &app.kv, 0 };
 	long loop_s = 0;
 	int failed;
 
@@ -88,9 +113,7 @@ cmd_jobs(const struct conf *c, int argc, char **argv)
 	else if (argc > 0)
 		return fprintf(stderr, "usage: dbtreectl jobs [--loop SECONDS]"
 		    "\n"), 2;
-	db_open(&db, c->db_url, c->db_connect_timeout_s,
-	    c->db_statement_timeout_ms);
-	kv_open(&kv, c->redis, c->redis_timeout_ms);
+	app_open(&app, c);
 	do {
 		int64_t t0 = clock_mono_ms();
 
@@ -99,8 +122,7 @@ cmd_jobs(const struct conf *c, int argc, char **argv)
 			clock_sleep_ms(loop_s * 1000 - (clock_mono_ms() - t0) %
 			    (loop_s * 1000), &stop);
 	} while (loop_s > 0 && !stop);
-	db_close(&db);
-	kv_close(&kv);
+	app_close(&app);
 	return failed ? 1 : 0;
 }
 
@@ -115,7 +137,7 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	    "  jobs [--loop SECONDS]   run every maintenance job once, or"
 	    " forever\n"
 	    "  help                    this text\n\njobs:");
-	for (size_t i = 0; i < ARRAY_LEN(jobs) && jobs[i].name; i++)
+	for (size_t i = 0; i < ARRAY_LEN(jobs); i++)
 		printf(" %s", jobs[i].name);
 	printf("\n");
 	return 0;

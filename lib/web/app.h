@@ -1,13 +1,17 @@
 /*
- * struct app: what a worker holds for its whole life — the configuration,
- * one PostgreSQL connection, one Redis context and one curl handle.  Built
- * once after fork, before the accept loop; released when the worker stops,
- * so LeakSanitizer reports mean something.
+ * struct app: what a worker (or dbtreectl) holds for its whole life — the
+ * configuration, one PostgreSQL connection, one Redis context, one curl
+ * handle, and the settings the domain needs, derived once from the
+ * configuration.  Built after fork, before the accept loop; released when
+ * the process stops, so LeakSanitizer reports mean something.
  */
 #ifndef WEB_APP_H
 #define WEB_APP_H
 
 #include "base/conf.h"
+#include "domain/email.h"
+#include "domain/login.h"
+#include "domain/outbox.h"
 #include "store/db.h"
 #include "store/kv.h"
 
@@ -16,10 +20,15 @@ struct app {
 	struct db db;
 	struct kv kv;
 	void *curl;		/* CURL *, reset between uses */
+	struct email_rules email;
+	struct login_policy login;
+	struct mailer mailer;
+	char mail_dir[4096];
+	char blocklist[4096];
 };
 
-/* Connects what the worker needs; failures to reach PostgreSQL or Redis
- * are logged and retried per request, never fatal. */
+/* Connects what the process needs; failures to reach PostgreSQL or Redis
+ * are logged and retried per use, never fatal. */
 void app_open(struct app *app, const struct conf *conf);
 void app_close(struct app *app);
 

@@ -9,9 +9,13 @@ test_* taking no arguments; it fails by raising (use `check`).
         r = stack.get("/api/health")
         check(r.status == 200, "health answers", r)
 """
+import email
+import email.policy
+import glob
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -71,11 +75,58 @@ def wait_until(cond, timeout=10.0, what="condition", interval=0.02):
 class Stack:
     """A running throwaway stack started with bin/dbtree-local."""
 
-    def __init__(self, directory, env):
+    def __init__(self, directory, env, smtp=None):
         self.dir = directory
         self.env = env
         self.port = int(env["DBTREE_HTTP_PORT"])
         self.build = env["DBTREE_BUILD"]
+        self.smtp = smtp  # SmtpSink or None
+
+    # -- mail ---------------------------------------------------------------
+    def mails(self, to=None):
+        """Messages the SMTP sink received (oldest first), optionally only
+        those addressed to `to`."""
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.smtp.dir, "*.eml")),
+                           key=lambda p: (os.path.getmtime(p), p)):
+            with open(path, "rb") as f:
+                msg = email.message_from_bytes(f.read(), policy=email.policy.default)
+            if to is None or msg["X-Envelope-To"] == to:
+                out.append(msg)
+        return out
+
+    def wait_mails(self, to, count, timeout=10):
+        return wait_until(lambda: (lambda m: m if len(m) >= count else None)(self.mails(to)),
+                          timeout=timeout, what="%d mail(s) to %s" % (count, to))
+
+    def code_for(self, to, nth=None):
+        """The login code in the latest (or nth) mail to `to`."""
+        msgs = self.wait_mails(to, nth or 1)
+        msg = msgs[(nth or len(msgs)) - 1]
+        text = msg.get_body(preferencelist=("plain",)).get_content()
+        m = re.search(r"login code: (\d{6})", text)
+        check(m is not None, "a code in the mail", text)
+        return m.group(1)
+
+    def login(self, address):
+        """Logs address in through the API; returns (token, profile)."""
+        before = len(self.mails(address))
+        r = self.post("/api/send-otp?type=authentication", {"email": address})
+        check(r.status == 200, "send-otp", r)
+        code = self.code_for(address, before + 1)
+        r = self.post("/api/verify-otp?type=authentication", {"email": address, "otp": code})
+        check(r.status == 200, "verify-otp", r)
+        return r.json["token"], r.json["profile"]
+
+    def auth(self, token):
+        return {"Authorization": "Bearer " + token}
+
+    def ledger_violations(self):
+        """Users whose balance is not the sum of their ledger, or negative."""
+        return self.psql("SELECT u.id FROM users u WHERE u.lemon_balance < 0"
+                         " OR u.lemon_balance <> coalesce((SELECT sum(amount)"
+                         " FROM user_lemon_transactions t WHERE t.user_id = u.id"
+                         " AND t.status = 'successful'), 0)")
 
     # -- HTTP -------------------------------------------------------------
     def request(self, method, path, body=None, headers=None, timeout=15):

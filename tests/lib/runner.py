@@ -26,8 +26,50 @@ ROOT = dbt.ROOT
 SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    """tests/stack/smtp_sink.py as a child process; stop() and start() it
+    to take the mail server down and bring it back."""
+
+    def __init__(self, directory):
+        self.dir = os.path.join(directory, "smtp")
+        self.port = free_port()
+        self.proc = None
+        self.log = os.path.join(directory, "log", "smtp.log")
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(ROOT, "tests", "stack", "smtp_sink.py"),
+             str(self.port), self.dir],
+            stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        dbt.wait_until(lambda: self._listening(), timeout=10, what="the SMTP sink")
+
+    def _listening(self):
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
 def start_stack():
     directory = tempfile.mkdtemp(prefix="dbtree-test-")
+    os.makedirs(os.path.join(directory, "log"), exist_ok=True)
+    smtp = SmtpSink(directory)
+    smtp.start()
     env = dict(os.environ)
     build = os.path.join(ROOT, env.get("DBTREE_BUILD", "build-san"))
     env.update({
@@ -37,6 +79,12 @@ def start_stack():
         "DBTREE_NGINX_EXTRA": os.path.join(ROOT, "tests", "stack", "probe.nginx.conf"),
         "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:log_path=" + os.path.join(directory, "log", "asan"),
         "UBSAN_OPTIONS": "print_stacktrace=1:log_path=" + os.path.join(directory, "log", "ubsan"),
+        "DBTREE_MAIL_TRANSPORT": "smtp",
+        "DBTREE_SMTP_URL": "smtp://127.0.0.1:%d" % smtp.port,
+        "DBTREE_SMTP_TIMEOUT_MS": "3000",
+        "DBTREE_ADMIN_EMAIL": "admin@example.com",
+        "DBTREE_LOGIN_EXEMPT": "127.0.0.1",
+        "DBTREE_MX_CHECK": "false",
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)
@@ -47,7 +95,7 @@ def start_stack():
             m = re.match(r"export (\w+)='(.*)'$", line.strip())
             if m:
                 env[m.group(1)] = m.group(2)
-    return dbt.Stack(directory, env)
+    return dbt.Stack(directory, env, smtp)
 
 
 def load_tests(dirs):
@@ -64,12 +112,19 @@ def load_tests(dirs):
     return tests
 
 
+def check_ledger():
+    """After every test: balance = sum of the ledger, never negative."""
+    bad = dbt.stack.ledger_violations()
+    dbt.check(not bad, "ledger invariant holds for every user", bad)
+
+
 def run_tests(tests):
     passed = failed = 0
     for name, fn in tests:
         t0 = time.monotonic()
         try:
             fn()
+            check_ledger()
         except Exception as e:  # noqa: BLE001 - a test's failure is data here
             failed += 1
             print("FAIL %s (%.2fs): %s" % (name, time.monotonic() - t0, e), flush=True)
@@ -107,6 +162,7 @@ def main():
         if stack:
             subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "stop", stack.dir],
                            env=stack.env)
+            stack.smtp.stop()
             reports = sanitizer_reports(stack.dir)
             if reports:
                 failed += 1

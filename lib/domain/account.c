@@ -1,0 +1,93 @@
+/*
+ * Accounts.  Deletion keeps the user row (ledger rows point at it) but
+ * replaces the address with "deleted:<id>", so nothing personal remains
+ * and the address can register again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "domain/account.h"
+#include "domain/outbox.h"
+#include "store/db.h"
+
+int
+account_profile(struct db *db, const char *user_id, struct profile *p)
+{
+	const char *params[] = { user_id };
+	PGresult *res = db_exec(db, "SELECT id, email, lemon_balance,"
+	    " total_earned_lemons, total_spent_lemons,"
+	    " coalesce(extract(epoch FROM last_harvest_at)::bigint, 0),"
+	    " extract(epoch FROM created_at)::bigint"
+	    " FROM users WHERE id = $1 AND NOT is_deleted", 1, params);
+
+	if (!res)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return ACCOUNT_NONE;
+	}
+	snprintf(p->id, sizeof(p->id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(p->email, sizeof(p->email), "%s", PQgetvalue(res, 0, 1));
+	p->balance = db_get_i64(res, 0, 2);
+	p->total_earned = db_get_i64(res, 0, 3);
+	p->total_spent = db_get_i64(res, 0, 4);
+	p->last_harvest_at = (time_t)db_get_i64(res, 0, 5);
+	p->joined_at = (time_t)db_get_i64(res, 0, 6);
+	PQclear(res);
+	return ACCOUNT_OK;
+}
+
+/* Locks the live account and returns its address in email. */
+static int
+lock_account(struct db *db, const char *user_id, char email[EMAIL_MAX + 1])
+{
+	const char *params[] = { user_id };
+	PGresult *res = db_exec(db, "SELECT email FROM users WHERE id = $1"
+	    " AND NOT is_deleted FOR UPDATE", 1, params);
+	int ret;
+
+	if (!res)
+		return -1;
+	ret = PQntuples(res) == 1 ? ACCOUNT_OK : ACCOUNT_NONE;
+	if (ret == ACCOUNT_OK)
+		snprintf(email, EMAIL_MAX + 1, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return ret;
+}
+
+static int
+erase_account(struct db *db, const char *user_id)
+{
+	const char *params[] = { user_id };
+	PGresult *res = db_exec(db, "UPDATE users SET is_deleted = true,"
+	    " deleted_at = now(), email = 'deleted:' || id::text"
+	    " WHERE id = $1", 1, params);
+
+	PQclear(res);
+	if (!res)
+		return -1;
+	res = db_exec(db, "DELETE FROM sessions WHERE user_id = $1", 1,
+	    params);
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+int
+account_delete(struct db *db, const char *user_id, int64_t *outbox_id)
+{
+	char email[EMAIL_MAX + 1];
+	int ret;
+
+	if (db_begin(db) < 0)
+		return -1;
+	ret = lock_account(db, user_id, email);
+	if (ret == ACCOUNT_OK && (erase_account(db, user_id) < 0 ||
+	    outbox_add(db, "goodbye", email, "{}", outbox_id) < 0 ||
+	    db_commit(db) < 0))
+		ret = -1;
+	if (ret != ACCOUNT_OK)
+		db_rollback(db);
+	return ret;
+}

@@ -1,0 +1,48 @@
+/*
+ * E-mail addresses: normalisation (trimmed, lower-cased), a strict format
+ * check, the disposable-domain blocklist, and an MX check that only refuses
+ * a domain DNS says does not take mail (a lookup that fails for any other
+ * reason lets the address through).
+ */
+#ifndef DOMAIN_EMAIL_H
+#define DOMAIN_EMAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EMAIL_MAX 254
+
+struct email_rules {
+	char **blocked;		/* sorted domains */
+	size_t nblocked;
+	bool check_mx;
+};
+
+enum email_verdict {
+	EMAIL_OK = 0,
+	EMAIL_BAD_FORMAT = 1,
+	EMAIL_DISPOSABLE = 2,
+	EMAIL_NO_MAIL_DOMAIN = 3,	/* DNS: no such domain, or no MX/A */
+};
+
+/* Loads the blocklist at path (one domain a line, # comments).  A missing
+ * file is logged and leaves the list empty.  Returns 0 or -1. */
+int email_rules_load(struct email_rules *r, const char *path, bool check_mx);
+void email_rules_release(struct email_rules *r);
+
+/* Writes the trimmed, lower-cased form of in into out (size >= EMAIL_MAX+1).
+ * Returns 0, or -1 when it is too long or holds control characters. */
+int email_normalize(const char *in, char *out, size_t size);
+/* Format, blocklist and (when enabled) MX check of a normalised address. */
+enum email_verdict email_check(const struct email_rules *r,
+			       const char *email);
+/* True for local@domain.tld with the characters the product accepts. */
+bool email_is_well_formed(const char *email);
+/* The verdict for DNS answers: rcode_mx/rcode_a are 0 (records found),
+ * EMAIL_DNS_NXDOMAIN, EMAIL_DNS_NODATA or EMAIL_DNS_TRANSIENT. */
+enum email_dns { EMAIL_DNS_FOUND, EMAIL_DNS_NXDOMAIN, EMAIL_DNS_NODATA,
+	EMAIL_DNS_TRANSIENT };
+bool email_dns_refuses(enum email_dns mx, enum email_dns a);
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Login sessions: one per device, each with its own random token.  Only the
+ * SHA-256 of a token is stored.  Sessions are not sliding: a token lasts
+ * its lifetime and the person logs in again.
+ */
+#ifndef DOMAIN_SESSION_H
+#define DOMAIN_SESSION_H
+
+#include <stdint.h>
+
+struct db;
+
+#define SESSION_TOKEN_LEN 43	/* 32 random bytes, base64url, no padding */
+#define USER_ID_LEN 36
+
+enum session_result {
+	SESSION_OK = 0,
+	SESSION_NONE = 1,	/* unknown, expired, or the user is deleted */
+};
+
+/* Inside an open transaction: a new session for user_id lasting ttl_s;
+ * token gets the secret to hand to the client (once).  0 or -1. */
+int session_create(struct db *db, const char *user_id, int64_t ttl_s,
+		   char token[SESSION_TOKEN_LEN + 1]);
+/* The live user behind token: SESSION_OK and user_id filled, SESSION_NONE,
+ * or -1. */
+int session_user(struct db *db, const char *token,
+		 char user_id[USER_ID_LEN + 1]);
+/* Ends the session of token (none is not an error).  0 or -1. */
+int session_end(struct db *db, const char *token);
+/* Removes expired sessions and stale login codes; returns how many rows
+ * went, or -1. */
+int64_t session_sweep(struct db *db);
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,24 @@
+/*
+ * Bearer-token authentication for handlers:
+ *
+ *	const char *uid = auth_user(req);
+ *	if (!uid)
+ *		return req->status;	(401 already sent)
+ *
+ * The header must be exactly "Authorization: Bearer <token>".  Missing,
+ * malformed, unknown or expired tokens and deleted users all get 401 with
+ * code 1206.
+ */
+#ifndef WEB_AUTH_H
+#define WEB_AUTH_H
+
+struct req;
+
+/* The user id behind the request's token (request lifetime), or NULL after
+ * answering 401 (or 503 when the database is unavailable). */
+const char *auth_user(struct req *req);
+/* The token of the request, or NULL when the header is malformed. */
+const char *auth_token(struct req *req);
+
+#include "base/banned.h"
+#endif

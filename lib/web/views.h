@@ -1,0 +1,19 @@
+/*
+ * JSON views of domain values shared by several route groups.
+ */
+#ifndef WEB_VIEWS_H
+#define WEB_VIEWS_H
+
+#include <time.h>
+
+struct json_object;
+struct profile;
+
+/* {id, email, lemonBalance, totalEarnedLemons, totalSpentLemons,
+ *  lastHarvestAt (RFC 3339 or null), joinedAt}; the caller owns it. */
+struct json_object *view_profile(const struct profile *p);
+/* RFC 3339 string, or JSON null for 0. */
+struct json_object *view_time(time_t t);
+
+#include "base/banned.h"
+#endif

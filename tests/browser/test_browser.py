@@ -1,0 +1,23 @@
+"""Browser scenarios (tests/browser/*.mjs) against the test stack, in
+headless Debian Chromium through playwright-core.  Screenshots are kept in
+tests/artifacts/."""
+import os
+import subprocess
+
+from dbt import stack, check, ROOT
+
+HERE = os.path.join(ROOT, "tests", "browser")
+
+
+def _scenario(script, *args):
+    env = dict(os.environ, DBTREE_URL="http://127.0.0.1:%d" % stack.port,
+               DBTREE_SMTP_DIR=stack.smtp.dir,
+               DBTREE_ARTIFACTS=os.path.join(ROOT, "tests", "artifacts"))
+    p = subprocess.run(["node", os.path.join(HERE, script)] + list(args), env=env,
+                       capture_output=True, text=True, timeout=120)
+    print(p.stdout, end="")
+    check(p.returncode == 0, "%s passed" % script, p.stdout[-2000:] + p.stderr[-2000:])
+
+
+def test_login_theme_and_logout_in_the_browser():
+    _scenario("login.mjs", "browser-user@example.com")
