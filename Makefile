@@ -69,11 +69,12 @@ benches: $(BENCHES)
 DEBS = build-essential pkg-config libpq-dev libhiredis-dev libjson-c-dev \
        libcurl4-openssl-dev libfcgi-dev postgresql postgresql-contrib \
        redis-server nginx-light curl python3 python3-aiosmtpd wrk \
-       systemd procps iproute2 nodejs npm chromium
+       systemd procps iproute2 chromium
 deps:
 	@missing=$$(for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-		grep -q '^install ok installed' || echo $$p; done); \
+		grep -q '^install ok installed' || echo $$p; done; \
+		command -v npm >/dev/null || echo nodejs npm); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" -ne 0 ]; then \
 		echo "missing packages; run as root:"; \

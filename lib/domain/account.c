@@ -12,16 +12,15 @@
 #include "domain/outbox.h"
 #include "store/db.h"
 
-int
-account_profile(struct db *db, const char *user_id, struct profile *p)
-{
-	const char *params[] = { user_id };
-	PGresult *res = db_exec(db, "SELECT id, email, lemon_balance,"
-	    " total_earned_lemons, total_spent_lemons,"
-	    " coalesce(extract(epoch FROM last_harvest_at)::bigint, 0),"
-	    " extract(epoch FROM created_at)::bigint"
-	    " FROM users WHERE id = $1 AND NOT is_deleted", 1, params);
+#define PROFILE_COLUMNS "u.id, u.email, u.lemon_balance," \
+	" u.total_earned_lemons, u.total_spent_lemons," \
+	" coalesce(extract(epoch FROM u.last_harvest_at)::bigint, 0)," \
+	" extract(epoch FROM u.created_at)::bigint"
 
+/* Fills p from the one row of res; consumes res. */
+static int
+profile_from(PGresult *res, struct profile *p)
+{
 	if (!res)
 		return -1;
 	if (PQntuples(res) != 1) {
@@ -37,6 +36,29 @@ account_profile(struct db *db, const char *user_id, struct profile *p)
 	p->joined_at = (time_t)db_get_i64(res, 0, 6);
 	PQclear(res);
 	return ACCOUNT_OK;
+}
+
+int
+account_profile(struct db *db, const char *user_id, struct profile *p)
+{
+	const char *params[] = { user_id };
+
+	return profile_from(db_exec(db, "SELECT " PROFILE_COLUMNS
+	    " FROM users u WHERE u.id = $1 AND NOT u.is_deleted", 1, params),
+	    p);
+}
+
+int
+account_profile_by_token(struct db *db, const char *token, struct profile *p)
+{
+	char hash[65];
+	const char *params[] = { hash };
+
+	session_token_hash(token, hash);
+	return profile_from(db_exec(db, "SELECT " PROFILE_COLUMNS
+	    " FROM sessions s JOIN users u ON u.id = s.user_id"
+	    " WHERE s.token_hash = decode($1, 'hex')"
+	    " AND s.expires_at > now() AND NOT u.is_deleted", 1, params), p);
 }
 
 /* Locks the live account and returns its address in email. */

@@ -30,6 +30,12 @@ enum account_result {
 /* Fills p for the live user user_id.  ACCOUNT_OK, ACCOUNT_NONE or -1. */
 int account_profile(struct db *db, const char *user_id, struct profile *p);
 
+/* The same for the user behind a session token, in one query (the hot
+ * path of GET /api/user).  ACCOUNT_OK, ACCOUNT_NONE (no live session) or
+ * -1. */
+int account_profile_by_token(struct db *db, const char *token,
+			     struct profile *p);
+
 /* Soft-deletes the account in one transaction: the row stays for the
  * ledger's sake but loses its address (freeing it for a new account), every
  * session ends, and the goodbye mail is queued (*outbox_id).  The welcome

@@ -32,8 +32,8 @@ base64url(const unsigned char *in, size_t n, char *out)
 	out[o] = '\0';
 }
 
-static void
-token_hash(const char *token, char hex[2 * SHA256_LEN + 1])
+void
+session_token_hash(const char *token, char hex[2 * SHA256_LEN + 1])
 {
 	sha256_hex(token, strlen(token), hex);
 }
@@ -49,7 +49,7 @@ session_create(struct db *db, const char *user_id, int64_t ttl_s,
 
 	rand_bytes(raw, sizeof(raw));
 	base64url(raw, sizeof(raw), token);
-	token_hash(token, hash);
+	session_token_hash(token, hash);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_s);
 	res = db_exec(db, "INSERT INTO sessions (token_hash, user_id,"
 	    " expires_at) VALUES (decode($1, 'hex'), $2,"
@@ -68,7 +68,7 @@ session_user(struct db *db, const char *token, char user_id[USER_ID_LEN + 1])
 
 	if (strlen(token) != SESSION_TOKEN_LEN)
 		return SESSION_NONE;
-	token_hash(token, hash);
+	session_token_hash(token, hash);
 	res = db_exec(db, "SELECT s.user_id FROM sessions s"
 	    " JOIN users u ON u.id = s.user_id"
 	    " WHERE s.token_hash = decode($1, 'hex')"
@@ -89,7 +89,7 @@ session_end(struct db *db, const char *token)
 	const char *params[] = { hash };
 	PGresult *res;
 
-	token_hash(token, hash);
+	session_token_hash(token, hash);
 	res = db_exec(db, "DELETE FROM sessions"
 	    " WHERE token_hash = decode($1, 'hex')", 1, params);
 	PQclear(res);

@@ -26,6 +26,8 @@ int session_create(struct db *db, const char *user_id, int64_t ttl_s,
  * or -1. */
 int session_user(struct db *db, const char *token,
 		 char user_id[USER_ID_LEN + 1]);
+/* The SHA-256 (hex) a token is stored as. */
+void session_token_hash(const char *token, char hex[65]);
 /* Ends the session of token (none is not an error).  0 or -1. */
 int session_end(struct db *db, const char *token);
 /* Removes expired sessions and stale login codes; returns how many rows

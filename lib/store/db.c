@@ -29,6 +29,7 @@ db_connect(struct db *db)
 	PQfinish(db->conn);
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	db->in_tx = false;
+	db->nprepared = 0;
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		log_err("connect to postgresql: %s",
 		    PQerrorMessage(db->conn));
@@ -89,6 +90,43 @@ db_is_broken(const struct db *db)
 	return !db->conn || PQstatus(db->conn) != CONNECTION_OK;
 }
 
+/* The name of sql's prepared statement on this connection ("s<index>"),
+ * preparing it first if needed; NULL when it cannot be prepared (the
+ * statement then runs unprepared, which reports the error). */
+static const char *
+statement_name(struct db *db, const char *sql, int n, char name[16])
+{
+	PGresult *res;
+	int i;
+
+	for (i = 0; i < db->nprepared && db->prepared[i] != sql; i++)
+		;
+	snprintf(name, 16, "s%d", i);
+	if (i < db->nprepared)
+		return name;
+	if (i == DB_MAX_PREPARED)
+		return NULL;
+	res = PQprepare(db->conn, name, sql, n, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	db->prepared[db->nprepared++] = sql;
+	return name;
+}
+
+static PGresult *
+db_run(struct db *db, const char *sql, int n, const char *const *params)
+{
+	char buf[16];
+	const char *name = statement_name(db, sql, n, buf);
+
+	if (name)
+		return PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+	return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+}
+
 PGresult *
 db_exec_(struct db *db, const char *sql, int n, const char *const *params)
 {
@@ -101,8 +139,7 @@ db_exec_(struct db *db, const char *sql, int n, const char *const *params)
 			snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
 			return NULL;
 		}
-		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL,
-		    0);
+		res = db_run(db, sql, n, params);
 		st = PQresultStatus(res);
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 			return res;

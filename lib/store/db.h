@@ -3,6 +3,9 @@
  * a string literal ("" sql only compiles for literals) and whose values go
  * as text parameters ($1, $2, ...).  A NULL parameter is SQL NULL.
  *
+ * Each statement is prepared on its connection the first time it runs and
+ * executed by name afterwards, so PostgreSQL parses and plans it once.
+ *
  * Connections carry connect_timeout and statement_timeout.  A connection
  * found broken is reset before the next statement run outside a
  * transaction, so a worker recovers by itself once the server is back.
@@ -14,8 +17,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define DB_MAX_PREPARED 128
+
 struct db {
 	PGconn *conn;
+	/* statements prepared on this connection, keyed by the address of
+	 * their SQL literal (literals never move) */
+	const char *prepared[DB_MAX_PREPARED];
+	int nprepared;
 	char *conninfo_dsn;
 	int64_t connect_timeout_s;
 	int64_t statement_timeout_ms;
