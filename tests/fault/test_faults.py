@@ -142,3 +142,67 @@ def test_bad_configuration_stops_with_the_variable_named():
             check(p.returncode == 2, "%s %s=%s exits 2" % (os.path.basename(prog), var, value),
                   p.returncode)
             check(var in p.stderr, "message names %s" % var, p.stderr)
+
+
+def test_pool_takes_its_socket_from_systemd_socket_activation():
+    """As systemd does: the socket is bound by the parent and passed as fd 3
+    with LISTEN_FDS/LISTEN_PID; the pool must serve on it without binding."""
+    import socket as sk
+    path = os.path.join(stack.dir, "run", "activated.sock")
+    s = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+    s.bind(path)
+    s.listen(64)
+    env = dict(stack.env, DBTREE_RUN_DIR=os.path.join(stack.dir, "activation"))
+    os.makedirs(env["DBTREE_RUN_DIR"], exist_ok=True)
+
+    env["LISTEN_FDS"] = "1"
+    prog = os.path.join(stack.build, "fcgi", "public")
+    # exec keeps the shell's pid, which is what LISTEN_PID must name
+    proc = subprocess.Popen(["sh", "-c", 'LISTEN_PID=$$ exec "$0"', prog], env=env,
+                            preexec_fn=lambda: os.dup2(s.fileno(), 3),
+                            pass_fds=(s.fileno(),), stderr=subprocess.PIPE, text=True)
+    try:
+        s.close()
+        # a FastCGI request straight to the inherited socket
+        wait_until(lambda: _fcgi_get(path, "/api/health") == 200, timeout=10,
+                   what="an answer on the inherited socket")
+        check(not os.path.exists(os.path.join(env["DBTREE_RUN_DIR"], "public.sock")),
+              "the pool bound no socket of its own")
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    check("socket passed by systemd" in err, "the pool says it uses the passed socket", err)
+
+
+def _fcgi_get(path, uri):
+    """A minimal FastCGI GET over a unix socket; returns the HTTP status."""
+    import socket as sk
+    import struct
+
+    def record(rtype, content, rid=1):
+        return struct.pack("!BBHHBx", 1, rtype, rid, len(content), 0) + content
+
+    def pair(k, v):
+        return bytes([len(k), len(v)]) + k + v
+
+    params = b"".join(pair(k, v) for k, v in (
+        (b"REQUEST_METHOD", b"GET"), (b"DOCUMENT_URI", uri.encode()),
+        (b"QUERY_STRING", b""), (b"REQUEST_ID", b"a" * 32)))
+    msg = (record(1, struct.pack("!HB5x", 1, 0)) + record(4, params) + record(4, b"")
+           + record(5, b""))
+    try:
+        with sk.socket(sk.AF_UNIX, sk.SOCK_STREAM) as c:
+            c.settimeout(2)
+            c.connect(path)
+            c.sendall(msg)
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return 0
+    import re
+    m = re.search(rb"Status: (\d+)", data)
+    return int(m.group(1)) if m else 0

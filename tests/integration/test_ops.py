@@ -112,3 +112,27 @@ def test_install_layout_and_nginx_config_is_valid():
     p = subprocess.run(["nginx", "-t", "-q", "-p", tmp, "-c", conf], capture_output=True,
                        text=True)
     check(p.returncode == 0, "production nginx config passes nginx -t", p.stderr)
+
+
+def test_a_job_held_elsewhere_is_skipped_and_the_others_run():
+    holder = subprocess.Popen(
+        ["psql", "-h", os.path.join(stack.dir, "run"), "-U", "dbtree", "-d", "dbtree", "-X", "-q"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write("SELECT pg_advisory_lock(hashtext('dbtree:job:mail'));\n"
+                           "SELECT 'locked';\n")
+        holder.stdin.flush()
+        while "locked" not in holder.stdout.readline():
+            pass
+        before = dict(stack.psql("SELECT name, runs FROM job_runs"))
+        p = stack.ctl("jobs")
+        after = dict(stack.psql("SELECT name, runs FROM job_runs"))
+        check("job 'mail' skipped" in p.stderr, "the held job is skipped", p.stderr)
+        check(after.get("mail") == before.get("mail"), "mail did not run", (before, after))
+        check(int(after["sessions"]) == int(before.get("sessions", 0)) + 1,
+              "the other job ran", (before, after))
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    p = stack.ctl("jobs")
+    check("skipped" not in p.stderr, "runs again once the other host lets go", p.stderr)
