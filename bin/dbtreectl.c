@@ -1,9 +1,12 @@
 /*
  * dbtreectl: the maintenance program.
  *
- *	dbtreectl migrate		apply pending sql/migrations
+ *	dbtreectl migrate		apply pending sql/migrations, load
+ *					the shipped quiz bank, hang quizzes
  *	dbtreectl jobs [--loop SECONDS]	run every registered job once (or
  *					forever, SECONDS apart)
+ *	dbtreectl quiz import FILE	add or update quizzes (JSON Lines)
+ *	dbtreectl quiz list		show the quiz bank
  *	dbtreectl help
  *
  * Configuration comes from the same environment variables as the pools.
@@ -24,9 +27,13 @@
 #include "store/jobs.h"
 #include "store/kv.h"
 #include "store/migrate.h"
+#include "domain/game.h"
 #include "domain/outbox.h"
+#include "domain/quiz.h"
 #include "domain/session.h"
+#include "domain/tree.h"
 #include "web/app.h"
+#include "web/cache.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
 
@@ -53,9 +60,33 @@ job_sessions(struct job_ctx *ctx)
 	return n < 0 ? -1 : 0;
 }
 
+static int
+job_regrow(struct job_ctx *ctx)
+{
+	int n = tree_regrow(ctx->db);
+
+	if (n > 0) {
+		log_info("regrow: %d lemons grew back", n);
+		cache_drop(ctx->kv, "tree-status");
+	}
+	return n < 0 || tree_fill_quizzes(ctx->db) < 0 ? -1 : 0;
+}
+
+static int
+job_sweep(struct job_ctx *ctx)
+{
+	int64_t n = game_sweep(ctx->db, ctx->kv, &app.game);
+
+	if (n > 0)
+		log_info("sweep: %lld quiz attempts closed", (long long)n);
+	return n < 0 ? -1 : 0;
+}
+
 /* Every job, in the order one pass runs them.  Later capabilities add
  * their rows here. */
 static const struct job jobs[] = {
+	{ "regrow", job_regrow },
+	{ "sweep", job_sweep },
 	{ "mail", job_mail },
 	{ "sessions", job_sessions },
 };
@@ -67,6 +98,26 @@ on_stop(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+/* The shipped quiz bank, then a quiz on every lemon that lacks one. */
+static int
+load_seed(const struct conf *c, struct db *db)
+{
+	char path[4096];
+	struct quiz_import_report r;
+
+	snprintf(path, sizeof(path), "%s/seed/quizzes.jsonl", c->sql_dir);
+	if (quiz_import(db, path, stderr, &r) < 0)
+		return -1;
+	if (r.rejected > 0)
+		return fail("seed quizzes '%s': %lld lines rejected", path,
+		    (long long)r.rejected);
+	if (tree_fill_quizzes(db) < 0)
+		return -1;
+	printf("quizzes: %lld added, %lld updated\n", (long long)r.added,
+	    (long long)r.updated);
+	return 0;
 }
 
 static int
@@ -82,11 +133,40 @@ cmd_migrate(const struct conf *c, int argc, char **argv)
 	db_open(&db, c->db_url, c->db_connect_timeout_s,
 	    MIGRATE_STATEMENT_TIMEOUT_MS);
 	n = migrate_run(&db, dir);
+	if (n >= 0)
+		printf("migrations: %d applied\n", n);
+	if (n >= 0 && load_seed(c, &db) < 0)
+		n = -1;
 	db_close(&db);
-	if (n < 0)
-		return 1;
-	printf("migrations: %d applied\n", n);
-	return 0;
+	return n < 0 ? 1 : 0;
+}
+
+static int
+cmd_quiz(const struct conf *c, int argc, char **argv)
+{
+	struct quiz_import_report r = { 0 };
+	struct db db;
+	int ret;
+
+	if (!(argc == 2 && strcmp(argv[0], "import") == 0) &&
+	    !(argc == 1 && strcmp(argv[0], "list") == 0))
+		return fprintf(stderr, "usage: dbtreectl quiz import FILE |"
+		    " dbtreectl quiz list\n"), 2;
+	db_open(&db, c->db_url, c->db_connect_timeout_s,
+	    c->db_statement_timeout_ms);
+	if (argc == 1) {
+		ret = quiz_list(&db, stdout) < 0 ? 1 : 0;
+	} else {
+		ret = quiz_import(&db, argv[1], stderr, &r) < 0 ? 1 : 0;
+		if (ret == 0)
+			printf("quizzes: %lld added, %lld updated, %lld"
+			    " rejected\n", (long long)r.added,
+			    (long long)r.updated, (long long)r.rejected);
+		if (ret == 0 && (r.rejected > 0 || tree_fill_quizzes(&db) < 0))
+			ret = 1;
+	}
+	db_close(&db);
+	return ret;
 }
 
 /* One pass over every job; returns the number that failed. */
@@ -133,9 +213,12 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("usage: dbtreectl COMMAND [ARGS]\n\n"
-	    "  migrate                 apply pending database migrations\n"
+	    "  migrate                 apply pending database migrations and"
+	    " load the quiz bank\n"
 	    "  jobs [--loop SECONDS]   run every maintenance job once, or"
 	    " forever\n"
+	    "  quiz import FILE        add or update quizzes from JSON Lines\n"
+	    "  quiz list               show the quiz bank\n"
 	    "  help                    this text\n\njobs:");
 	for (size_t i = 0; i < ARRAY_LEN(jobs); i++)
 		printf(" %s", jobs[i].name);
@@ -149,6 +232,7 @@ static const struct {
 } commands[] = {
 	{ "migrate", cmd_migrate },
 	{ "jobs", cmd_jobs },
+	{ "quiz", cmd_quiz },
 	{ "help", cmd_help },
 };
 

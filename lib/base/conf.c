@@ -87,6 +87,17 @@ static const struct conf_var vars[] = {
 	  F(welcome_bonus) },
 	{ "DBTREE_LEMON_CAP", CONF_INT, "500", 1, 1000000000, NULL,
 	  F(lemon_cap) },
+	{ "DBTREE_HARVEST_AMOUNT", CONF_INT, "3", 1, 1000, NULL,
+	  F(harvest_amount) },
+	{ "DBTREE_HARVEST_COOLDOWN", CONF_INT, "3600", 0, 604800, NULL,
+	  F(harvest_cooldown_s) },
+	{ "DBTREE_REGROW_DELAY", CONF_INT, "3600", 0, 604800, NULL,
+	  F(regrow_delay_s) },
+	{ "DBTREE_CLICK_WINDOW_MS", CONF_INT, "5000", 500, 60000, NULL,
+	  F(click_window_ms) },
+	{ "DBTREE_QUIZ_GRACE", CONF_INT, "3", 0, 60, NULL, F(quiz_grace_s) },
+	{ "DBTREE_STATUS_CACHE_MS", CONF_INT, "1000", 0, 60000, NULL,
+	  F(status_cache_ms) },
 };
 
 static int

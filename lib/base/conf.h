@@ -57,6 +57,13 @@ struct conf {
 	/* lemons */
 	int64_t welcome_bonus;
 	int64_t lemon_cap;
+	/* the tree */
+	int64_t harvest_amount;
+	int64_t harvest_cooldown_s;
+	int64_t regrow_delay_s;
+	int64_t click_window_ms;
+	int64_t quiz_grace_s;
+	int64_t status_cache_ms;
 	/* logging */
 	const char *log_level;
 };

@@ -69,17 +69,22 @@ kv_close(struct kv *kv)
 struct redisReply *
 kv_command(struct kv *kv, int argc, const char **argv)
 {
-	redisReply *r;
+	redisReply *r = NULL;
 
-	if (!kv->ctx && kv_connect(kv) < 0)
-		return NULL;
-	r = redisCommandArgv(kv->ctx, argc, argv, NULL);
-	if (!r) {
-		log_err("redis '%s': %s", argv[0], kv->ctx->errstr);
-		kv_drop(kv);
-		return NULL;
+	/* A context Redis dropped (a restart, say) is only noticed on use:
+	 * reconnect and try once more. */
+	for (int attempt = 0; attempt < 2 && !r; attempt++) {
+		if (!kv->ctx && kv_connect(kv) < 0)
+			return NULL;
+		r = redisCommandArgv(kv->ctx, argc, argv, NULL);
+		if (!r) {
+			log_warn("redis '%s': %s", argv[0], kv->ctx->errstr);
+			kv_drop(kv);
+		}
 	}
-	if (r->type == REDIS_REPLY_ERROR)
+	if (!r)
+		log_err("redis '%s': no answer", argv[0]);
+	else if (r->type == REDIS_REPLY_ERROR)
 		log_warn("redis '%s': %s", argv[0], r->str);
 	return r;
 }

@@ -61,6 +61,14 @@ app_login(struct app *app, const struct conf *c)
 		snprintf(app->blocklist, sizeof(app->blocklist),
 		    "%s/data/disposable_domains.txt", c->sql_dir);
 	email_rules_load(&app->email, app->blocklist, c->mx_check);
+	app->game = (struct game_rules){
+		.amount = c->harvest_amount,
+		.cooldown_s = c->harvest_cooldown_s,
+		.regrow_s = c->regrow_delay_s,
+		.click_window_ms = c->click_window_ms,
+		.grace_s = c->quiz_grace_s,
+		.cap = c->lemon_cap,
+	};
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include "base/conf.h"
 #include "domain/email.h"
+#include "domain/game.h"
 #include "domain/login.h"
 #include "domain/outbox.h"
 #include "store/db.h"
@@ -22,6 +23,7 @@ struct app {
 	void *curl;		/* CURL *, reset between uses */
 	struct email_rules email;
 	struct login_policy login;
+	struct game_rules game;
 	struct mailer mailer;
 	char mail_dir[4096];
 	char blocklist[4096];

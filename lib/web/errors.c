@@ -69,6 +69,9 @@ static const struct err_info table[ERR__COUNT] = {
 		"no quiz in progress" },
 	[ERR_LEMON_ALREADY_HARVESTED] = { 1606, "lemon_already_harvested", 409,
 		"someone else harvested this lemon first" },
+	[ERR_LEMON_LOCKED_OUT] = { 1607, "lemon_locked_out", 409,
+		"you already answered this lemon's quiz; try another lemon or"
+		" wait until it grows back" },
 	[ERR_INVALID_STATUS_TRANSITION] = { 1700, "invalid_status_transition",
 		409, "this action is not possible in the current state" },
 	[ERR_INSTANCE_QUOTA_EXCEEDED] = { 1701, "instance_quota_exceeded", 409,

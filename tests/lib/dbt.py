@@ -121,12 +121,54 @@ class Stack:
     def auth(self, token):
         return {"Authorization": "Bearer " + token}
 
+    def make_users(self, n, prefix="u", balance=0):
+        """n users with a session each, made straight in the database (fast;
+        no bonus, so balance 0 unless `balance` is granted through a ledger
+        row).  Returns [(user_id, token)]."""
+        import base64
+        import hashlib
+        import secrets
+        tag = secrets.token_hex(4)
+        tokens = [base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+                  for _ in range(n)]
+        values = ",".join("('%s%s-%d@example.com', '%s')" % (
+            prefix, tag, i, hashlib.sha256(t.encode()).hexdigest()) for i, t in enumerate(tokens))
+        rows = self.psql(
+            "WITH v(email, h) AS (VALUES %s),"
+            " u AS (INSERT INTO users (email) SELECT email FROM v RETURNING id, email),"
+            " s AS (INSERT INTO sessions (token_hash, user_id, expires_at)"
+            "  SELECT decode(v.h, 'hex'), u.id, now() + interval '1 day'"
+            "  FROM v JOIN u USING (email) RETURNING user_id)"
+            " SELECT u.id, v.email FROM v JOIN u USING (email)" % values)
+        by_email = {e: uid for uid, e in rows}
+        users = [(by_email["%s%s-%d@example.com" % (prefix, tag, i)], t)
+                 for i, t in enumerate(tokens)]
+        if balance:
+            for uid, _ in users:
+                self.grant(uid, balance)
+        return users
+
+    def grant(self, user_id, amount):
+        """Adds lemons through a ledger row (keeps the invariant)."""
+        self.psql("WITH u AS (UPDATE users SET lemon_balance = lemon_balance + :p2,"
+                  " total_earned_lemons = total_earned_lemons + :p2 WHERE id = :'p1'"
+                  " RETURNING lemon_balance)"
+                  " INSERT INTO user_lemon_transactions (user_id, action_type, amount, balance, note)"
+                  " SELECT :'p1', 'grant', :p2, lemon_balance, 'test grant' FROM u",
+                  user_id, amount)
+
     def ledger_violations(self):
-        """Users whose balance is not the sum of their ledger, or negative."""
-        return self.psql("SELECT u.id FROM users u WHERE u.lemon_balance < 0"
+        """Users whose balance is not the sum of their ledger, or negative;
+        ledger rows whose balance went below 0, or above the cap through a
+        harvest or bonus (refunds and grants may pass the cap)."""
+        return self.psql("SELECT u.id::text FROM users u WHERE u.lemon_balance < 0"
                          " OR u.lemon_balance <> coalesce((SELECT sum(amount)"
                          " FROM user_lemon_transactions t WHERE t.user_id = u.id"
-                         " AND t.status = 'successful'), 0)")
+                         " AND t.status = 'successful'), 0)"
+                         " UNION ALL SELECT id::text FROM user_lemon_transactions"
+                         " WHERE balance < 0 OR (balance > :p1"
+                         " AND action_type IN ('harvest', 'welcome_bonus'))",
+                         self.env.get("DBTREE_LEMON_CAP", "500"))
 
     # -- HTTP -------------------------------------------------------------
     def request(self, method, path, body=None, headers=None, timeout=15):

@@ -85,6 +85,8 @@ def start_stack():
         "DBTREE_ADMIN_EMAIL": "admin@example.com",
         "DBTREE_LOGIN_EXEMPT": "127.0.0.1",
         "DBTREE_MX_CHECK": "false",
+        "DBTREE_HARVEST_COOLDOWN": "2",
+        "DBTREE_REGROW_DELAY": "2",
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)

@@ -48,6 +48,7 @@ static const struct {
 	{ ERR_CLICK_TIME_EXPIRED, 1604, "click_circle_time_expired" },
 	{ ERR_NO_QUIZ_IN_PROGRESS, 1605, "no_quiz_in_progress" },
 	{ ERR_LEMON_ALREADY_HARVESTED, 1606, "lemon_already_harvested" },
+	{ ERR_LEMON_LOCKED_OUT, 1607, "lemon_locked_out" },
 	{ ERR_INVALID_STATUS_TRANSITION, 1700, "invalid_status_transition" },
 	{ ERR_INSTANCE_QUOTA_EXCEEDED, 1701, "instance_quota_exceeded" },
 	{ ERR_INVALID_INSTANCE_NAME, 1702, "invalid_instance_name" },

@@ -1,0 +1,269 @@
+/*
+ * Pool "tree": the lemon tree and the harvest game.
+ *
+ *	GET  /api/lemon/global-status	public; cached per worker briefly
+ *	GET  /api/lemon/harvestable	{canHarvest, waitSeconds}
+ *	GET  /api/quiz/:positionID	starts a quiz on a lemon
+ *	POST /api/quiz/answer		{optionIdx, attemptID}
+ *	POST /api/lemon/harvest		{positionId, attemptId}
+ */
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/jget.h"
+#include "base/xalloc.h"
+#include "domain/game.h"
+#include "domain/tree.h"
+#include "web/app.h"
+#include "web/auth.h"
+#include "web/cache.h"
+#include "web/pool.h"
+#include "web/req.h"
+#include "web/views.h"
+
+#define NS_PER_S 1000000000LL
+
+static struct json_object *
+data_int(const char *key, int64_t v)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, key, json_object_new_int64(v));
+	return d;
+}
+
+static int
+cooldown_error(struct req *req, int64_t wait)
+{
+	struct json_object *d = data_int("waitSeconds", wait);
+
+	json_object_object_add(d, "waitMinutes", json_object_new_int64(wait / 60));
+	return resp_errorf(req, ERR_HARVEST_COOLDOWN, d, "you cannot harvest"
+	    " yet: %lld min %lld s left", (long long)(wait / 60),
+	    (long long)(wait % 60));
+}
+
+static int
+not_found(struct req *req, const char *what)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "resourceName", json_object_new_string(what));
+	return resp_errorf(req, ERR_RESOURCE_NOT_FOUND, d, "%s",
+	    strcmp(what, "available_lemon") == 0 ? "there is no ripe lemon at"
+	    " this position" : "this lemon has no quiz yet");
+}
+
+/* The answer for a game_* result other than GAME_OK. */
+static int
+game_error(struct req *req, int r, int64_t wait)
+{
+	static const struct {
+		int result;
+		enum err err;
+	} map[] = {
+		{ GAME_LOCKED_OUT, ERR_LEMON_LOCKED_OUT },
+		{ GAME_IN_PROGRESS, ERR_QUIZ_IN_PROGRESS },
+		{ GAME_NO_ATTEMPT, ERR_NO_QUIZ_IN_PROGRESS },
+		{ GAME_NOT_PASSED, ERR_NO_QUIZ_PASSED },
+		{ GAME_PROCESSED, ERR_HARVEST_ALREADY_PROCESSED },
+		{ GAME_TOO_LATE, ERR_CLICK_TIME_EXPIRED },
+		{ GAME_TAKEN, ERR_LEMON_ALREADY_HARVESTED },
+		{ GAME_FULL, ERR_LEMON_STORAGE_FULL },
+		{ GAME_UNAVAILABLE, ERR_UNAVAILABLE },
+	};
+
+	if (r == GAME_COOLDOWN)
+		return cooldown_error(req, wait);
+	if (r == GAME_NO_LEMON)
+		return not_found(req, "available_lemon");
+	if (r == GAME_NO_QUIZ)
+		return not_found(req, "quiz_for_lemon");
+	if (r == GAME_BAD_OPTION)
+		return resp_error(req, ERR_INVALID_PARAMETER, "optionIdx");
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (map[i].result == r)
+			return resp_error(req, map[i].err, NULL);
+	return resp_error(req, ERR_INTERNAL, NULL);
+}
+
+/* GET /api/lemon/global-status: the same JSON for everyone, polled by
+ * every open page, so it is cached in Redis for DBTREE_STATUS_CACHE_MS and
+ * dropped by every harvest (see harvest()). */
+static int
+global_status(struct req *req)
+{
+	struct tree_status st;
+	struct json_object *o, *pos;
+	int status = cache_answer(req, &req->app->kv, "tree-status");
+
+	if (status)
+		return status;
+	if (tree_status(&req->app->db, &st) < 0)
+		return resp_error(req, ERR_INTERNAL, NULL);
+	o = json_object_new_object();
+	pos = json_object_new_array();
+	for (int i = 0; i < st.navailable; i++)
+		json_object_array_add(pos, json_object_new_int(st.available[i]));
+	json_object_object_add(o, "availablePositions", pos);
+	json_object_object_add(o, "totalHarvested",
+	    json_object_new_int64(st.total_harvested));
+	if (st.next_regrowth)
+		json_object_object_add(o, "nextRegrowthTime",
+		    view_time(st.next_regrowth));
+	cache_put(&req->app->kv, "tree-status", json_object_to_json_string_ext(
+	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    req->app->conf.status_cache_ms);
+	return resp_json(req, 200, o);
+}
+
+static int
+harvestable(struct req *req)
+{
+	const char *uid = auth_user(req);
+	int64_t wait;
+	struct json_object *o;
+
+	if (!uid)
+		return req->status;
+	wait = game_cooldown_left(&req->app->db, &req->app->game, uid);
+	if (wait < 0)
+		return resp_error(req, ERR_INTERNAL, NULL);
+	o = json_object_new_object();
+	json_object_object_add(o, "canHarvest", json_object_new_boolean(!wait));
+	json_object_object_add(o, "waitSeconds", json_object_new_int64(wait));
+	return resp_json(req, 200, o);
+}
+
+static int
+quiz_start(struct req *req)
+{
+	const char *uid = auth_user(req);
+	const char *p = req_param(req, "positionID");
+	struct game_quiz q;
+	struct json_object *o;
+	int r;
+
+	if (!uid)
+		return req->status;
+	if (!p || strlen(p) != 1 || p[0] < '0' || p[0] > '9')
+		return resp_error(req, ERR_INVALID_PARAMETER, "positionID");
+	r = game_start(&req->app->db, &req->app->kv, &req->app->game, uid,
+	    p[0] - '0', &q);
+	if (r != GAME_OK) {
+		game_quiz_release(&q);
+		return game_error(req, r, q.wait_s);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "question", json_object_new_string(q.question));
+	json_object_object_add(o, "options", json_tokener_parse(q.options_json));
+	json_object_object_add(o, "timeLimit", json_object_new_int64(q.time_limit));
+	json_object_object_add(o, "attemptID", json_object_new_int64(q.attempt_id));
+	game_quiz_release(&q);
+	return resp_json(req, 200, o);
+}
+
+static struct json_object *
+answer_json(const struct game_answer *a, int64_t attempt)
+{
+	struct json_object *o = json_object_new_object();
+	char at[40];
+	time_t s = a->harvest_deadline_ms_epoch / 1000;
+
+	json_object_object_add(o, "isCorrect", json_object_new_boolean(a->correct));
+	json_object_object_add(o, "status", json_object_new_string(a->late ?
+	    "timeout" : "done"));
+	json_object_object_add(o, "correctOption",
+	    json_object_new_int64(a->correct_option));
+	json_object_object_add(o, "attemptID", json_object_new_int64(attempt));
+	if (a->correct && !a->late) {
+		clock_rfc3339(at, sizeof(at), s);
+		/* milliseconds matter for a 5-second window */
+		snprintf(at + 19, sizeof(at) - 19, ".%03dZ",
+		    (int)(a->harvest_deadline_ms_epoch % 1000));
+		json_object_object_add(o, "harvestEnabled",
+		    json_object_new_boolean(1));
+		json_object_object_add(o, "harvestTimeoutAt",
+		    json_object_new_string(at));
+	}
+	if (a->explanation)
+		json_object_object_add(o, "explanation",
+		    json_object_new_string(a->explanation));
+	return o;
+}
+
+static int
+quiz_answer(struct req *req)
+{
+	const char *uid = auth_user(req);
+	int64_t attempt, option;
+	struct game_answer a;
+	int r;
+
+	if (!uid)
+		return req->status;
+	if ((r = jget_i64(req->json, "attemptID", 1, INT64_MAX - 1,
+	    &attempt)) != JGET_OK)
+		return resp_jget_error(req, r, "attemptID");
+	if ((r = jget_i64(req->json, "optionIdx", 0, 100, &option)) != JGET_OK)
+		return resp_jget_error(req, r, "optionIdx");
+	r = game_answer(&req->app->db, &req->app->kv, &req->app->game, uid,
+	    attempt, option, &a);
+	if (r == GAME_OK)
+		r = resp_json(req, 200, answer_json(&a, attempt));
+	else
+		r = game_error(req, r, 0);
+	game_answer_release(&a);
+	return r;
+}
+
+static int
+harvest(struct req *req)
+{
+	const char *uid = auth_user(req);
+	int64_t pos, attempt;
+	struct game_harvest h;
+	struct json_object *o;
+	int r;
+
+	if (!uid)
+		return req->status;
+	if ((r = jget_i64(req->json, "positionId", 0, 9, &pos)) != JGET_OK)
+		return resp_jget_error(req, r, "positionId");
+	if ((r = jget_i64(req->json, "attemptId", 1, INT64_MAX - 1,
+	    &attempt)) != JGET_OK)
+		return resp_jget_error(req, r, "attemptId");
+	r = game_harvest(&req->app->db, &req->app->game, uid, (int)pos,
+	    attempt, &h);
+	if (r != GAME_OK)
+		return game_error(req, r, h.wait_s);
+	cache_drop(&req->app->kv, "tree-status");
+	o = json_object_new_object();
+	json_object_object_add(o, "harvestAmount",
+	    json_object_new_int64(h.move.applied));
+	json_object_object_add(o, "newBalance",
+	    json_object_new_int64(h.move.balance));
+	json_object_object_add(o, "nextHarvestTime", json_object_new_int64(
+	    req->app->game.cooldown_s * NS_PER_S));
+	json_object_object_add(o, "nextHarvestAt", view_time(h.next_harvest_at));
+	json_object_object_add(o, "transactionId",
+	    json_object_new_string(h.move.tx_id));
+	return resp_json(req, 200, o);
+}
+
+static const struct route routes[] = {
+	{ "GET", "/api/lemon/global-status", global_status, 0 },
+	{ "GET", "/api/lemon/harvestable", harvestable, 0 },
+	{ "POST", "/api/lemon/harvest", harvest, ROUTE_JSON_BODY },
+	{ "GET", "/api/quiz/:positionID", quiz_start, 0 },
+	{ "POST", "/api/quiz/answer", quiz_answer, ROUTE_JSON_BODY },
+};
+
+int
+main(void)
+{
+	return pool_main("tree", routes, ARRAY_LEN(routes));
+}

@@ -1,0 +1,96 @@
+/*
+ * The harvest game: quiz -> answer -> click.
+ *
+ * game_start() checks the cooldown, that the lemon hangs with a quiz and
+ * that this user has not answered this lemon (generation) before, takes the
+ * user's quiz lock in Redis (one atomic SET NX EX) and records the attempt.
+ * game_answer() requires the lock to name the attempt, marks it right,
+ * wrong or late, and opens the click window for a right, timely answer.
+ * game_harvest() settles the race in one transaction: the attempt row, the
+ * cooldown again, one conditional UPDATE of the lemon row (exactly one
+ * winner), the ledger credit and the user's last harvest.
+ */
+#ifndef DOMAIN_GAME_H
+#define DOMAIN_GAME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "domain/ledger.h"
+
+struct db;
+struct kv;
+
+struct game_rules {
+	int64_t amount;		/* lemons a harvest */
+	int64_t cooldown_s;	/* per user, after a harvest */
+	int64_t regrow_s;	/* per lemon, after a harvest */
+	int64_t click_window_ms;
+	int64_t grace_s;	/* lock lifetime past the quiz time limit */
+	int64_t cap;
+};
+
+enum game_result {
+	GAME_OK = 0,
+	GAME_COOLDOWN,		/* wait_s set */
+	GAME_NO_LEMON,		/* not available */
+	GAME_NO_QUIZ,		/* available but no quiz on it */
+	GAME_LOCKED_OUT,	/* already answered this lemon */
+	GAME_IN_PROGRESS,	/* another quiz holds the lock */
+	GAME_NO_ATTEMPT,	/* answer: no quiz in progress with that id */
+	GAME_BAD_OPTION,	/* answer: option index out of range */
+	GAME_NOT_PASSED,	/* harvest: no right, timely answer */
+	GAME_PROCESSED,		/* harvest: already settled */
+	GAME_TOO_LATE,		/* harvest: click window over */
+	GAME_TAKEN,		/* harvest: someone else won */
+	GAME_FULL,		/* harvest: storage full */
+	GAME_UNAVAILABLE,	/* Redis did not answer */
+};
+
+struct game_quiz {
+	int64_t attempt_id;
+	int64_t time_limit;
+	char *question;		/* malloc'd; game_quiz_release() */
+	char *options_json;	/* JSON array text, malloc'd */
+	int64_t wait_s;		/* GAME_COOLDOWN */
+};
+
+struct game_answer {
+	bool correct;
+	bool late;
+	int64_t correct_option;
+	time_t harvest_deadline_ms_epoch;	/* ms since the epoch */
+	char *explanation;	/* malloc'd, for wrong answers */
+};
+
+struct game_harvest {
+	struct ledger_move move;	/* applied, balance, tx_id */
+	time_t next_harvest_at;
+	int64_t wait_s;			/* GAME_COOLDOWN */
+};
+
+int game_start(struct db *db, struct kv *kv, const struct game_rules *r,
+	       const char *user_id, int position, struct game_quiz *out);
+void game_quiz_release(struct game_quiz *q);
+
+int game_answer(struct db *db, struct kv *kv, const struct game_rules *r,
+		const char *user_id, int64_t attempt_id, int64_t option,
+		struct game_answer *out);
+void game_answer_release(struct game_answer *a);
+
+int game_harvest(struct db *db, const struct game_rules *r,
+		 const char *user_id, int position, int64_t attempt_id,
+		 struct game_harvest *out);
+
+/* Seconds until user_id may harvest again (0 = now), or -1. */
+int64_t game_cooldown_left(struct db *db, const struct game_rules *r,
+			   const char *user_id);
+
+/* The sweep job: closes unanswered attempts past their deadline as
+ * timeout, unclicked ones past the window as harvest_timeout, and drops
+ * their quiz locks.  Returns how many attempts it closed, or -1. */
+int64_t game_sweep(struct db *db, struct kv *kv, const struct game_rules *r);
+
+#include "base/banned.h"
+#endif
