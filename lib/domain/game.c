@@ -105,23 +105,31 @@ struct lemon_view {
 	bool available, has_quiz, answered;
 	char generation[24], quiz[24];
 	int64_t time_limit;
+	int64_t wait_s;		/* the user's cooldown left */
 };
 
 /* The lemon at pos and whether user_id already answered it; res kept in
  * *keep for the question text.  0 or -1. */
 static int
 read_lemon(struct db *db, const char *user_id, const char *pos,
-	   struct lemon_view *l, PGresult **keep)
+	   int64_t cooldown_s, struct lemon_view *l, PGresult **keep)
 {
-	const char *params[] = { user_id, pos };
-	PGresult *res = db_exec(db, "SELECT l.is_available, q.id IS NOT NULL,"
+	char cd[24];
+	const char *params[] = { user_id, pos, cd };
+	PGresult *res;
+
+	snprintf(cd, sizeof(cd), "%lld", (long long)cooldown_s);
+	res = db_exec(db, "SELECT l.is_available, q.id IS NOT NULL,"
 	    " l.generation, q.id, q.time_limit, q.question, q.options::text,"
 	    " EXISTS (SELECT 1 FROM user_quiz_attempts a WHERE a.user_id = $1"
 	    "  AND a.lemon_position_id = l.position_id"
 	    "  AND a.lemon_generation = l.generation"
-	    "  AND a.submit_time IS NOT NULL)"
+	    "  AND a.submit_time IS NOT NULL),"
+	    " (SELECT coalesce(greatest(0, ceil(extract(epoch FROM"
+	    "  last_harvest_at + make_interval(secs => $3::int) - now()))), 0)"
+	    "  ::bigint FROM users WHERE id = $1)"
 	    " FROM lemons l LEFT JOIN quizzes q ON q.id = l.quiz_id"
-	    " WHERE l.position_id = $2::int", 2, params);
+	    " WHERE l.position_id = $2::int", 3, params);
 
 	if (!res)
 		return -1;
@@ -134,6 +142,7 @@ read_lemon(struct db *db, const char *user_id, const char *pos,
 		snprintf(l->quiz, sizeof(l->quiz), "%s", PQgetvalue(res, 0, 3));
 		l->time_limit = db_get_i64(res, 0, 4);
 		l->answered = PQgetvalue(res, 0, 7)[0] == 't';
+		l->wait_s = db_get_i64(res, 0, 8);
 	}
 	*keep = res;
 	return 0;
@@ -181,11 +190,12 @@ game_start(struct db *db, struct kv *kv, const struct game_rules *r,
 
 	memset(out, 0, sizeof(*out));
 	snprintf(pos, sizeof(pos), "%d", position);
-	out->wait_s = game_cooldown_left(db, r, user_id);
-	if (out->wait_s != 0)
-		return out->wait_s < 0 ? -1 : GAME_COOLDOWN;
-	if (read_lemon(db, user_id, pos, &l, &res) < 0)
+	if (read_lemon(db, user_id, pos, r->cooldown_s, &l, &res) < 0)
 		return -1;
+	if ((out->wait_s = l.wait_s) != 0) {
+		ret = GAME_COOLDOWN;
+		goto out;
+	}
 	if ((ret = start_checks(&l)) != GAME_OK)
 		goto out;
 	lock_key(key, user_id);
@@ -216,67 +226,69 @@ game_quiz_release(struct game_quiz *q)
 	q->question = q->options_json = NULL;
 }
 
-/* Inside a transaction: locks the attempt; GAME_OK with the quiz facts, or
- * GAME_NO_ATTEMPT / GAME_BAD_OPTION, or -1. */
+/* Why an answer changed nothing: no such open attempt, or a bad option. */
 static int
-lock_attempt(struct db *db, const char *user_id, const char *attempt,
-	     int64_t option, struct game_answer *out)
+answer_refused(struct db *db, const char *user_id, const char *attempt)
 {
 	const char *params[] = { attempt, user_id };
-	PGresult *res = db_exec(db, "SELECT q.correct_option_idx,"
-	    " jsonb_array_length(q.options), q.explanation,"
-	    " now() > a.deadline FROM user_quiz_attempts a"
-	    " JOIN quizzes q ON q.id = a.quiz_id WHERE a.id = $1::bigint"
-	    " AND a.user_id = $2 AND a.status = 'started' FOR UPDATE OF a",
+	PGresult *res = db_exec(db, "SELECT 1 FROM user_quiz_attempts"
+	    " WHERE id = $1::bigint AND user_id = $2 AND status = 'started'",
 	    2, params);
-	int ret = GAME_OK;
+	int ret;
 
 	if (!res)
 		return -1;
-	if (PQntuples(res) != 1)
-		ret = GAME_NO_ATTEMPT;
-	else if (option < 0 || option >= db_get_i64(res, 0, 1))
-		ret = GAME_BAD_OPTION;
-	else {
-		out->correct_option = db_get_i64(res, 0, 0);
-		out->correct = option == out->correct_option;
-		out->late = PQgetvalue(res, 0, 3)[0] == 't';
-		if (!out->correct)
-			out->explanation = xstrdup(PQgetvalue(res, 0, 2));
-	}
+	ret = PQntuples(res) == 1 ? GAME_BAD_OPTION : GAME_NO_ATTEMPT;
 	PQclear(res);
 	return ret;
 }
 
+/* The whole answer in one statement: right, wrong or late, and the click
+ * window for a right, timely one.  GAME_OK, a refusal, or -1. */
 static int
-record_answer(struct db *db, const char *attempt, int64_t option,
-	      const struct game_rules *r, struct game_answer *out)
+record_answer(struct db *db, const char *user_id, const char *attempt,
+	      int64_t option, const struct game_rules *r,
+	      struct game_answer *out)
 {
 	char opt[24], window[24];
-	const char *params[] = { attempt, opt, out->correct ? "t" : "f",
-		out->late ? "t" : "f", window };
+	const char *params[] = { attempt, user_id, opt, window };
 	PGresult *res;
 
 	snprintf(opt, sizeof(opt), "%lld", (long long)option);
 	snprintf(window, sizeof(window), "%lld", (long long)r->click_window_ms);
-	res = db_exec(db, "UPDATE user_quiz_attempts SET submit_time = now(),"
-	    " selected_option = $2::int, is_correct = $3::boolean,"
-	    " status = CASE WHEN $4::boolean THEN 'timeout' ELSE 'done' END"
+	res = db_exec(db, "WITH x AS (SELECT a.id, q.correct_option_idx AS c,"
+	    " q.explanation AS e, now() > a.deadline AS late"
+	    " FROM user_quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id"
+	    " WHERE a.id = $1::bigint AND a.user_id = $2"
+	    " AND a.status = 'started' AND $3::int < jsonb_array_length(q.options)"
+	    " FOR UPDATE OF a)"
+	    " UPDATE user_quiz_attempts a SET submit_time = now(),"
+	    " selected_option = $3::int, is_correct = ($3::int = x.c),"
+	    " status = CASE WHEN x.late THEN 'timeout' ELSE 'done' END"
 	    "::quiz_status,"
 	    " time_taken_ms = (extract(epoch FROM now() - start_time) * 1000)"
 	    "::int,"
-	    " harvest_status = CASE WHEN $3::boolean AND NOT $4::boolean"
+	    " harvest_status = CASE WHEN $3::int = x.c AND NOT x.late"
 	    " THEN 'in_progress' ELSE 'none' END::harvest_status,"
-	    " harvest_deadline = CASE WHEN $3::boolean AND NOT $4::boolean"
-	    " THEN now() + make_interval(secs => $5::int / 1000.0) END"
-	    " WHERE id = $1::bigint"
-	    " RETURNING (extract(epoch FROM harvest_deadline) * 1000)::bigint",
-	    5, params);
+	    " harvest_deadline = CASE WHEN $3::int = x.c AND NOT x.late"
+	    " THEN now() + make_interval(secs => $4::int / 1000.0) END"
+	    " FROM x WHERE a.id = x.id RETURNING x.c, x.late, x.e,"
+	    " (extract(epoch FROM a.harvest_deadline) * 1000)::bigint", 4,
+	    params);
 	if (!res)
 		return -1;
-	out->harvest_deadline_ms_epoch = (time_t)db_get_i64(res, 0, 0);
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return answer_refused(db, user_id, attempt);
+	}
+	out->correct_option = db_get_i64(res, 0, 0);
+	out->correct = option == out->correct_option;
+	out->late = PQgetvalue(res, 0, 1)[0] == 't';
+	if (!out->correct)
+		out->explanation = xstrdup(PQgetvalue(res, 0, 2));
+	out->harvest_deadline_ms_epoch = (time_t)db_get_i64(res, 0, 3);
 	PQclear(res);
-	return 0;
+	return GAME_OK;
 }
 
 int
@@ -289,6 +301,8 @@ game_answer(struct db *db, struct kv *kv, const struct game_rules *r,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (option < 0)
+		return GAME_BAD_OPTION;
 	lock_key(key, user_id);
 	held = lock_get(kv, key);
 	if (held == -1)
@@ -296,13 +310,7 @@ game_answer(struct db *db, struct kv *kv, const struct game_rules *r,
 	if (held != attempt_id)
 		return GAME_NO_ATTEMPT;
 	snprintf(attempt, sizeof(attempt), "%lld", (long long)attempt_id);
-	if (db_begin(db) < 0)
-		return -1;
-	ret = lock_attempt(db, user_id, attempt, option, out);
-	if (ret == GAME_OK && (record_answer(db, attempt, option, r, out) < 0 ||
-	    db_commit(db) < 0))
-		ret = -1;
-	db_rollback(db);
+	ret = record_answer(db, user_id, attempt, option, r, out);
 	if (ret == GAME_OK)
 		lock_drop(kv, key);
 	return ret;
@@ -318,21 +326,29 @@ game_answer_release(struct game_answer *a)
 struct click {
 	char generation[24];
 	bool late;
+	int64_t wait_s;		/* the user's cooldown left */
 };
 
 /* Inside a transaction: the attempt being clicked, locked.  GAME_OK,
  * GAME_NOT_PASSED, GAME_PROCESSED, or -1. */
 static int
 lock_click(struct db *db, const char *user_id, const char *attempt,
-	   int position, struct click *c)
+	   int position, int64_t cooldown_s, struct click *c)
 {
-	const char *params[] = { attempt, user_id };
-	PGresult *res = db_exec(db, "SELECT lemon_position_id, lemon_generation,"
-	    " is_correct IS TRUE AND status = 'done', harvest_status,"
-	    " now() > harvest_deadline FROM user_quiz_attempts"
-	    " WHERE id = $1::bigint AND user_id = $2 FOR UPDATE", 2, params);
+	char cd[24];
+	const char *params[] = { attempt, user_id, cd };
+	PGresult *res;
 	int ret = GAME_OK;
 
+	snprintf(cd, sizeof(cd), "%lld", (long long)cooldown_s);
+	res = db_exec(db, "SELECT a.lemon_position_id, a.lemon_generation,"
+	    " a.is_correct IS TRUE AND a.status = 'done', a.harvest_status,"
+	    " now() > a.harvest_deadline,"
+	    " coalesce(greatest(0, ceil(extract(epoch FROM u.last_harvest_at"
+	    " + make_interval(secs => $3::int) - now()))), 0)::bigint"
+	    " FROM user_quiz_attempts a JOIN users u ON u.id = a.user_id"
+	    " WHERE a.id = $1::bigint AND a.user_id = $2 FOR UPDATE OF a",
+	    3, params);
 	if (!res)
 		return -1;
 	if (PQntuples(res) != 1 || db_get_i64(res, 0, 0) != position ||
@@ -344,6 +360,7 @@ lock_click(struct db *db, const char *user_id, const char *attempt,
 		snprintf(c->generation, sizeof(c->generation), "%s",
 		    PQgetvalue(res, 0, 1));
 		c->late = PQgetvalue(res, 0, 4)[0] == 't';
+		c->wait_s = db_get_i64(res, 0, 5);
 	}
 	PQclear(res);
 	return ret;
@@ -389,12 +406,14 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 	return ret;
 }
 
+/* The winner's credit and bookkeeping: the ledger move, then the user's
+ * last harvest and the attempt's success in one statement. */
 static int
 credit(struct db *db, const struct game_rules *r, const char *user_id,
-       const char *pos, struct game_harvest *out)
+       const char *pos, const char *attempt, struct game_harvest *out)
 {
 	char note[64], cd[24];
-	const char *params[] = { user_id, cd };
+	const char *params[] = { user_id, cd, attempt };
 	PGresult *res;
 
 	snprintf(note, sizeof(note), "harvested from lemon position %s", pos);
@@ -410,9 +429,13 @@ credit(struct db *db, const struct game_rules *r, const char *user_id,
 		return -1;
 	}
 	snprintf(cd, sizeof(cd), "%lld", (long long)r->cooldown_s);
-	res = db_exec(db, "UPDATE users SET last_harvest_at = now()"
+	res = db_exec(db, "WITH a AS (UPDATE user_quiz_attempts SET"
+	    " harvest_status = 'success', click_taken_ms ="
+	    " (extract(epoch FROM now() - submit_time) * 1000)::int"
+	    " WHERE id = $3::bigint)"
+	    " UPDATE users SET last_harvest_at = now()"
 	    " WHERE id = $1 RETURNING extract(epoch FROM now()"
-	    " + make_interval(secs => $2::int))::bigint", 2, params);
+	    " + make_interval(secs => $2::int))::bigint", 3, params);
 	if (!res)
 		return -1;
 	out->next_harvest_at = (time_t)db_get_i64(res, 0, 0);
@@ -431,14 +454,13 @@ settle(struct db *db, const struct game_rules *r, const char *user_id,
 	if (c->late)
 		ret = set_harvest_status(db, attempt, "harvest_timeout") < 0 ?
 		    -1 : GAME_TOO_LATE;
-	else if ((out->wait_s = game_cooldown_left(db, r, user_id)) != 0)
-		ret = out->wait_s < 0 ? -1 : GAME_COOLDOWN;
+	else if ((out->wait_s = c->wait_s) != 0)
+		ret = GAME_COOLDOWN;
 	else if ((ret = take_lemon(db, pos, c, r)) == GAME_TAKEN)
 		ret = set_harvest_status(db, attempt, "failure") < 0 ? -1 :
 		    GAME_TAKEN;
-	else if (ret == GAME_OK && (ret = credit(db, r, user_id, pos,
-	    out)) == GAME_OK)
-		ret = set_harvest_status(db, attempt, "success");
+	else if (ret == GAME_OK)
+		ret = credit(db, r, user_id, pos, attempt, out);
 	return ret;
 }
 
@@ -455,7 +477,7 @@ game_harvest(struct db *db, const struct game_rules *r, const char *user_id,
 	snprintf(attempt, sizeof(attempt), "%lld", (long long)attempt_id);
 	if (db_begin(db) < 0)
 		return -1;
-	ret = lock_click(db, user_id, attempt, position, &c);
+	ret = lock_click(db, user_id, attempt, position, r->cooldown_s, &c);
 	if (ret == GAME_OK)
 		ret = settle(db, r, user_id, pos, attempt, &c, out);
 	/* a loss or a late click is recorded; nothing else is kept */

@@ -1,7 +1,8 @@
 /*
- * Ledger moves: SELECT ... FOR UPDATE on the user row serialises every
- * change to one balance, then one statement updates the balance and
- * inserts the ledger row.  Refunds and grants pass cap 0 (no cap).
+ * Ledger moves, one statement each: FOR UPDATE on the user row serialises
+ * every change to one balance; the same statement checks the bounds,
+ * updates the balance and inserts the ledger row (one round trip on the
+ * harvest path).  Refunds and grants pass cap 0 (no cap).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,81 +12,63 @@
 #include "domain/ledger.h"
 #include "store/db.h"
 
-/* Decides what can be booked given the locked balance. */
-static int
-ledger_bounds(struct ledger_move *m, int64_t balance)
+/* One statement: lock the user row, decide what can be booked (bounds,
+ * clipping at the cap), update the balance and totals, append the ledger
+ * row.  Columns: the balance before, whether the user exists, then the
+ * ledger id, amount and balance after (NULL when nothing was booked). */
+static PGresult *
+ledger_statement(struct db *db, const struct ledger_move *m)
 {
-	m->balance = balance;
-	m->applied = m->amount;
-	if (m->amount < 0 && balance + m->amount < 0)
-		return LEDGER_INSUFFICIENT;
-	if (m->amount > 0 && m->cap > 0 && balance + m->amount > m->cap) {
-		if (!m->clip || balance >= m->cap)
-			return LEDGER_FULL;
-		m->applied = m->cap - balance;
-	}
-	return LEDGER_OK;
-}
+	char amount[24], cap[24];
+	const char *params[] = { m->user_id, m->action, amount, cap,
+		m->clip ? "t" : "f", m->note ? m->note : "", m->instance_id };
 
-static int
-ledger_lock(struct db *db, const char *user_id, int64_t *balance)
-{
-	const char *params[] = { user_id };
-	PGresult *res = db_exec(db, "SELECT lemon_balance FROM users"
-	    " WHERE id = $1 AND NOT is_deleted FOR UPDATE", 1, params);
-	int ret;
-
-	if (!res)
-		return -1;
-	ret = PQntuples(res) == 1 ? LEDGER_OK : LEDGER_NO_USER;
-	*balance = db_get_i64(res, 0, 0);
-	PQclear(res);
-	return ret;
-}
-
-static int
-ledger_book(struct db *db, struct ledger_move *m)
-{
-	char amount[24];
-	const char *params[] = { m->user_id, m->action, amount,
-		m->note ? m->note : "", m->instance_id };
-	PGresult *res;
-
-	snprintf(amount, sizeof(amount), "%" PRId64, m->applied);
-	res = db_exec(db, "WITH u AS (UPDATE users SET"
-	    " lemon_balance = lemon_balance + $3::int,"
-	    " total_earned_lemons = total_earned_lemons"
-	    "  + GREATEST($3::int, 0),"
-	    " total_spent_lemons = total_spent_lemons"
-	    "  + GREATEST(-$3::int, 0)"
-	    " WHERE id = $1 RETURNING lemon_balance)"
-	    " INSERT INTO user_lemon_transactions (user_id, action_type,"
-	    " amount, balance, note, db_instance_id)"
-	    " SELECT $1, $2::lemon_action, $3::int, u.lemon_balance, $4,"
-	    " $5::bigint FROM u RETURNING id, balance", 5, params);
-	if (!res)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return fail("ledger: user '%s' vanished mid-move", m->user_id);
-	}
-	snprintf(m->tx_id, sizeof(m->tx_id), "%s", PQgetvalue(res, 0, 0));
-	m->balance = db_get_i64(res, 0, 1);
-	PQclear(res);
-	return LEDGER_OK;
+	snprintf(amount, sizeof(amount), "%" PRId64, m->amount);
+	snprintf(cap, sizeof(cap), "%" PRId64, m->cap);
+	return db_exec(db, "WITH u AS (SELECT lemon_balance AS bal FROM users"
+	    " WHERE id = $1 AND NOT is_deleted FOR UPDATE),"
+	    " d AS (SELECT bal, CASE"
+	    "  WHEN bal + $3::int < 0 THEN NULL"
+	    "  WHEN $3::int > 0 AND $4::int > 0 AND bal + $3::int > $4::int"
+	    "  THEN CASE WHEN $5::boolean AND bal < $4::int THEN $4::int - bal END"
+	    "  ELSE $3::int END AS a FROM u),"
+	    " b AS (UPDATE users SET lemon_balance = lemon_balance + d.a,"
+	    "  total_earned_lemons = total_earned_lemons + GREATEST(d.a, 0),"
+	    "  total_spent_lemons = total_spent_lemons + GREATEST(-d.a, 0)"
+	    "  FROM d WHERE users.id = $1 AND d.a IS NOT NULL"
+	    "  RETURNING users.lemon_balance, d.a),"
+	    " t AS (INSERT INTO user_lemon_transactions (user_id, action_type,"
+	    "  amount, balance, note, db_instance_id)"
+	    "  SELECT $1, $2::lemon_action, b.a, b.lemon_balance, $6,"
+	    "  $7::bigint FROM b RETURNING id, amount, balance)"
+	    " SELECT (SELECT bal FROM u), (SELECT count(*) FROM u),"
+	    " t.id, t.amount, t.balance FROM (SELECT 1) one"
+	    " LEFT JOIN t ON true", 7, params);
 }
 
 int
 ledger_apply(struct db *db, struct ledger_move *m)
 {
-	int64_t balance;
-	int ret = ledger_lock(db, m->user_id, &balance);
+	PGresult *res = ledger_statement(db, m);
+	int ret;
 
-	if (ret != LEDGER_OK)
-		return ret;
-	if ((ret = ledger_bounds(m, balance)) != LEDGER_OK)
-		return ret;
-	return ledger_book(db, m);
+	if (!res)
+		return -1;
+	m->balance = db_get_i64(res, 0, 0);
+	m->applied = 0;
+	if (db_get_i64(res, 0, 1) == 0)
+		ret = LEDGER_NO_USER;
+	else if (PQgetisnull(res, 0, 2))
+		ret = m->amount < 0 ? LEDGER_INSUFFICIENT : LEDGER_FULL;
+	else {
+		snprintf(m->tx_id, sizeof(m->tx_id), "%s",
+		    PQgetvalue(res, 0, 2));
+		m->applied = db_get_i64(res, 0, 3);
+		m->balance = db_get_i64(res, 0, 4);
+		ret = LEDGER_OK;
+	}
+	PQclear(res);
+	return ret;
 }
 
 int

@@ -12,6 +12,7 @@
  * or 1606 (someone else won this generation) completes a cycle.  1607, 1600,
  * 1500 and 404 on the quiz skip to the next position.  A 1501 (storage
  * full) moves the thread on to its next token (tokens i, i + C, i + 2C...).
+ * After an error the thread pauses 1 ms, so a broken stack is not hammered.
  *
  * Latencies are kept for the requests of the normal path only (quiz 200,
  * answer 200, harvest 200/1606), so refusals do not flatter the figures.
@@ -312,15 +313,22 @@ json_true(const struct resp *r, const char *key)
 
 /* ---- the cycle ---- */
 
+/* Counts an error and prints the first few; r is NULL when no answer came
+ * back at all.  Returns -1. */
 static int
 unexpected(struct worker *w, enum step s, const struct resp *r)
 {
+	int n = r ? (int)(r->body_len > 200 ? 200 : r->body_len) : 0;
+
 	w->errors++;
-	if (atomic_fetch_add(&logged, 1) < LOG_MAX)
+	if (atomic_fetch_add(&logged, 1) >= LOG_MAX)
+		return -1;
+	if (r)
 		fprintf(stderr, "cycle: %s: unexpected answer %d '%.*s'\n",
-		    step_names[s], r ? r->status : 0,
-		    r ? (int)(r->body_len > 200 ? 200 : r->body_len) : 0,
-		    r ? r->body : "");
+		    step_names[s], r->status, n, r->body);
+	else
+		fprintf(stderr, "cycle: %s: no answer from the server\n",
+		    step_names[s]);
 	return -1;
 }
 
@@ -331,8 +339,8 @@ timed_call(struct worker *w, enum step s, const char *req, int n,
 {
 	double t0 = now_s();
 
-	if (n <= 0 || n >= REQ_MAX || http_call(&w->c, w->o, req,
-	    (size_t)n, r) < 0)
+	if (n <= 0 || n >= REQ_MAX ||
+	    http_call(&w->c, w->o, req, (size_t)n, r) < 0)
 		return unexpected(w, s, NULL);
 	*ms = (now_s() - t0) * 1000.0;
 	/* the body stays readable in the buffer until the next call */
@@ -437,16 +445,31 @@ harvest_step(struct worker *w, long long attempt)
 	return 0;
 }
 
+/* quiz -> answer -> harvest at w->pos: 0, 1 when cut short by an expected
+ * refusal, -1 on an error (counted). */
+static int
+play(struct worker *w)
+{
+	long long attempt;
+	int r = quiz_step(w, &attempt);
+
+	if (r == 0)
+		r = answer_step(w, attempt);
+	if (r == 0)
+		r = harvest_step(w, attempt);
+	return r;
+}
+
 static void *
 worker_main(void *arg)
 {
+	const struct timespec pause = { .tv_nsec = 1000000 };
 	struct worker *w = arg;
-	long long attempt;
 
 	while (now_s() < w->o->deadline) {
-		if (quiz_step(w, &attempt) == 0 &&
-		    answer_step(w, attempt) == 0)
-			harvest_step(w, attempt);
+		/* a broken stack is reported, not hammered */
+		if (play(w) < 0)
+			nanosleep(&pause, NULL);
 		w->pos = (w->pos + 1) % NPOS;
 	}
 	conn_close(&w->c);
@@ -547,7 +570,7 @@ parse_opts(struct opts *o, char **argv)
 	if (parse_url(o, argv[1]) < 0)
 		return usage("URL: want http://HOST:PORT");
 	if (load_tokens(o, argv[2]) < 0)
-		return usage("TOKENS_FILE: cannot read it, or a line is too long");
+		return usage("TOKENS_FILE: unreadable, or a line too long");
 	if (parse_answers(o, argv[3]) < 0)
 		return usage("ANSWERS: want ten option indexes, a,b,...");
 	o->seconds = strtod(argv[4], &end);

@@ -11,7 +11,7 @@ HERE = os.path.join(ROOT, "tests", "browser")
 
 def _scenario(script, *args):
     env = dict(os.environ, DBTREE_URL="http://127.0.0.1:%d" % stack.port,
-               DBTREE_SMTP_DIR=stack.smtp.dir,
+               DBTREE_SMTP_DIR=stack.smtp.dir, DBTREE_RUN_DIR=os.path.join(stack.dir, "run"),
                DBTREE_ARTIFACTS=os.path.join(ROOT, "tests", "artifacts"))
     p = subprocess.run(["node", os.path.join(HERE, script)] + list(args), env=env,
                        capture_output=True, text=True, timeout=120)
@@ -21,3 +21,7 @@ def _scenario(script, *args):
 
 def test_login_theme_and_logout_in_the_browser():
     _scenario("login.mjs", "browser-user@example.com")
+
+
+def test_harvest_a_lemon_in_the_browser():
+    _scenario("tree.mjs", "tree-user@example.com")

@@ -1,0 +1,75 @@
+// The tree page: a logged-in person clicks a lemon, answers right, hits the
+// moving circle, sees the balance grow and the lemon go; then a wrong
+// answer on another lemon shows the explanation.  The right answer is read
+// from the test database (the page never receives it).
+import { execFileSync } from 'node:child_process';
+import { launch, url, check, shot, codeFor, finish } from './lib.mjs';
+
+const email = process.argv[2];
+const runDir = process.env.DBTREE_RUN_DIR;
+
+function sql(query) {
+  return execFileSync('psql', ['-h', runDir, '-U', 'dbtree', '-d', 'dbtree', '-X', '-t', '-A',
+    '-c', query], { encoding: 'utf8' }).trim();
+}
+
+function rightOption(pos) {
+  return Number(sql(`SELECT q.correct_option_idx FROM lemons l JOIN quizzes q
+    ON q.id = l.quiz_id WHERE l.position_id = ${Number(pos)}`));
+}
+
+async function login(page) {
+  await page.click('#login-button');
+  await page.fill('#login-email', email);
+  const sentAt = Date.now() - 1000;
+  await page.click('#login-send');
+  await page.waitForSelector('#login-code', { state: 'visible' });
+  await page.fill('#login-code', await codeFor(email, sentAt));
+  await page.click('#login-verify');
+  await page.waitForFunction(() => /15/.test(document.querySelector('#header-balance')?.textContent || ''));
+}
+
+async function openQuiz(page, pos) {
+  await page.click(`#lemon-${pos}`);
+  await page.waitForSelector('#quiz-dialog[open] .quiz-option');
+}
+
+const browser = await launch();
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(url + '/');
+  await page.waitForSelector('#lemon-0');
+  check((await page.locator('.lemon').count()) === 10, 'ten lemons hang on the tree');
+  await login(page);
+  await openQuiz(page, 0);
+  check(await page.isVisible('#quiz-timer'), 'the quiz shows a countdown');
+  await shot(page, 'tree-quiz');
+  await page.click(`.quiz-option[data-index="${rightOption(0)}"]`);
+  await page.waitForSelector('#harvest-target', { state: 'visible' });
+  await shot(page, 'tree-circle-game');
+  await page.click('#harvest-target');
+  await page.waitForFunction(() => /harvested/i.test(document.querySelector('#harvest-result')?.textContent || ''));
+  check(/3 lemons/.test(await page.textContent('#harvest-result')), 'the result is said in words',
+    await page.textContent('#harvest-result'));
+  await page.waitForFunction(() => /18/.test(document.querySelector('#header-balance').textContent));
+  check(true, 'the balance grew to 18 without a reload');
+  await shot(page, 'tree-harvested');
+  await page.click('#quiz-close');
+  await page.waitForSelector('#lemon-0', { state: 'hidden', timeout: 10000 });
+  check(true, 'the harvested lemon is gone from the tree');
+  check(/\d+:\d\d/.test(await page.textContent('#cooldown')), 'the cooldown counts down',
+    await page.textContent('#cooldown'));
+  // wait out the test stack's 2-second cooldown, then answer wrong
+  await page.waitForTimeout(2500);
+  await openQuiz(page, 1);
+  const wrong = (rightOption(1) + 1) % (await page.locator('.quiz-option').count());
+  await page.click(`.quiz-option[data-index="${wrong}"]`);
+  await page.waitForFunction(() => (document.querySelector('#quiz-explanation')?.textContent || '').length > 20);
+  check(await page.isVisible('#quiz-explanation'), 'a wrong answer shows the explanation');
+  await shot(page, 'tree-wrong-answer');
+} catch (e) {
+  check(false, 'scenario ran to the end', e.stack);
+} finally {
+  await browser.close();
+  finish();
+}
