@@ -7,6 +7,7 @@
  *					forever, SECONDS apart)
  *	dbtreectl quiz import FILE	add or update quizzes (JSON Lines)
  *	dbtreectl quiz list		show the quiz bank
+ *	dbtreectl user grant EMAIL N	give a person N lemons
  *	dbtreectl help
  *
  * Configuration comes from the same environment variables as the pools.
@@ -27,11 +28,14 @@
 #include "store/jobs.h"
 #include "store/kv.h"
 #include "store/migrate.h"
+#include "domain/billing.h"
 #include "domain/game.h"
+#include "domain/ledger.h"
 #include "domain/outbox.h"
 #include "domain/quiz.h"
 #include "domain/session.h"
 #include "domain/tree.h"
+#include "prov/reconcile.h"
 #include "web/app.h"
 #include "web/cache.h"
 
@@ -82,11 +86,50 @@ job_sweep(struct job_ctx *ctx)
 	return n < 0 ? -1 : 0;
 }
 
+static int
+job_reconcile(struct job_ctx *ctx)
+{
+	struct reconcile_conf rc = { app.conf.provision_timeout_s,
+		app.conf.public_db_host, ctx->deadline_ms };
+	struct reconcile_stats st;
+
+	if (!app.prov)
+		return -1;
+	if (reconcile_run(ctx->db, app.prov, &rc, &st) < 0)
+		return -1;
+	if (st.applied || st.destroyed || st.ready || st.errors)
+		log_info("reconcile: %lld instances, %lld applied, %lld ready,"
+		    " %lld failed, %lld removed, %lld orphans", (long long)st.rows,
+		    (long long)st.applied, (long long)st.ready,
+		    (long long)st.errors, (long long)st.destroyed,
+		    (long long)st.orphans);
+	return 0;
+}
+
+static int
+job_bill(struct job_ctx *ctx)
+{
+	struct billing_rules r = { app.conf.billing_period_s,
+		app.conf.pause_grace_s };
+	struct billing_stats st;
+
+	if (billing_run(ctx->db, &r, ctx->deadline_ms, &st) < 0)
+		return -1;
+	if (st.charged || st.paused || st.resumed || st.warned || st.deleted)
+		log_info("bill: %lld charged, %lld paused, %lld resumed,"
+		    " %lld warned, %lld deleted", (long long)st.charged,
+		    (long long)st.paused, (long long)st.resumed,
+		    (long long)st.warned, (long long)st.deleted);
+	return 0;
+}
+
 /* Every job, in the order one pass runs them.  Later capabilities add
  * their rows here. */
 static const struct job jobs[] = {
 	{ "regrow", job_regrow },
 	{ "sweep", job_sweep },
+	{ "bill", job_bill },
+	{ "reconcile", job_reconcile },
 	{ "mail", job_mail },
 	{ "sessions", job_sessions },
 };
@@ -219,11 +262,49 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	    " forever\n"
 	    "  quiz import FILE        add or update quizzes from JSON Lines\n"
 	    "  quiz list               show the quiz bank\n"
+	    "  user grant EMAIL N      give a person N lemons (ledger row"
+	    " 'grant')\n"
 	    "  help                    this text\n\njobs:");
 	for (size_t i = 0; i < ARRAY_LEN(jobs); i++)
 		printf(" %s", jobs[i].name);
 	printf("\n");
 	return 0;
+}
+
+/* dbtreectl user grant EMAIL AMOUNT: lemons for a person (operators,
+ * tests), through the ledger like every other movement. */
+static int
+cmd_user(const struct conf *c, int argc, char **argv)
+{
+	char note[] = "granted by an operator", *end;
+	struct ledger_move m = { .action = "grant", .note = note };
+	struct db db;
+	PGresult *res;
+	const char *params[1];
+	int ret = 1;
+
+	if (argc != 3 || strcmp(argv[0], "grant") != 0 ||
+	    (m.amount = strtoll(argv[2], &end, 10)) <= 0 || *end)
+		return fprintf(stderr, "usage: dbtreectl user grant EMAIL"
+		    " AMOUNT (a positive whole number)\n"), 2;
+	params[0] = argv[1];
+	db_open(&db, c->db_url, c->db_connect_timeout_s,
+	    c->db_statement_timeout_ms);
+	res = db_exec(&db, "SELECT id FROM users WHERE email = lower($1)"
+	    " AND NOT is_deleted", 1, params);
+	if (res && PQntuples(res) == 1) {
+		m.user_id = PQgetvalue(res, 0, 0);
+		if (ledger_move(&db, &m) == LEDGER_OK) {
+			printf("%s: +%lld, balance %lld\n", argv[1],
+			    (long long)m.applied, (long long)m.balance);
+			ret = 0;
+		}
+	} else if (res) {
+		fprintf(stderr, "dbtreectl: no account for '%s'\n", argv[1]);
+	}
+	PQclear(res);
+	db_close(&db);
+	return ret;
 }
 
 static const struct {
@@ -233,6 +314,7 @@ static const struct {
 	{ "migrate", cmd_migrate },
 	{ "jobs", cmd_jobs },
 	{ "quiz", cmd_quiz },
+	{ "user", cmd_user },
 	{ "help", cmd_help },
 };
 

@@ -64,6 +64,20 @@ struct conf {
 	int64_t click_window_ms;
 	int64_t quiz_grace_s;
 	int64_t status_cache_ms;
+	/* database instances */
+	const char *provisioner;	/* local | kubernetes */
+	const char *instance_dir;	/* local: "" = <state>/instances */
+	const char *instance_user;	/* local: run instances as this user */
+	const char *instance_bind;	/* local: address instances listen on */
+	const char *public_db_host;	/* host in connection strings */
+	int64_t port_min, port_max;
+	const char *reserved_ports;	/* comma-separated */
+	int64_t capacity_cpu_milli, reserved_cpu_milli;
+	int64_t capacity_memory_mb, reserved_memory_mb;
+	int64_t instance_quota;
+	int64_t billing_period_s;
+	int64_t pause_grace_s;		/* paused this long: deleted */
+	int64_t provision_timeout_s;	/* provisioning this long: error */
 	/* logging */
 	const char *log_level;
 };

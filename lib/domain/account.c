@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "domain/account.h"
+#include "domain/instance.h"
 #include "domain/outbox.h"
 #include "store/db.h"
 
@@ -105,7 +106,10 @@ account_delete(struct db *db, const char *user_id, int64_t *outbox_id)
 	if (db_begin(db) < 0)
 		return -1;
 	ret = lock_account(db, user_id, email);
-	if (ret == ACCOUNT_OK && (erase_account(db, user_id) < 0 ||
+	/* the instances go too: the reconciler stops and removes them and
+	 * frees their ports */
+	if (ret == ACCOUNT_OK && (instance_delete_all(db, user_id) < 0 ||
+	    erase_account(db, user_id) < 0 ||
 	    outbox_add(db, "goodbye", email, "{}", outbox_id) < 0 ||
 	    db_commit(db) < 0))
 		ret = -1;

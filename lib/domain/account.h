@@ -38,7 +38,8 @@ int account_profile_by_token(struct db *db, const char *token,
 
 /* Soft-deletes the account in one transaction: the row stays for the
  * ledger's sake but loses its address (freeing it for a new account), every
- * session ends, and the goodbye mail is queued (*outbox_id).  The welcome
+ * session ends, every instance is marked for deletion, and the goodbye mail
+ * is queued (*outbox_id).  The welcome
  * bonus memory is kept, so a new account with the same address gets no
  * second bonus.  ACCOUNT_OK, ACCOUNT_NONE or -1. */
 int account_delete(struct db *db, const char *user_id, int64_t *outbox_id);

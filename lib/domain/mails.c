@@ -125,6 +125,39 @@ render_support_confirm(struct mail_content *c, struct json_object *p)
 }
 
 static int
+render_instance(struct mail_content *c, const char *kind,
+		struct json_object *p)
+{
+	const char *name = pstr(p, "name");
+	int ret = 0;
+
+	if (strcmp(kind, "instance_ready") == 0) {
+		ret |= buf_addf(&c->subject, "Your database %s is ready", name);
+		ret |= para(c, "Your database is up and answers on the"
+		    " connection string you saved when you created it.");
+		ret |= field(c, "Instance", name);
+		ret |= field(c, "Host", pstr(p, "host"));
+		ret |= field(c, "Port", pstr(p, "port"));
+	} else if (strcmp(kind, "instance_paused") == 0) {
+		ret |= buf_addf(&c->subject, "Your database %s is paused", name);
+		ret |= para(c, "You ran out of lemons, so we paused it. Your data"
+		    " is safe: harvest some lemons and it starts again by"
+		    " itself.");
+	} else if (strcmp(kind, "instance_delete_warning") == 0) {
+		ret |= buf_addf(&c->subject, "Your database %s will be deleted"
+		    " soon", name);
+		ret |= para(c, "It has been paused for lack of lemons and will be"
+		    " deleted within the hour. Harvest lemons now to keep it.");
+	} else {
+		ret |= buf_addf(&c->subject, "Your database %s was deleted",
+		    name);
+		ret |= para(c, "It stayed paused for lack of lemons, so we"
+		    " deleted it and its data.");
+	}
+	return ret;
+}
+
+static int
 frame_open(struct mail_content *c)
 {
 	return buf_adds(&c->html, "<!doctype html><html><body style=\""
@@ -159,6 +192,8 @@ mails_render(const char *kind, struct json_object *params, const char *code,
 		ret |= render_support_admin(out, params);
 	else if (strcmp(kind, "support_confirm") == 0)
 		ret |= render_support_confirm(out, params);
+	else if (strncmp(kind, "instance_", 9) == 0)
+		ret |= render_instance(out, kind, params);
 	else
 		return fail("render mail: unknown kind '%s'", kind);
 	if ((ret | frame_close(out, site_url)) != 0)

@@ -3,7 +3,9 @@
  * (the JSON object stored in the outbox).  All text that comes from people
  * is HTML-escaped in the HTML part.
  *
- * Kinds: login_code, welcome, goodbye, support_admin, support_confirm.
+ * Kinds: login_code, welcome, goodbye, support_admin, support_confirm,
+ * instance_ready, instance_paused, instance_delete_warning,
+ * instance_deleted.
  */
 #ifndef DOMAIN_MAILS_H
 #define DOMAIN_MAILS_H

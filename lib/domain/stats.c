@@ -159,8 +159,8 @@ out:
 }
 
 /* Points page->rows into page->res, whose rows are (total, id, action,
- * status, amount, balance, epoch, note), with NULLs after the total when
- * the page is empty. */
+ * status, amount, balance, epoch, note, instance name), with NULLs after
+ * the total when the page is empty. */
 static void
 page_fill(struct stats_page *page)
 {
@@ -175,7 +175,8 @@ page_fill(struct stats_page *page)
 		struct stats_tx *tx = &page->rows[r];
 
 		tx->id = PQgetvalue(res, r, 1);
-		tx->instance_name = NULL;
+		tx->instance_name = PQgetisnull(res, r, 8) ? NULL :
+		    PQgetvalue(res, r, 8);
 		tx->action = PQgetvalue(res, r, 2);
 		tx->status = PQgetvalue(res, r, 3);
 		tx->amount = db_get_i64(res, r, 4);
@@ -192,32 +193,29 @@ stats_transactions(struct db *db, const char *user_id,
 		   struct stats_page *out)
 {
 	char limit_s[16], offset_s[24];
-	const char *params[] = { user_id, limit_s, offset_s };
+	const char *params[] = { user_id, limit_s, offset_s, instance_name };
 	PGresult *res;
 
 	memset(out, 0, sizeof(*out));
-	/* The instance filter needs db_instances, which does not exist yet.
-	 * When it does, this query gains
-	 *	LEFT JOIN db_instances i ON i.id = t.db_instance_id
-	 * (selecting i.name for instance_name), and a filtered variant adds
-	 *	AND i.user_id = $1 AND i.name = $4
-	 * to both the count and the page.  Until then no row belongs to an
-	 * instance, so a filtered page is empty. */
-	if (instance_name)
-		return 0;
 	snprintf(limit_s, sizeof(limit_s), "%d", limit);
 	snprintf(offset_s, sizeof(offset_s), "%" PRId64, (page - 1) * limit);
-	/* One statement, so the total and the page see one snapshot. */
-	res = db_exec(db, "SELECT c.total, t.id, t.action_type, t.status,"
-	    " t.amount, t.balance,"
-	    " floor(extract(epoch FROM t.created_at))::bigint, t.note"
-	    " FROM (SELECT count(*) AS total FROM user_lemon_transactions"
-	    " WHERE user_id = $1) c"
-	    " LEFT JOIN LATERAL (SELECT id, action_type, status, amount,"
-	    " balance, created_at, note FROM user_lemon_transactions"
-	    " WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
+	/* One statement, so the total and the page see one snapshot; the
+	 * filter takes the ledger rows of the user's instances of that name
+	 * (deleted ones included: their history stays). */
+	res = db_exec(db, "WITH f AS (SELECT id, action_type, status, amount,"
+	    " balance, created_at, note, db_instance_id"
+	    " FROM user_lemon_transactions WHERE user_id = $1"
+	    " AND ($4::text IS NULL OR db_instance_id IN (SELECT id"
+	    " FROM db_instances WHERE user_id = $1 AND name = $4)))"
+	    " SELECT c.total, t.id, t.action_type, t.status, t.amount,"
+	    " t.balance, floor(extract(epoch FROM t.created_at))::bigint,"
+	    " t.note, i.name"
+	    " FROM (SELECT count(*) AS total FROM f) c"
+	    " LEFT JOIN LATERAL (SELECT * FROM f"
+	    " ORDER BY created_at DESC, id DESC"
 	    " LIMIT $2::int OFFSET $3::bigint) t ON true"
-	    " ORDER BY t.created_at DESC, t.id DESC", 3, params);
+	    " LEFT JOIN db_instances i ON i.id = t.db_instance_id"
+	    " ORDER BY t.created_at DESC, t.id DESC", 4, params);
 	if (!res)
 		return -1;
 	out->res = res;

@@ -82,6 +82,7 @@ app_open(struct app *app, const struct conf *conf)
 	app->curl = curl_easy_init();
 	app_mailer(app, conf);
 	app_login(app, conf);
+	app->prov = prov_open(conf);
 }
 
 void
@@ -92,4 +93,6 @@ app_close(struct app *app)
 	curl_easy_cleanup(app->curl);
 	app->curl = NULL;
 	email_rules_release(&app->email);
+	prov_close(app->prov);
+	app->prov = NULL;
 }

@@ -13,6 +13,7 @@
 #include "domain/game.h"
 #include "domain/login.h"
 #include "domain/outbox.h"
+#include "prov/prov.h"
 #include "store/db.h"
 #include "store/kv.h"
 
@@ -24,6 +25,7 @@ struct app {
 	struct email_rules email;
 	struct login_policy login;
 	struct game_rules game;
+	struct prov_driver *prov;	/* NULL when it could not be set up */
 	struct mailer mailer;
 	char mail_dir[4096];
 	char blocklist[4096];

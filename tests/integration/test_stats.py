@@ -400,9 +400,8 @@ def test_no_transactions_is_an_empty_list():
 def test_instance_name_filter():
     uid, token = user()
     book(uid, "grant", 1, count=3)
-    # Until instances exist no ledger row belongs to one: any name filters
-    # everything out.  (When db_instances lands, this test gets rows of a
-    # real instance.)
+    # no instance of that name: nothing (rows of a real instance are
+    # checked in test_instances.py)
     r = get(TXS + "?instanceName=my-db", token)
     check(r.status == 200 and r.json["data"] == []
           and r.json["pagination"]["totalItems"] == 0

@@ -87,6 +87,10 @@ def start_stack():
         "DBTREE_MX_CHECK": "false",
         "DBTREE_HARVEST_COOLDOWN": "2",
         "DBTREE_REGROW_DELAY": "2",
+        "DBTREE_BILLING_PERIOD": "3",
+        "DBTREE_PAUSE_GRACE": "4",
+        "DBTREE_CAPACITY_CPU_MILLI": "20000",
+        "DBTREE_CAPACITY_MEMORY_MB": "65536",
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)

@@ -1,0 +1,58 @@
+/*
+ * The reconciler's view of instances: every instance that still has (or
+ * may have) something running somewhere, read in one query, and the state
+ * changes a reconcile pass records.  SQL lives here; prov/reconcile.c
+ * decides.
+ */
+#ifndef DOMAIN_FLEET_H
+#define DOMAIN_FLEET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain/instance.h"
+
+struct db;
+
+struct fleet_row {
+	int64_t row_id;
+	char id[INSTANCE_ID_LEN + 1];
+	char user_id[INSTANCE_ID_LEN + 1];
+	char name[INSTANCE_NAME_MAX + 1];
+	char type[16];
+	char status[16];
+	double cpu;
+	int64_t memory_mb, disk_gb, creation_cost;
+	int port;
+	bool restart;		/* a restart was asked for */
+	bool due;		/* not in backoff */
+	bool overdue;		/* provisioning past the deadline */
+	bool scaled_down;
+	int64_t failures;
+};
+
+/* Every instance not yet destroyed; *rows malloc'd.  0 or -1. */
+int fleet_load(struct db *db, int64_t provision_timeout_s,
+	       struct fleet_row **rows, size_t *n);
+/* provisioning -> running, and the "ready" mail (one transaction). */
+int fleet_ready(struct db *db, const struct fleet_row *r, const char *host);
+/* -> error with reason; a provisioning instance gets its creation cost
+ * back through the ledger (one transaction). */
+int fleet_error(struct db *db, const struct fleet_row *r, const char *reason);
+/* Records a failed repair: failures + 1, retry after a growing delay. */
+int fleet_backoff(struct db *db, const struct fleet_row *r, const char *why);
+/* A healthy observation: failures and reason cleared where they were set. */
+int fleet_healthy(struct db *db, const struct fleet_row *r);
+int fleet_restarted(struct db *db, const struct fleet_row *r);
+/* The instance no longer holds resources (stopped, paused, error). */
+int fleet_scaled_down(struct db *db, const struct fleet_row *r);
+/* Everything is gone where it ran: destroyed, port released. */
+int fleet_destroyed(struct db *db, const struct fleet_row *r);
+/* Ports whose instance is destroyed or gone; returns how many, or -1. */
+int64_t fleet_release_ports(struct db *db);
+/* 1 when external id belongs to an instance that is deleted (its leftovers
+ * may go), 0 when it is live, 2 when no row knows it, -1. */
+int fleet_owner(struct db *db, const char *id);
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,40 @@
+/*
+ * For the local driver only: Redis instances, one redis-server per
+ * instance.  in->spec must be set except for local_redis_stop.  Failures
+ * are logged and recorded in st->error.
+ */
+#ifndef PROV_LOCAL_REDIS_H
+#define PROV_LOCAL_REDIS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "prov/local_state.h"
+
+/* redis-server's path, searched in $PATH at open (the caller frees it),
+ * or NULL. */
+char *local_redis_find(void);
+
+/* Makes the instance match in->spec: the data directory when it was never
+ * created, the generated redis.conf, start or stop (a running server
+ * whose configuration changed is restarted).  0 or -1. */
+int local_redis_apply(const struct local_inst *in, struct local_state *st,
+		      const struct local_secret *sec);
+/* Takes sec's (new) password: ACL SETUSER and CLIENT KILL of the admin's
+ * sessions when the server runs, and redis.conf for later starts.  0 or
+ * -1 (then the running server has not changed). */
+int local_redis_password(const struct local_inst *in,
+			 struct local_state *st,
+			 const struct local_secret *sec);
+/* Fills o: the server's process, then AUTH as admin and PING over TCP;
+ * with detail, the live figures. */
+void local_redis_observe(const struct local_inst *in,
+			 const struct local_state *st,
+			 const struct local_secret *sec, bool detail,
+			 struct prov_observation *o);
+/* Stops the server at once (SIGKILL: its data is about to go).  0 or -1
+ * (logged). */
+int local_redis_stop(const struct local_inst *in);
+
+#include "base/banned.h"
+#endif

@@ -1,0 +1,82 @@
+/* Driver choice and dispatch. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "prov/driver.h"
+
+struct prov_driver *
+prov_open(const struct conf *c)
+{
+	struct prov_driver *d;
+	void *self = NULL;
+	const struct prov_ops *ops = NULL;
+
+	if (strcmp(c->provisioner, "local") == 0) {
+		ops = &prov_local_ops;
+		self = prov_local_open(c);
+	}
+	if (!ops || !self) {
+		log_err("provisioner '%s' could not be set up", c->provisioner);
+		return NULL;
+	}
+	d = xmalloc(sizeof(*d));
+	d->ops = ops;
+	d->self = self;
+	return d;
+}
+
+void
+prov_close(struct prov_driver *d)
+{
+	if (!d)
+		return;
+	d->ops->close(d->self);
+	free(d);
+}
+
+const char *
+prov_name(const struct prov_driver *d)
+{
+	return d->ops->name;
+}
+
+bool
+prov_supports(const struct prov_driver *d, const char *type)
+{
+	return d->ops->supports(d->self, type);
+}
+
+int
+prov_store_secret(struct prov_driver *d, const struct prov_spec *spec,
+		  const char *password)
+{
+	return d->ops->store_secret(d->self, spec, password);
+}
+
+int
+prov_apply(struct prov_driver *d, const struct prov_spec *spec)
+{
+	return d->ops->apply(d->self, spec);
+}
+
+int
+prov_observe(struct prov_driver *d, const struct prov_spec *specs, size_t n,
+	     bool detail, struct prov_observation *out)
+{
+	return d->ops->observe(d->self, specs, n, detail, out);
+}
+
+int
+prov_destroy(struct prov_driver *d, const char *id)
+{
+	return d->ops->destroy(d->self, id);
+}
+
+int
+prov_list(struct prov_driver *d, char ***ids, size_t *n)
+{
+	return d->ops->list(d->self, ids, n);
+}

@@ -1,0 +1,88 @@
+/*
+ * The provisioning interface: where database instances actually run.
+ *
+ * Request handlers only store an instance's secret (prov_store_secret) and
+ * write the desired state to PostgreSQL; the reconciler (prov/reconcile.c)
+ * does the rest through apply/observe/destroy.  Two drivers implement it:
+ * `local` (real postgres and redis-server processes on this host, the
+ * default) and `kubernetes`.  Every function may be called from any
+ * process (pool worker or dbtreectl) and must be safe to repeat.
+ *
+ * Secrets (the generated passwords) live only with the driver — a 0600 file
+ * in the state directory, or a Kubernetes Secret — never in PostgreSQL and
+ * never in a log line.
+ */
+#ifndef PROV_PROV_H
+#define PROV_PROV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+
+#define PROV_ID_LEN 36		/* an instance's external id (uuid text) */
+#define PROV_REASON_LEN 256
+
+struct prov_spec {
+	const char *id;		/* external id: names everything the driver makes */
+	const char *type;	/* "postgres", "redis" or "mongodb" */
+	const char *name;	/* the instance's name (the database's name) */
+	double cpu;		/* vCPU */
+	int64_t memory_mb;
+	int64_t disk_gb;
+	int port;		/* allocated, 30000..31999 */
+	bool running;		/* desired: serving (true) or stopped */
+};
+
+enum prov_state {
+	PROV_ABSENT = 0,	/* nothing exists for this id */
+	PROV_STOPPED,		/* exists, not serving */
+	PROV_STARTING,		/* exists, on its way up */
+	PROV_RUNNING,		/* answers with the user's credentials */
+	PROV_FAILED,		/* exists but broken: see reason */
+};
+
+struct prov_observation {
+	enum prov_state state;
+	char reason[PROV_REASON_LEN];	/* why FAILED or STARTING; "" */
+	/* live figures when asked for (detail), -1 when unknown */
+	int64_t connections;
+	int64_t storage_bytes;
+	int64_t memory_bytes;
+	int64_t uptime_s;
+};
+
+struct prov_driver;
+
+/* The driver named by DBTREE_PROVISIONER ("local" or "kubernetes"), set up
+ * from the configuration; NULL on failure (logged).  prov_close() frees it. */
+struct prov_driver *prov_open(const struct conf *c);
+void prov_close(struct prov_driver *d);
+const char *prov_name(const struct prov_driver *d);
+/* True when the driver can run instances of this type. */
+bool prov_supports(const struct prov_driver *d, const char *type);
+
+/* Stores (creates or replaces) the admin password of instance id.  For an
+ * instance that exists and runs, the new password takes effect at once
+ * (a credentials reset); otherwise at the next apply.  0 or -1. */
+int prov_store_secret(struct prov_driver *d, const struct prov_spec *spec,
+		      const char *password);
+/* Makes the instance match spec: creates what is missing (data directory,
+ * the admin role or ACL user, the database), starts or stops the process.
+ * Returns without waiting for readiness.  0 or -1 (reason logged and in
+ * the next observation). */
+int prov_apply(struct prov_driver *d, const struct prov_spec *spec);
+/* Observes n instances in one call; detail adds the live figures (slower:
+ * it connects with the instance's own credentials).  0 or -1. */
+int prov_observe(struct prov_driver *d, const struct prov_spec *specs,
+		 size_t n, bool detail, struct prov_observation *out);
+/* Stops the instance and removes everything it had: process, data,
+ * secret.  Idempotent.  0 or -1. */
+int prov_destroy(struct prov_driver *d, const char *id);
+/* The ids of every instance the driver has anything for; *ids is an array
+ * of malloc'd strings (free each and the array).  0 or -1. */
+int prov_list(struct prov_driver *d, char ***ids, size_t *n);
+
+#include "base/banned.h"
+#endif
