@@ -3,8 +3,8 @@
  *
  *	dbtreectl migrate		apply pending sql/migrations, load
  *					the shipped quiz bank, hang quizzes
- *	dbtreectl jobs [--loop SECONDS]	run every registered job once (or
- *					forever, SECONDS apart)
+ *	dbtreectl jobs [--loop S] [--only JOB]	run the jobs once (or
+ *					forever, S seconds apart)
  *	dbtreectl quiz import FILE	add or update quizzes (JSON Lines)
  *	dbtreectl quiz list		show the quiz bank
  *	dbtreectl user grant EMAIL N	give a person N lemons
@@ -15,6 +15,7 @@
  * systemd timer may fire on every host.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,8 @@ static int
 job_reconcile(struct job_ctx *ctx)
 {
 	struct reconcile_conf rc = { app.conf.provision_timeout_s,
-		app.conf.public_db_host, ctx->deadline_ms };
+		app.conf.public_db_host, ctx->deadline_ms, app.conf.port_min,
+		app.conf.port_max, app.conf.reserved_ports };
 	struct reconcile_stats st;
 
 	if (!app.prov)
@@ -212,35 +214,53 @@ cmd_quiz(const struct conf *c, int argc, char **argv)
 	return ret;
 }
 
-/* One pass over every job; returns the number that failed. */
+/* One pass over every job (or only the one named); returns the number that
+ * failed. */
 static int
-jobs_pass(struct job_ctx *ctx, int64_t budget_ms)
+jobs_pass(struct job_ctx *ctx, int64_t budget_ms, const char *only)
 {
 	int failed = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(jobs) && !stop; i++)
-		if (jobs_run_one(ctx, &jobs[i], budget_ms) < 0)
+		if ((!only || strcmp(only, jobs[i].name) == 0) &&
+		    jobs_run_one(ctx, &jobs[i], budget_ms) < 0)
 			failed++;
 	return failed;
+}
+
+static bool
+is_job(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(jobs); i++)
+		if (strcmp(name, jobs[i].name) == 0)
+			return true;
+	return false;
 }
 
 static int
 cmd_jobs(const struct conf *c, int argc, char **argv)
 {
 	struct job_ctx ctx = { c, &app.db, &app.kv, 0 };
+	const char *only = NULL;
 	long loop_s = 0;
 	int failed;
 
-	if (argc >= 2 && strcmp(argv[0], "--loop") == 0)
-		loop_s = strtol(argv[1], NULL, 10);
-	else if (argc > 0)
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--loop") == 0)
+			loop_s = strtol(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--only") == 0 && is_job(argv[i + 1]))
+			only = argv[i + 1];
+		else
+			argc = -1;
+	}
+	if (argc % 2 != 0 || argc < 0)
 		return fprintf(stderr, "usage: dbtreectl jobs [--loop SECONDS]"
-		    "\n"), 2;
+		    " [--only JOB]\n"), 2;
 	app_open(&app, c);
 	do {
 		int64_t t0 = clock_mono_ms();
 
-		failed = jobs_pass(&ctx, c->job_budget_s * 1000);
+		failed = jobs_pass(&ctx, c->job_budget_s * 1000, only);
 		if (loop_s > 0)
 			clock_sleep_ms(loop_s * 1000 - (clock_mono_ms() - t0) %
 			    (loop_s * 1000), &stop);
@@ -258,7 +278,8 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	printf("usage: dbtreectl COMMAND [ARGS]\n\n"
 	    "  migrate                 apply pending database migrations and"
 	    " load the quiz bank\n"
-	    "  jobs [--loop SECONDS]   run every maintenance job once, or"
+	    "  jobs [--loop SECONDS] [--only JOB]\n"
+	    "                          run the maintenance jobs once, or"
 	    " forever\n"
 	    "  quiz import FILE        add or update quizzes from JSON Lines\n"
 	    "  quiz list               show the quiz bank\n"

@@ -78,6 +78,18 @@ struct conf {
 	int64_t billing_period_s;
 	int64_t pause_grace_s;		/* paused this long: deleted */
 	int64_t provision_timeout_s;	/* provisioning this long: error */
+	/* kubernetes driver */
+	const char *k8s_api;		/* "" = in-cluster (service account) */
+	const char *k8s_token_file;
+	const char *k8s_ca_file;
+	const char *k8s_client_cert;
+	const char *k8s_client_key;
+	const char *k8s_namespace;
+	const char *k8s_image_postgres;
+	const char *k8s_image_redis;
+	const char *k8s_image_mongodb;
+	const char *k8s_storage_class;	/* "" = the cluster's default */
+	int64_t k8s_timeout_ms;
 	/* logging */
 	const char *log_level;
 };

@@ -225,7 +225,8 @@ allocate_port(struct db *db, struct instance_create *c)
 		    " instance_id) SELECT p, $4::bigint FROM generate_series("
 		    "$1::int, $2::int) p WHERE p <> ALL (string_to_array($3, ',')"
 		    "::int[]) AND NOT EXISTS (SELECT 1 FROM port_allocations a"
-		    " WHERE a.port = p) ORDER BY random() LIMIT 1"
+		    " WHERE a.port = p) AND NOT EXISTS (SELECT 1 FROM burned_ports b"
+		    " WHERE b.port = p) ORDER BY random() LIMIT 1"
 		    " ON CONFLICT (port) DO NOTHING RETURNING port", 4, params);
 		if (!res)
 			return -1;
@@ -291,6 +292,35 @@ instance_create(struct db *db, struct instance_create *c)
 	if (ret == INSTANCE_OK && (record_port(db, c) < 0 ||
 	    db_commit(db) < 0))
 		ret = -1;
+	db_rollback(db);
+	return ret;
+}
+
+int
+instance_new_port(struct db *db, int64_t row_id, int old_port,
+		  const struct instance_create *range, int *port)
+{
+	struct instance_create c = *range;
+	char old[16], row[24];
+	const char *params[] = { old, row };
+	PGresult *res;
+	int ret = -1;
+
+	c.row_id = row_id;
+	snprintf(old, sizeof(old), "%d", old_port);
+	snprintf(row, sizeof(row), "%lld", (long long)row_id);
+	if (db_begin(db) < 0)
+		return -1;
+	res = db_exec(db, "WITH b AS (INSERT INTO burned_ports (port, reason)"
+	    " VALUES ($1::int, 'taken in the cluster') ON CONFLICT DO NOTHING)"
+	    " DELETE FROM port_allocations WHERE instance_id = $2::bigint",
+	    2, params);
+	if (res && (ret = allocate_port(db, &c)) == INSTANCE_OK &&
+	    record_port(db, &c) == 0 && db_commit(db) == 0)
+		*port = c.port;
+	else if (ret == INSTANCE_OK)
+		ret = -1;
+	PQclear(res);
 	db_rollback(db);
 	return ret;
 }

@@ -93,6 +93,11 @@ enum instance_result {
  * row (provisioning), debits the creation cost through the ledger and
  * allocates a port.  INSTANCE_OK and out filled, another result, or -1. */
 int instance_create(struct db *db, struct instance_create *c);
+/* The instance's port is taken where it runs: burns it (never handed out
+ * again) and allocates another from range's port settings.  INSTANCE_OK
+ * with *port, INSTANCE_NO_PORT, or -1. */
+int instance_new_port(struct db *db, int64_t row_id, int old_port,
+		      const struct instance_create *range, int *port);
 /* Undoes a create whose secret could not be stored: refunds the creation
  * cost through the ledger, releases the port, and hides the row (deleted,
  * nothing to destroy).  0 or -1. */

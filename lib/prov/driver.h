@@ -30,5 +30,9 @@ struct prov_driver {
 void *prov_local_open(const struct conf *c);
 extern const struct prov_ops prov_local_ops;
 
+/* The Kubernetes driver (prov/k8s.c): NULL on failure (logged). */
+void *prov_k8s_open(const struct conf *c);
+extern const struct prov_ops prov_k8s_ops;
+
 #include "base/banned.h"
 #endif

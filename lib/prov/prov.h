@@ -46,6 +46,7 @@ enum prov_state {
 struct prov_observation {
 	enum prov_state state;
 	char reason[PROV_REASON_LEN];	/* why FAILED or STARTING; "" */
+	bool drift;		/* what runs differs from the spec: apply again */
 	/* live figures when asked for (detail), -1 when unknown */
 	int64_t connections;
 	int64_t storage_bytes;
@@ -68,10 +69,15 @@ bool prov_supports(const struct prov_driver *d, const char *type);
  * (a credentials reset); otherwise at the next apply.  0 or -1. */
 int prov_store_secret(struct prov_driver *d, const struct prov_spec *spec,
 		      const char *password);
+enum prov_apply_result {
+	PROV_PORT_TAKEN = 1,	/* spec.port is used by something else */
+};
+
 /* Makes the instance match spec: creates what is missing (data directory,
  * the admin role or ACL user, the database), starts or stops the process.
- * Returns without waiting for readiness.  0 or -1 (reason logged and in
- * the next observation). */
+ * Returns without waiting for readiness.  0, PROV_PORT_TAKEN (the caller
+ * gives the instance another port), or -1 (reason logged and in the next
+ * observation). */
 int prov_apply(struct prov_driver *d, const struct prov_spec *spec);
 /* Observes n instances in one call; detail adds the live figures (slower:
  * it connects with the instance's own credentials).  0 or -1. */

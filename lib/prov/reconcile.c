@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "domain/fleet.h"
+#include "domain/instance.h"
 #include "prov/prov.h"
 #include "prov/reconcile.h"
 
@@ -29,21 +30,48 @@ wants_running(const struct fleet_row *r)
 	    strcmp(r->status, "running") == 0;
 }
 
+static const struct reconcile_conf *rconf;	/* the pass's settings */
+
+/* The port is taken where the instance runs: another port, then apply
+ * again (once per pass). */
+static int
+new_port(struct db *db, struct prov_driver *d, struct fleet_row *r,
+	 bool running)
+{
+	struct instance_create range = { .port_min = rconf->port_min,
+		.port_max = rconf->port_max,
+		.reserved_ports = rconf->reserved_ports };
+	struct prov_spec s;
+	int port;
+
+	if (instance_new_port(db, r->row_id, r->port, &range, &port) != 0)
+		return -1;
+	log_warn("instance '%s': port %d taken; moved to %d", r->id, r->port,
+	    port);
+	r->port = port;
+	s = spec_of(r, running);
+	return prov_apply(d, &s) == 0 ? 0 : -1;
+}
+
 /* Apply; a failure goes into the row's backoff. */
 static void
-apply(struct db *db, struct prov_driver *d, const struct fleet_row *r,
+apply(struct db *db, struct prov_driver *d, struct fleet_row *r,
       bool running, struct reconcile_stats *st)
 {
 	struct prov_spec s = spec_of(r, running);
+	int ret;
 
 	st->applied++;
-	if (prov_apply(d, &s) < 0)
+	ret = prov_apply(d, &s);
+	if (ret == PROV_PORT_TAKEN)
+		ret = new_port(db, d, r, running);
+	if (ret < 0)
 		fleet_backoff(db, r, running ? "could not start; retrying" :
 		    "could not stop; retrying");
 }
 
 static void
-provisioning(struct db *db, struct prov_driver *d, const struct fleet_row *r,
+provisioning(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	     const struct prov_observation *o, const struct reconcile_conf *rc,
 	     struct reconcile_stats *st)
 {
@@ -63,7 +91,7 @@ provisioning(struct db *db, struct prov_driver *d, const struct fleet_row *r,
 }
 
 static void
-running(struct db *db, struct prov_driver *d, const struct fleet_row *r,
+running(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	const struct prov_observation *o, struct reconcile_stats *st)
 {
 	if (r->restart && r->due) {
@@ -71,6 +99,8 @@ running(struct db *db, struct prov_driver *d, const struct fleet_row *r,
 		apply(db, d, r, true, st);
 		fleet_restarted(db, r);
 	} else if (o->state == PROV_RUNNING) {
+		if (o->drift && r->due)
+			apply(db, d, r, true, st);
 		fleet_healthy(db, r);
 	} else if (o->state == PROV_FAILED) {
 		if (fleet_error(db, r, o->reason) == 0)
@@ -83,7 +113,7 @@ running(struct db *db, struct prov_driver *d, const struct fleet_row *r,
 }
 
 static void
-at_rest(struct db *db, struct prov_driver *d, const struct fleet_row *r,
+at_rest(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	const struct prov_observation *o, struct reconcile_stats *st)
 {
 	if (o->state == PROV_RUNNING || o->state == PROV_STARTING) {
@@ -95,7 +125,7 @@ at_rest(struct db *db, struct prov_driver *d, const struct fleet_row *r,
 }
 
 static void
-deleting(struct db *db, struct prov_driver *d, const struct fleet_row *r,
+deleting(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	 struct reconcile_stats *st)
 {
 	if (!r->due)
@@ -109,7 +139,7 @@ deleting(struct db *db, struct prov_driver *d, const struct fleet_row *r,
 }
 
 static void
-one(struct db *db, struct prov_driver *d, const struct fleet_row *r,
+one(struct db *db, struct prov_driver *d, struct fleet_row *r,
     const struct prov_observation *o, const struct reconcile_conf *rc,
     struct reconcile_stats *st)
 {
@@ -158,6 +188,7 @@ reconcile_run(struct db *db, struct prov_driver *d,
 	size_t n = 0;
 
 	memset(st, 0, sizeof(*st));
+	rconf = rc;
 	if (fleet_load(db, rc->provision_timeout_s, &rows, &n) < 0)
 		return -1;
 	st->rows = (int64_t)n;

@@ -18,6 +18,8 @@ struct reconcile_conf {
 	int64_t provision_timeout_s;
 	const char *public_host;	/* in the "ready" mail */
 	int64_t deadline_ms;		/* monotonic; stop acting after it */
+	int64_t port_min, port_max;	/* for a port the cluster refused */
+	const char *reserved_ports;
 };
 
 struct reconcile_stats {

@@ -25,3 +25,13 @@ def test_login_theme_and_logout_in_the_browser():
 
 def test_harvest_a_lemon_in_the_browser():
     _scenario("tree.mjs", "tree-user@example.com")
+
+
+def test_dashboard_create_stop_start_delete_in_the_browser():
+    jobs = subprocess.Popen([os.path.join(stack.build, "bin", "dbtreectl"), "jobs", "--loop", "1"],
+                            env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _scenario("dashboard.mjs", "dash-user@example.com")
+    finally:
+        jobs.terminate()
+        jobs.wait(timeout=30)

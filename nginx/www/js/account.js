@@ -3,6 +3,8 @@
 
 import { api, messageFor } from './api.js';
 import { h } from './dom.js';
+import { initHarvestChart } from './harvest-chart.js';
+import { initLedger } from './ledger.js';
 import { clearSession, getProfile, isLoggedIn, refreshProfile } from './session.js';
 import { flash, toast } from './toast.js';
 
@@ -104,13 +106,33 @@ for (const button of dialog.querySelectorAll('[data-close]')) {
 input.addEventListener('input', () => { confirmButton.disabled = !confirmed(); });
 form.addEventListener('submit', deleteAccount);
 
+// ---- Harvest chart and ledger ------------------------------------------------
+
+const chart = initHarvestChart();
+const ledger = initLedger();
+let historyLoaded = false;
+
+function loadHistory() {
+  if (historyLoaded || !isLoggedIn()) return;
+  historyLoaded = true;
+  chart.load();
+  ledger.load();
+}
+
 // ---- Start -------------------------------------------------------------------
 
-window.addEventListener('dbtree:profile', renderProfile);
+window.addEventListener('dbtree:profile', () => {
+  renderProfile();
+  loadHistory(); // someone just logged in on this page
+});
 window.addEventListener('dbtree:logout', (event) => {
   showStatus('');
   if (dialog.open && event.detail?.reason !== 'deleted') dialog.close();
+  historyLoaded = false;
+  chart.clear();
+  ledger.clear();
 });
 
 renderProfile();
 loadProfile();
+loadHistory();

@@ -8,6 +8,7 @@ import { getTheme, toggleTheme } from './theme.js';
 
 const LINKS = [
   { href: '/', label: 'Home', paths: ['/', '/index.html'] },
+  { href: '/dashboard.html', label: 'Dashboard', paths: ['/dashboard.html', '/dashboard'] },
   { href: '/account.html', label: 'Account', paths: ['/account.html', '/account'] },
 ];
 

@@ -1,0 +1,349 @@
+// The create-database wizard (<dialog id="create-dialog"> in dashboard.html):
+// a name, a preset or a custom size, the live cost, and the Create button that
+// says in words why it cannot be pressed yet.
+//
+//   const wizard = initWizard({ instances: () => list, onCreated(answer) {…}, onQuota() {…} });
+//   wizard.open();
+
+import { h } from './dom.js';
+import {
+  MAX_INSTANCES, createInstance, customCost, fullCost, hoursFor, instanceErrorText, lemons,
+  listPresets, liveCount, nameProblem, specText, typeLabel,
+} from './instances.js';
+import { plural } from './clock.js';
+import { getProfile, refreshProfile } from './session.js';
+
+const $ = (id) => document.getElementById(id);
+const CUSTOM_TYPES = ['postgres', 'redis'];
+
+export function initWizard({ instances, onCreated, onQuota }) {
+  const dialog = $('create-dialog');
+  const form = $('create-form');
+  const nameInput = $('create-name');
+  const nameError = $('create-name-error');
+  const submit = $('create-submit');
+  const reasonBox = $('create-reason');
+  const errorBox = $('create-error');
+  const presetList = $('preset-list');
+  const tabs = { presets: $('tab-presets'), custom: $('tab-custom') };
+  const panels = { presets: $('panel-presets'), custom: $('panel-custom') };
+  const custom = { cpu: $('custom-cpu'), memory: $('custom-memory'), disk: $('custom-disk') };
+
+  const state = {
+    tab: 'presets',
+    presets: null, // null = loading, [] = none, 'error' = failed
+    presetId: null,
+    touched: false,
+    submitting: false,
+    limit: MAX_INSTANCES,
+  };
+
+  // ---- Presets ----------------------------------------------------------------
+
+  function selectedPreset() {
+    return Array.isArray(state.presets) ? state.presets.find((p) => p.id === state.presetId) ?? null : null;
+  }
+
+  function presetCard(p) {
+    const cost = fullCost(p.cost);
+    const available = p.available !== false;
+    const radio = h('input', {
+      type: 'radio', name: 'preset', value: p.id, class: 'preset-radio',
+      checked: p.id === state.presetId, disabled: !available,
+      'aria-describedby': `preset-${p.id}-spec preset-${p.id}-cost${available ? '' : ` preset-${p.id}-why`}`,
+      onchange: () => { state.presetId = p.id; update(); },
+    });
+    return h('label', { class: `preset-card${available ? '' : ' is-unavailable'}`, dataset: { presetId: p.id } },
+      radio,
+      h('span', { class: 'preset-top' },
+        h('span', { class: 'preset-icon', 'aria-hidden': 'true' }, p.icon || '🍋'),
+        h('span', { class: 'preset-name' }, p.name || p.id)),
+      p.friendlyDescription || p.description
+        ? h('span', { class: 'preset-desc' }, p.friendlyDescription || p.description) : null,
+      h('span', { class: 'preset-spec', id: `preset-${p.id}-spec` }, specText(p.resources)),
+      h('span', { class: 'preset-cost', id: `preset-${p.id}-cost` },
+        h('span', { class: 'nowrap' }, h('strong', {}, lemons(cost.creationCost)), ' to create'), ' · ',
+        h('span', { class: 'nowrap' }, h('strong', {}, `${lemons(cost.hourlyLemons)}/hour`))),
+      Array.isArray(p.useCases) && p.useCases.length
+        ? h('span', { class: 'preset-uses' }, `Good for ${p.useCases.slice(0, 4).map(String).join(', ')}`)
+        : null,
+      available ? null : h('span', { class: 'preset-why', id: `preset-${p.id}-why` },
+        `Unavailable: ${p.unavailableReason || 'the server has no room for this size right now'}`));
+  }
+
+  function glossary(terms) {
+    const entries = terms && typeof terms === 'object' ? Object.entries(terms) : [];
+    if (!entries.length) return null;
+    return h('details', { class: 'glossary' },
+      h('summary', {}, 'What do these words mean?'),
+      h('dl', {}, entries.map(([term, def]) => h('div', {}, h('dt', {}, term), h('dd', {}, String(def))))));
+  }
+
+  function renderPresets() {
+    if (state.presets === null) {
+      presetList.replaceChildren(h('p', { class: 'hint' }, 'Loading presets…'));
+      return;
+    }
+    if (state.presets === 'error' || !state.presets.length) {
+      presetList.replaceChildren(
+        h('p', { class: 'form-error' }, state.presets === 'error'
+          ? `Could not load the presets. ${state.presetsError}`
+          : 'No presets are offered right now. Try the Custom tab.'),
+        h('button', { type: 'button', class: 'btn btn-ghost', onclick: loadPresets }, 'Try again'));
+      return;
+    }
+    const groups = new Map();
+    for (const p of state.presets) {
+      if (!groups.has(p.type)) groups.set(p.type, []);
+      groups.get(p.type).push(p);
+    }
+    presetList.replaceChildren(...[...groups].map(([type, list]) => {
+      const headingId = `preset-group-${type}`;
+      return h('section', { class: 'preset-group', 'aria-labelledby': headingId },
+        h('h3', { id: headingId }, typeLabel(type)),
+        h('div', { class: 'preset-grid', role: 'radiogroup', 'aria-labelledby': headingId }, list.map(presetCard)),
+        glossary(list.find((p) => p.technicalTerms)?.technicalTerms));
+    }));
+  }
+
+  async function loadPresets() {
+    const first = !Array.isArray(state.presets);
+    if (first) {
+      state.presets = null;
+      renderPresets();
+    }
+    try {
+      const list = await listPresets();
+      state.presets = (Array.isArray(list) ? list : [])
+        .slice()
+        .sort((a, b) => (a.sortOrder ?? 0) - (b.sortOrder ?? 0));
+      const current = selectedPreset();
+      if (!current) state.presetId = state.presets.find((p) => p.available !== false)?.id ?? null;
+    } catch (err) {
+      if (first) {
+        state.presets = 'error';
+        state.presetsError = instanceErrorText(err);
+      }
+    }
+    renderPresets();
+    updateCustomTypes();
+    update();
+  }
+
+  // ---- Custom -----------------------------------------------------------------
+
+  function customType() {
+    return form.querySelector('input[name="custom-type"]:checked')?.value ?? 'postgres';
+  }
+
+  // Only the types this server runs (the presets say which).
+  function updateCustomTypes() {
+    const offered = Array.isArray(state.presets) && state.presets.length
+      ? new Set(state.presets.map((p) => p.type)) : null;
+    for (const type of CUSTOM_TYPES) {
+      const radio = $(`custom-type-${type}`);
+      const off = offered ? !offered.has(type) : false;
+      radio.disabled = off;
+      radio.closest('label').title = off ? 'Not available on this server' : '';
+      if (off && radio.checked) {
+        const other = CUSTOM_TYPES.map((t) => $(`custom-type-${t}`)).find((r) => !r.disabled);
+        if (other) other.checked = true;
+      }
+    }
+  }
+
+  function customSpec() {
+    return {
+      type: customType(),
+      cpu: Number(custom.cpu.value),
+      memory: Number(custom.memory.value),
+      disk: Number(custom.disk.value),
+    };
+  }
+
+  // ---- Tabs -------------------------------------------------------------------
+
+  function setTab(tab, focus = false) {
+    state.tab = tab;
+    for (const [key, button] of Object.entries(tabs)) {
+      const on = key === tab;
+      button.setAttribute('aria-selected', String(on));
+      button.tabIndex = on ? 0 : -1;
+      panels[key].hidden = !on;
+    }
+    if (focus) tabs[tab].focus();
+    update();
+  }
+
+  for (const [key, button] of Object.entries(tabs)) {
+    button.addEventListener('click', () => setTab(key));
+    button.addEventListener('keydown', (event) => {
+      if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(event.key)) return;
+      event.preventDefault();
+      setTab(key === 'presets' ? 'custom' : 'presets', true);
+    });
+  }
+
+  // ---- Cost and the Create button ---------------------------------------------
+
+  function currentCost() {
+    if (state.tab === 'custom') {
+      const s = customSpec();
+      return customCost(s.type, s.cpu, s.memory, s.disk);
+    }
+    const p = selectedPreset();
+    return p ? fullCost(p.cost) : null;
+  }
+
+  function balance() {
+    const b = getProfile()?.lemonBalance;
+    return Number.isFinite(b) ? b : null;
+  }
+
+  function renderCost(cost) {
+    const bal = balance();
+    const show = (id, text) => { $(id).textContent = text; };
+    show('cost-creation', cost ? lemons(cost.creationCost) : '–');
+    show('cost-hourly', cost ? lemons(cost.hourlyLemons) : '–');
+    show('cost-daily', cost ? lemons(cost.dailyLemons) : '–');
+    show('cost-monthly', cost ? lemons(cost.monthlyLemons) : '–');
+    show('cost-balance', bal == null ? '–' : lemons(bal));
+    const after = cost && bal != null ? bal - cost.creationCost : null;
+    const afterBox = $('cost-after');
+    afterBox.textContent = after == null ? '–' : lemons(after);
+    afterBox.classList.toggle('is-negative', after != null && after < 0);
+    const hours = after != null && after >= 0 ? hoursFor(after, cost.hourlyLemons) : null;
+    $('cost-hours').textContent = hours == null
+      ? (after != null && after < 0 ? 'Not enough lemons to create this one yet.' : '')
+      : `That is about ${plural(hours, 'hour')} of running with your lemons.`;
+  }
+
+  // The first thing that stops the creation, in words; '' when nothing does.
+  function blocker(cost, problem) {
+    const list = instances();
+    if (liveCount(list) >= state.limit) {
+      return `You can have ${state.limit} databases at a time. Delete one to create another.`;
+    }
+    if (problem) return nameInput.value ? `Fix the name first: ${problem}` : 'Give your database a name first.';
+    if (state.tab === 'presets') {
+      if (state.presets === null) return 'Loading the presets…';
+      const p = selectedPreset();
+      if (!p) return 'Pick a preset.';
+      if (p.available === false) {
+        return `${p.name || 'This preset'} is not available: ${p.unavailableReason || 'the server has no room for it right now'}.`;
+      }
+    }
+    const bal = balance();
+    if (cost && bal != null && bal < cost.creationCost) {
+      return `You need ${plural(cost.creationCost - bal, 'more lemon')} to create this database.`;
+    }
+    return '';
+  }
+
+  function update() {
+    const name = nameInput.value;
+    const taken = instances().filter((i) => i.status !== 'deleting').map((i) => i.name);
+    const problem = nameProblem(name, taken);
+    const showProblem = problem && (state.touched || name !== '');
+    nameError.textContent = showProblem ? problem : '';
+    nameError.hidden = !showProblem;
+    nameInput.setAttribute('aria-invalid', String(Boolean(showProblem)));
+
+    const cost = currentCost();
+    renderCost(cost);
+    const reason = state.submitting ? '' : blocker(cost, problem);
+    reasonBox.textContent = reason;
+    reasonBox.hidden = !reason;
+    submit.disabled = state.submitting || Boolean(reason);
+  }
+
+  nameInput.addEventListener('input', () => {
+    const lower = nameInput.value.toLowerCase();
+    if (lower !== nameInput.value) {
+      const { selectionStart: start, selectionEnd: end } = nameInput;
+      nameInput.value = lower;
+      nameInput.setSelectionRange(start, end);
+    }
+    showError('');
+    update();
+  });
+  nameInput.addEventListener('blur', () => {
+    if (!dialog.open) return;
+    state.touched = true;
+    update();
+  });
+  for (const select of Object.values(custom)) select.addEventListener('change', update);
+  for (const radio of form.querySelectorAll('input[name="custom-type"]')) radio.addEventListener('change', update);
+
+  // ---- Submit -----------------------------------------------------------------
+
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = !text;
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    state.touched = true;
+    update();
+    if (submit.disabled) return;
+    const name = nameInput.value;
+    let body;
+    if (state.tab === 'custom') {
+      const s = customSpec();
+      body = { name, type: s.type, mode: 'standalone', resources: { cpu: s.cpu, memory: s.memory, disk: s.disk } };
+    } else {
+      body = { name, presetId: state.presetId };
+    }
+    state.submitting = true;
+    showError('');
+    submit.textContent = 'Creating…';
+    update();
+    try {
+      const answer = await createInstance(body);
+      dialog.close();
+      onCreated(answer);
+    } catch (err) {
+      showError(instanceErrorText(err, { name, limit: state.limit }));
+      if (err.code === 1401 || err.code === 1702) nameInput.focus();
+      if (err.code === 1805) {
+        if (Number(err.data?.limit) > 0) state.limit = Number(err.data.limit);
+        onQuota?.();
+      }
+      if (err.code === 1901 || err.code === 1100) loadPresets();
+      if (err.code === 1502) refreshProfile().catch(() => {});
+    } finally {
+      state.submitting = false;
+      submit.textContent = 'Create database';
+      update();
+    }
+  }
+
+  form.addEventListener('submit', onSubmit);
+  for (const button of dialog.querySelectorAll('[data-close]')) {
+    button.addEventListener('click', () => dialog.close());
+  }
+  window.addEventListener('dbtree:profile', () => { if (dialog.open) update(); });
+
+  return {
+    open() {
+      form.reset();
+      state.touched = false;
+      state.submitting = false;
+      showError('');
+      setTab('presets');
+      if (Array.isArray(state.presets)) renderPresets(); // form.reset() cleared the checked card
+      if (!dialog.open) dialog.showModal();
+      nameInput.focus();
+      loadPresets();
+      update();
+    },
+    // The instance list changed (quota and taken names).
+    refresh() {
+      if (dialog.open) update();
+    },
+    close() {
+      if (dialog.open) dialog.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Part of `make bench` (tests/bench/run calls it with its stack directory):
+# create -> first successful connection with the jobs looping every second
+# (Redis, then PostgreSQL), and the time of one reconcile pass over 500,
+# 1,000 and 2,000 instance rows of which 20 run for real (the rest stopped
+# or deleted).  Bench users inst1..inst10 get sessions and lemons in SQL.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dir=${1:?usage: instances.sh STACK_DIR}
+# shellcheck disable=SC1091
+. "$dir/env"
+ctl=$DBTREE_BUILD/bin/dbtreectl
+psql_bin=$(command -v psql)
+
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+sql() { "$psql_bin" -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
+
+sql >/dev/null <<'SQL'
+INSERT INTO users (id, email)
+	SELECT ('00000000-0000-4000-9000-' || lpad(i::text, 12, '0'))::uuid,
+	'inst' || i || '@bench.invalid' FROM generate_series(1, 10) i;
+INSERT INTO sessions (token_hash, user_id, expires_at)
+	SELECT sha256(convert_to('inst' || lpad(i::text, 39, '0'), 'UTF8')),
+	('00000000-0000-4000-9000-' || lpad(i::text, 12, '0'))::uuid,
+	now() + interval '1 day' FROM generate_series(1, 10) i;
+WITH u AS (UPDATE users SET lemon_balance = 1000, total_earned_lemons = 1000
+	WHERE email LIKE 'inst%@bench.invalid' RETURNING id)
+	INSERT INTO user_lemon_transactions (user_id, action_type, amount, balance, note)
+	SELECT id, 'grant', 1000, 1000, 'bench' FROM u;
+SQL
+
+token() { printf 'inst%039d' "$1"; }
+
+create() {	# create USER NAME PRESET: prints the connection string
+	curl -sf -H "Authorization: Bearer $(token "$1")" \
+		-H 'Content-Type: application/json' \
+		-d "{\"name\":\"$2\",\"presetId\":\"$3\"}" "$DBTREE_URL/api/db/instances" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["credentials"]["externalUri"])'
+}
+
+answers() {	# answers KIND URI: true once the instance answers a query
+	if [ "$1" = redis ]; then
+		redis-cli -u "$2" --no-auth-warning PING 2>/dev/null | grep -q PONG
+	else
+		"$psql_bin" "$2" -qtAc 'SELECT 1' >/dev/null 2>&1
+	fi
+}
+
+first_connection() {	# first_connection KIND PRESET: ms from create to a query
+	local t0 uri
+	t0=$(now_ms)
+	uri=$(create 1 "first-$1" "$2")
+	for _ in $(seq 600); do
+		answers "$1" "$uri" && break
+		sleep 0.05
+	done
+	echo $(( $(now_ms) - t0 ))
+}
+
+"$ctl" jobs --loop 1 >>"$dir/log/jobs.log" 2>&1 &
+loop=$!
+redis_ms=$(first_connection redis redis-standalone-tiny)
+pg_ms=$(first_connection postgres postgres-standalone-tiny)
+kill "$loop"
+wait "$loop" 2>/dev/null || true
+awk -v r="$redis_ms" -v p="$pg_ms" 'BEGIN {
+	printf "%-28s Redis %.2f s (target <= 3 s) %s; PostgreSQL %.2f s (target <= 10 s) %s\n",
+		"create -> first connection", r / 1000, r <= 3000 ? "ok" : "ABOVE TARGET",
+		p / 1000, p <= 10000 ? "ok" : "ABOVE TARGET" }'
+
+# 20 running for real: users 2..10 two each, user 1 has its two already
+for u in $(seq 2 10); do
+	for n in a b; do create "$u" "run-$n" redis-standalone-tiny >/dev/null; done
+done
+for _ in $(seq 60); do
+	"$ctl" jobs --only reconcile >/dev/null 2>&1
+	[ "$(sql -c "SELECT count(*) FROM db_instances WHERE status = 'running'")" -ge 20 ] && break
+done
+
+pass_ms() {	# median of three reconcile passes, in ms
+	for _ in 1 2 3; do
+		local t0
+		t0=$(now_ms)
+		"$ctl" jobs --only reconcile >/dev/null 2>&1
+		echo $(( $(now_ms) - t0 ))
+	done | median
+}
+
+for rows in 500 1000 2000; do
+	sql -c "INSERT INTO db_instances (user_id, name, type, size, mode, cpu,
+		memory, disk, creation_cost, hourly_cost, status, scaled_down,
+		deleted_at, destroyed_at)
+		SELECT '00000000-0000-4000-9000-000000000001', 'filler-' || g,
+		'redis', 'tiny', 'standalone', 0.1, 256, 1, 5, 1,
+		CASE WHEN g % 2 = 0 THEN 'stopped' ELSE 'deleting' END::db_status,
+		true, CASE WHEN g % 2 = 1 THEN now() END,
+		CASE WHEN g % 2 = 1 THEN now() END
+		FROM generate_series((SELECT count(*) FROM db_instances) + 1, $rows) g" \
+		>/dev/null
+	ms=$(pass_ms)
+	awk -v n="$rows" -v ms="$ms" 'BEGIN {
+		printf "%-28s %4d rows (20 running): %4d ms per pass%s\n", "reconcile pass", n, ms,
+			n == 2000 ? (ms <= 1000 ? " (target <= 1000 ms) ok" : " (target <= 1000 ms) ABOVE TARGET") : "" }'
+done
+running=$(sql -c "SELECT count(*) FROM db_instances WHERE status = 'running'")
+printf '%-28s %s instances running after the passes (expected 22)\n' "reconcile sanity" "$running"
