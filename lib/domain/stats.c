@@ -7,7 +7,7 @@
  *    keep, instead of counting users and the ledger;
  *  - the richest users walk users_rich (lemon_balance DESC, live users) and
  *    stop after three;
- *  - today's quiz masters range-scan attempts_correct_day over today only
+ *  - today's quiz masters read quiz_daily_correct (kept by triggers)
  *    and look up only the best three in users;
  *  - a user's harvests scan ult_harvest_user_day over the asked days once,
  *    and generate_series supplies the days without harvest;
@@ -100,20 +100,14 @@ stats_leaderboard(struct db *db, struct stats_leaderboard *out)
 	    " ORDER BY lemon_balance DESC, created_at, id LIMIT 3", 0, NULL),
 	    out->rich, &out->nrich) < 0)
 		return -1;
-	/* Ties go to whoever reached the score first: the earlier last
-	 * correct answer.  The ordered counts are joined to users through a
-	 * LATERAL subquery with LIMIT 1, which PostgreSQL cannot flatten into
-	 * a hash join: it probes users_pkey for the first three live users
-	 * and stops, instead of scanning every user. */
-	return ranks_from(db_exec(db, "SELECT u.email, a.n FROM ("
-	    "SELECT user_id, count(*) AS n, max(start_time) AS reached"
-	    " FROM user_quiz_attempts"
-	    " WHERE is_correct AND status = 'done'"
-	    " AND start_time >= date_trunc('day', now(), 'UTC')"
-	    " GROUP BY user_id ORDER BY n DESC, reached, user_id) a"
-	    " CROSS JOIN LATERAL (SELECT email FROM users"
-	    " WHERE id = a.user_id AND NOT is_deleted LIMIT 1) u"
-	    " ORDER BY a.n DESC, a.reached, a.user_id LIMIT 3", 0, NULL),
+	/* quiz_daily_correct is kept by triggers; ties go to whoever
+	 * reached the score first.  The LATERAL join with LIMIT 1 probes
+	 * users_pkey for the first three live users only. */
+	return ranks_from(db_exec(db, "SELECT u.email, q.n"
+	    " FROM quiz_daily_correct q CROSS JOIN LATERAL (SELECT email"
+	    " FROM users WHERE id = q.user_id AND NOT is_deleted LIMIT 1) u"
+	    " WHERE q.day = (now() AT TIME ZONE 'UTC')::date"
+	    " ORDER BY q.n DESC, q.reached, q.user_id LIMIT 3", 0, NULL),
 	    out->quiz, &out->nquiz);
 }
 

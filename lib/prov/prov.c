@@ -17,6 +17,9 @@ prov_open(const struct conf *c)
 	if (strcmp(c->provisioner, "local") == 0) {
 		ops = &prov_local_ops;
 		self = prov_local_open(c);
+	} else if (strcmp(c->provisioner, "kubernetes") == 0) {
+		ops = &prov_k8s_ops;
+		self = prov_k8s_open(c);
 	}
 	if (!ops || !self) {
 		log_err("provisioner '%s' could not be set up", c->provisioner);

@@ -95,9 +95,14 @@ running(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	const struct prov_observation *o, struct reconcile_stats *st)
 {
 	if (r->restart && r->due) {
-		apply(db, d, r, false, st);
-		apply(db, d, r, true, st);
-		fleet_restarted(db, r);
+		/* stop, then start once the driver sees it stopped: a
+		 * cluster needs the pod gone before it makes a new one */
+		if (o->state == PROV_RUNNING || o->state == PROV_STARTING) {
+			apply(db, d, r, false, st);
+		} else {
+			apply(db, d, r, true, st);
+			fleet_restarted(db, r);
+		}
 	} else if (o->state == PROV_RUNNING) {
 		if (o->drift && r->due)
 			apply(db, d, r, true, st);

@@ -199,15 +199,11 @@ explain "leaderboard rich" "SELECT email, lemon_balance FROM users
  WHERE NOT is_deleted AND lemon_balance > 0
  ORDER BY lemon_balance DESC, created_at, id LIMIT 3"
 
-explain "leaderboard quiz" "SELECT u.email, a.n FROM (
-SELECT user_id, count(*) AS n, max(start_time) AS reached
- FROM user_quiz_attempts
- WHERE is_correct AND status = 'done'
- AND start_time >= date_trunc('day', now(), 'UTC')
- GROUP BY user_id ORDER BY n DESC, reached, user_id) a
- CROSS JOIN LATERAL (SELECT email FROM users
- WHERE id = a.user_id AND NOT is_deleted LIMIT 1) u
- ORDER BY a.n DESC, a.reached, a.user_id LIMIT 3"
+explain "leaderboard quiz" "SELECT u.email, q.n
+ FROM quiz_daily_correct q CROSS JOIN LATERAL (SELECT email
+ FROM users WHERE id = q.user_id AND NOT is_deleted LIMIT 1) u
+ WHERE q.day = (now() AT TIME ZONE 'UTC')::date
+ ORDER BY q.n DESC, q.reached, q.user_id LIMIT 3"
 
 daily="WITH h AS (
 SELECT (created_at AT TIME ZONE 'UTC')::date AS day,

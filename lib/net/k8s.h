@@ -1,0 +1,105 @@
+/*
+ * A small Kubernetes API client on libcurl and json-c: just what the
+ * kubernetes provisioning driver needs (server-side apply, patch, create,
+ * list by label, delete), with the API's status codes mapped to actions.
+ *
+ *	struct k8s *k = k8s_new(&kc);
+ *	struct json_object *items = NULL;
+ *	if (k8s_list(k, "/api/v1/namespaces/db/pods",
+ *	    "app.kubernetes.io/managed-by=dbtree", false, &items) < 0)
+ *		... logged ...
+ *	json_object_put(items);
+ *	k8s_free(k);
+ *
+ * Authentication: a bearer token read from a file (re-read when the file
+ * changes: in-cluster tokens rotate), and/or a client certificate and
+ * key; the server is checked against a CA file, or the system's CAs.
+ *
+ * Every helper goes through one policy: 409 Conflict is retried once;
+ * 429 Too Many Requests waits for Retry-After (1 s when absent) as long
+ * as that stays inside the call's budget (the configured timeout); 5xx
+ * and transport failures fail at once (the caller backs off); 422 is
+ * returned to the caller, who must not send the same body again.
+ *
+ * Logging: method, path, status and the API's reason word only.  Never
+ * the token, a request body or a response body (Secrets travel in them).
+ */
+#ifndef NET_K8S_H
+#define NET_K8S_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct json_object;
+
+struct k8s_conf {
+	const char *api;	/* "https://host:6443"; "" = in-cluster */
+	const char *token_file;	/* "" = no bearer token */
+	const char *ca_file;	/* "" = the system's CAs */
+	const char *client_cert;	/* "" = none (PEM file) */
+	const char *client_key;	/* "" = none (PEM file) */
+	int64_t timeout_ms;	/* per request, and the budget of a call */
+};
+
+#define K8S_IN_CLUSTER_API "https://kubernetes.default.svc"
+#define K8S_FIELD_MANAGER "dbtree"
+#define K8S_MESSAGE_MAX 512
+
+/* Expected outcomes a caller branches on (see each helper). */
+enum k8s_result {
+	K8S_NOT_FOUND = 1,	/* 404 */
+	K8S_EXISTS = 2,		/* 409 on create: the name is taken */
+	K8S_INVALID = 3,	/* 422: the API refused this body */
+};
+
+struct k8s;
+
+/* A client for kc (strings are copied): checks that the token and
+ * certificate files are readable and reads the token.  NULL on failure
+ * (logged).  k8s_free() releases it and accepts NULL. */
+struct k8s *k8s_new(const struct k8s_conf *kc);
+void k8s_free(struct k8s *k);
+
+/* One HTTP exchange, no retries: method on path (which starts with '/'
+ * and may carry a query), with body (NULL for none) of content_type.  The
+ * response body goes to out (its cap applies: a longer body fails),
+ * *status gets the HTTP status and *retry_after_s the Retry-After header
+ * (0 when absent).  0 when an HTTP status was received, whatever it is;
+ * -1 on a transport failure (logged). */
+int k8s_request(struct k8s *k, const char *method, const char *path,
+		const char *content_type, const char *body, struct buf *out,
+		long *status, int64_t *retry_after_s);
+
+/* Server-side apply of obj (fieldManager=dbtree, force=true) to path,
+ * the object's own URL.  0 and, if answer is not NULL, the object as
+ * stored (to put); K8S_INVALID with the API's message in why (never
+ * logged here: it may quote the body); -1 (logged). */
+int k8s_apply(struct k8s *k, const char *path, struct json_object *obj,
+	      struct json_object **answer, char *why, size_t why_size);
+/* PATCH path with patch, of content_type application/merge-patch+json or
+ * application/json-patch+json, recorded under field manager manager.
+ * 0, K8S_NOT_FOUND, K8S_INVALID (a JSON patch "test" failed, for one), or
+ * -1 (logged). */
+int k8s_patch(struct k8s *k, const char *path, const char *content_type,
+	      const char *manager, struct json_object *patch);
+/* POST obj to the collection at path.  0, K8S_EXISTS, K8S_INVALID or -1
+ * (logged). */
+int k8s_create(struct k8s *k, const char *path, struct json_object *obj);
+/* Lists the collection at path whose labels match selector (a label
+ * selector such as "a=b,c") in one request: no limit is asked for, so
+ * that a reconcile pass costs the same however many objects there are
+ * (continue tokens are still followed if the server pages anyway).  With
+ * metadata_only, items hold only their metadata (kind, apiVersion and
+ * metadata: Secrets' data never leaves the API).  0 and *items a new
+ * array (to put), or -1 (logged). */
+int k8s_list(struct k8s *k, const char *path, const char *selector,
+	     bool metadata_only, struct json_object **items);
+/* DELETE path with propagationPolicy propagation (NULL for the API's
+ * default; "Foreground", "Background" or "Orphan").  0 when deleted,
+ * being deleted or already gone (404); -1 (logged). */
+int k8s_delete(struct k8s *k, const char *path, const char *propagation);
+
+#include "base/banned.h"
+#endif

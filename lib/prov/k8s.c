@@ -1,0 +1,465 @@
+/*
+ * The kubernetes provisioning driver: each instance is a StatefulSet, a
+ * NodePort Service, a Secret and a NetworkPolicy named db-<12 hex> in one
+ * namespace (objects: k8s_manifest.c; reading them back: k8s_observe.c;
+ * the API: net/k8s.c).
+ *
+ * The Secret is written only by store_secret: created with the password
+ * and a random root password, and on a credentials reset patched (a JSON
+ * patch that first tests the instance-id label) with the new password,
+ * after which the StatefulSet's pod template annotation
+ * dbtree.io/secret-version (a hash of the password) changes, under its
+ * own field manager so that apply leaves it alone: the pod restarts and
+ * its start script applies the new password.  apply never rewrites the
+ * Secret's data; it only adds the owner reference to the StatefulSet.
+ *
+ * apply: server-side apply of the StatefulSet (its uid comes back), then
+ * the owner reference on the Secret, the Service (a 422 "provided port is
+ * already allocated" is PROV_PORT_TAKEN) and the NetworkPolicy: 4
+ * requests.  observe: 4 list calls by dbtree's label (StatefulSets,
+ * Services, Pods, NetworkPolicies), whatever the number of instances.
+ * destroy: the StatefulSet with foreground propagation, then the other
+ * objects by name and the volume claim (claims are not owned): 5
+ * requests, each idempotent.  list: 4 metadata-only list calls.
+ */
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/rand.h"
+#include "base/xalloc.h"
+#include "net/k8s.h"
+#include "prov/driver.h"
+#include "prov/k8s_manifest.h"
+#include "prov/k8s_observe.h"
+
+#define PATH_MAX_LEN 512
+#define ROOT_PASSWORD_LEN 32
+#define PASSWORD_MIN 8
+#define PASSWORD_MAX 128
+#define RESTART_MANAGER "dbtree-secret"
+#define PORT_TAKEN_TEXT "provided port is already allocated"
+#define JSON_PATCH "application/json-patch+json"
+#define MERGE_PATCH "application/merge-patch+json"
+#define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+struct k8s_drv {
+	struct k8s *api;
+	struct k8s_manifest_conf mc;	/* strings below */
+	char *ns, *img_pg, *img_redis, *img_mongo, *storage_class;
+};
+
+enum kind { STS, SVC, SECRET, NETPOL, POD, PVC };
+
+static const struct {
+	const char *group;	/* API prefix */
+	const char *resource;
+} kinds[] = {
+	[STS] = { "/apis/apps/v1", "statefulsets" },
+	[SVC] = { "/api/v1", "services" },
+	[SECRET] = { "/api/v1", "secrets" },
+	[NETPOL] = { "/apis/networking.k8s.io/v1", "networkpolicies" },
+	[POD] = { "/api/v1", "pods" },
+	[PVC] = { "/api/v1", "persistentvolumeclaims" },
+};
+
+/* The URL path of an object of kind (or of the collection: name NULL). */
+static void
+path_of(const struct k8s_drv *d, enum kind k, const char *name, char *out)
+{
+	snprintf(out, PATH_MAX_LEN, "%s/namespaces/%s/%s%s%s", kinds[k].group,
+	    d->ns, kinds[k].resource, name ? "/" : "", name ? name : "");
+}
+
+static void
+op_close(void *self)
+{
+	struct k8s_drv *d = self;
+
+	if (!d)
+		return;
+	k8s_free(d->api);
+	free(d->ns);
+	free(d->img_pg);
+	free(d->img_redis);
+	free(d->img_mongo);
+	free(d->storage_class);
+	free(d);
+}
+
+/* A DNS label: what a namespace name must be. */
+static bool
+is_dns_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 63 && s[0] != '-' && s[n - 1] != '-' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+void *
+prov_k8s_open(const struct conf *c)
+{
+	struct k8s_conf kc = { c->k8s_api, c->k8s_token_file, c->k8s_ca_file,
+		c->k8s_client_cert, c->k8s_client_key, c->k8s_timeout_ms };
+	struct k8s_drv *d;
+
+	if (!is_dns_label(c->k8s_namespace)) {
+		log_err("k8s namespace '%s' is not a valid name",
+		    c->k8s_namespace);
+		return NULL;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->ns = xstrdup(c->k8s_namespace);
+	d->img_pg = xstrdup(c->k8s_image_postgres);
+	d->img_redis = xstrdup(c->k8s_image_redis);
+	d->img_mongo = xstrdup(c->k8s_image_mongodb);
+	d->storage_class = xstrdup(c->k8s_storage_class);
+	d->mc = (struct k8s_manifest_conf){ d->ns, d->img_pg, d->img_redis,
+		d->img_mongo, d->storage_class };
+	if (!(d->api = k8s_new(&kc))) {
+		op_close(d);
+		return NULL;
+	}
+	log_info("kubernetes driver: namespace '%s' at %s", d->ns,
+	    c->k8s_api[0] ? c->k8s_api : K8S_IN_CLUSTER_API);
+	return d;
+}
+
+static bool
+op_supports(void *self, const char *type)
+{
+	(void)self;
+	return k8s_manifest_engine_port(type) != 0;
+}
+
+static int
+check_spec(const struct prov_spec *s)
+{
+	char why[256];
+
+	if (k8s_manifest_check(s, why, sizeof(why)) < 0)
+		return fail("instance %s: %s", s->id ? s->id : "", why);
+	return 0;
+}
+
+static bool
+is_password(const char *p)
+{
+	size_t n = p ? strlen(p) : 0;
+
+	if (n < PASSWORD_MIN || n > PASSWORD_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] <= ' ' || p[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Creates the Secret with password and a new root password. */
+static int
+secret_create(struct k8s_drv *d, const struct prov_spec *s,
+	      const char *password)
+{
+	char root[ROOT_PASSWORD_LEN + 1], path[PATH_MAX_LEN];
+	struct json_object *o;
+	int ret;
+
+	rand_string(root, ROOT_PASSWORD_LEN, ALNUM);
+	o = k8s_manifest_secret(&d->mc, s, password, root);
+	explicit_bzero(root, sizeof(root));
+	path_of(d, SECRET, NULL, path);
+	ret = k8s_create(d->api, path, o);
+	json_object_put(o);
+	return ret;
+}
+
+/* Sets the password of an existing Secret: 0, K8S_NOT_FOUND,
+ * K8S_INVALID (the label test failed) or -1. */
+static int
+secret_patch(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	     const char *password)
+{
+	char path[PATH_MAX_LEN];
+	struct json_object *p = k8s_manifest_password_patch(s->id, password);
+	int ret;
+
+	path_of(d, SECRET, name, path);
+	ret = k8s_patch(d->api, path, JSON_PATCH, K8S_MANAGER, p);
+	json_object_put(p);
+	return ret;
+}
+
+/* Restarts the pod, if there is one, so that it applies password. */
+static int
+restart_for(struct k8s_drv *d, const char *name, const char *password)
+{
+	char path[PATH_MAX_LEN], version[K8S_HASH_LEN + 1];
+	struct json_object *p;
+	int ret;
+
+	k8s_manifest_secret_version(password, version);
+	p = k8s_manifest_restart_patch(version);
+	path_of(d, STS, name, path);
+	ret = k8s_patch(d->api, path, MERGE_PATCH, RESTART_MANAGER, p);
+	json_object_put(p);
+	if (ret == K8S_INVALID)
+		return fail("statefulset %s: restart patch refused", name);
+	return ret == K8S_NOT_FOUND ? 0 : ret;
+}
+
+static int
+op_store_secret(void *self, const struct prov_spec *spec,
+		const char *password)
+{
+	struct k8s_drv *d = self;
+	char name[K8S_NAME_MAX];
+	int ret;
+
+	if (check_spec(spec) < 0)
+		return -1;
+	if (!is_password(password))
+		return fail("instance %s: a password must be 8 to 128"
+		    " printable characters without spaces", spec->id);
+	k8s_manifest_name(spec->id, name);
+	ret = secret_patch(d, spec, name, password);
+	if (ret == 0)
+		ret = restart_for(d, name, password);
+	else if (ret == K8S_NOT_FOUND &&
+	    (ret = secret_create(d, spec, password)) == K8S_EXISTS)
+		ret = secret_patch(d, spec, name, password);
+	if (ret == K8S_INVALID || ret == K8S_NOT_FOUND)
+		return fail("instance %s: secret %s could not be written (it"
+		    " may belong to another instance)", spec->id, name);
+	if (ret == 0)
+		log_info("instance %s: secret stored", spec->id);
+	return ret;
+}
+
+/* Applies the StatefulSet; *uid gets its uid (to free). */
+static int
+apply_sts(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	  char **uid)
+{
+	char path[PATH_MAX_LEN], why[K8S_MESSAGE_MAX];
+	struct json_object *o = k8s_manifest_statefulset(&d->mc, s), *ans;
+	struct json_object *u;
+	int ret;
+
+	*uid = NULL;
+	path_of(d, STS, name, path);
+	ret = k8s_apply(d->api, path, o, &ans, why, sizeof(why));
+	json_object_put(o);
+	if (ret == K8S_INVALID)
+		return fail("instance %s: statefulset refused: %s", s->id, why);
+	if (ret < 0)
+		return -1;
+	if (json_object_object_get_ex(ans, "metadata", &u) &&
+	    json_object_object_get_ex(u, "uid", &u) &&
+	    json_object_is_type(u, json_type_string))
+		*uid = xstrdup(json_object_get_string(u));
+	json_object_put(ans);
+	return *uid ? 0 : fail("instance %s: statefulset has no uid", s->id);
+}
+
+static int
+own_secret(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	   const char *uid)
+{
+	char path[PATH_MAX_LEN];
+	struct json_object *p = k8s_manifest_owner_patch(s->id, name, uid);
+	int ret;
+
+	path_of(d, SECRET, name, path);
+	ret = k8s_patch(d->api, path, JSON_PATCH, K8S_MANAGER, p);
+	json_object_put(p);
+	if (ret == K8S_NOT_FOUND)
+		return fail("instance %s: no secret stored for it", s->id);
+	if (ret == K8S_INVALID)
+		return fail("instance %s: secret %s belongs to another"
+		    " instance", s->id, name);
+	return ret;
+}
+
+/* Applies the Service: 0, PROV_PORT_TAKEN or -1. */
+static int
+apply_svc(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	  const char *uid)
+{
+	char path[PATH_MAX_LEN], why[K8S_MESSAGE_MAX];
+	struct json_object *o = k8s_manifest_service(&d->mc, s, uid);
+	int ret;
+
+	path_of(d, SVC, name, path);
+	ret = k8s_apply(d->api, path, o, NULL, why, sizeof(why));
+	json_object_put(o);
+	if (ret == K8S_INVALID && strstr(why, PORT_TAKEN_TEXT)) {
+		log_warn("instance %s: node port %d is taken", s->id, s->port);
+		return PROV_PORT_TAKEN;
+	}
+	if (ret == K8S_INVALID)
+		return fail("instance %s: service refused: %s", s->id, why);
+	return ret;
+}
+
+static int
+apply_netpol(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	     const char *uid)
+{
+	char path[PATH_MAX_LEN], why[K8S_MESSAGE_MAX];
+	struct json_object *o = k8s_manifest_networkpolicy(&d->mc, s, uid);
+	int ret;
+
+	path_of(d, NETPOL, name, path);
+	ret = k8s_apply(d->api, path, o, NULL, why, sizeof(why));
+	json_object_put(o);
+	if (ret == K8S_INVALID)
+		return fail("instance %s: network policy refused: %s", s->id,
+		    why);
+	return ret;
+}
+
+static int
+op_apply(void *self, const struct prov_spec *spec)
+{
+	struct k8s_drv *d = self;
+	char name[K8S_NAME_MAX];
+	char *uid = NULL;
+	int ret;
+
+	if (check_spec(spec) < 0)
+		return -1;
+	k8s_manifest_name(spec->id, name);
+	ret = apply_sts(d, spec, name, &uid);
+	if (ret == 0)
+		ret = own_secret(d, spec, name, uid);
+	if (ret == 0)
+		ret = apply_svc(d, spec, name, uid);
+	if (ret == 0)
+		ret = apply_netpol(d, spec, name, uid);
+	free(uid);
+	if (ret == 0)
+		log_info("instance %s: applied (%s)", spec->id,
+		    spec->running ? "running" : "stopped");
+	return ret;
+}
+
+/* Lists kind with dbtree's label into *items: 0 or -1 (logged). */
+static int
+list_kind(struct k8s_drv *d, enum kind k, bool meta,
+	  struct json_object **items)
+{
+	char path[PATH_MAX_LEN];
+
+	path_of(d, k, NULL, path);
+	return k8s_list(d->api, path, K8S_SELECTOR, meta, items);
+}
+
+static int
+op_observe(void *self, const struct prov_spec *specs, size_t n, bool detail,
+	   struct prov_observation *out)
+{
+	struct k8s_drv *d = self;
+	struct json_object *l[4] = { NULL, NULL, NULL, NULL };
+	struct k8s_observe_index ix = { NULL, NULL, NULL, NULL };
+	time_t now = clock_now();
+	int ret = -1;
+
+	(void)detail;	/* no live figures from here: they stay -1 */
+	if (list_kind(d, STS, false, &l[0]) < 0 ||
+	    list_kind(d, SVC, false, &l[1]) < 0 ||
+	    list_kind(d, POD, false, &l[2]) < 0 ||
+	    list_kind(d, NETPOL, true, &l[3]) < 0)
+		goto out;
+	ix.sts = k8s_observe_index(l[0]);
+	ix.svc = k8s_observe_index(l[1]);
+	ix.pods = k8s_observe_index(l[2]);
+	ix.np = k8s_observe_index(l[3]);
+	for (size_t i = 0; i < n; i++)
+		k8s_observe_one(&d->mc, &specs[i], &ix, now, &out[i]);
+	ret = 0;
+out:
+	json_object_put(ix.sts);
+	json_object_put(ix.svc);
+	json_object_put(ix.pods);
+	json_object_put(ix.np);
+	for (size_t i = 0; i < 4; i++)
+		json_object_put(l[i]);
+	return ret;
+}
+
+static int
+delete_one(struct k8s_drv *d, enum kind k, const char *name,
+	   const char *propagation)
+{
+	char path[PATH_MAX_LEN];
+
+	path_of(d, k, name, path);
+	return k8s_delete(d->api, path, propagation);
+}
+
+static int
+op_destroy(void *self, const char *id)
+{
+	struct k8s_drv *d = self;
+	char name[K8S_NAME_MAX], claim[K8S_NAME_MAX + 16];
+	int ret = 0;
+
+	if (k8s_manifest_name(id, name) < 0)
+		return fail("instance %s: not a valid instance id", id);
+	snprintf(claim, sizeof(claim), "data-%s-0", name);
+	/* every step runs, so that one failure leaves as little as can be */
+	ret |= delete_one(d, STS, name, "Foreground");
+	ret |= delete_one(d, SVC, name, NULL);
+	ret |= delete_one(d, NETPOL, name, NULL);
+	ret |= delete_one(d, SECRET, name, NULL);
+	ret |= delete_one(d, PVC, claim, NULL);
+	if (ret != 0)
+		return -1;
+	log_info("instance %s: destroyed", id);
+	return 0;
+}
+
+static int
+op_list(void *self, char ***ids, size_t *n)
+{
+	static const enum kind listed[] = { STS, SVC, SECRET, PVC };
+	struct k8s_drv *d = self;
+	struct json_object *set = json_object_new_object(), *items;
+	size_t cap;
+
+	*ids = NULL;
+	*n = 0;
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+		if (list_kind(d, listed[i], true, &items) < 0) {
+			json_object_put(set);
+			return -1;
+		}
+		k8s_observe_ids(items, set);
+		json_object_put(items);
+	}
+	cap = (size_t)json_object_object_length(set);
+	*ids = xcalloc(cap ? cap : 1, sizeof(**ids));
+	json_object_object_foreach(set, id, v) {
+		(void)v;
+		(*ids)[(*n)++] = xstrdup(id);
+	}
+	json_object_put(set);
+	return 0;
+}
+
+const struct prov_ops prov_k8s_ops = {
+	.name = "kubernetes",
+	.close = op_close,
+	.supports = op_supports,
+	.store_secret = op_store_secret,
+	.apply = op_apply,
+	.observe = op_observe,
+	.destroy = op_destroy,
+	.list = op_list,
+};

@@ -1,0 +1,852 @@
+/*
+ * The objects of one instance on Kubernetes, as json-c trees (see
+ * k8s_manifest.h).  Nothing here does I/O.
+ *
+ * Users and passwords.  The official images run as uid 999 and create
+ * their superuser on the first start only, so each container starts
+ * through a short sh script (`sh -c <script> dbtree-start <args>`) that
+ * applies the Secret's passwords, read from the environment, at every
+ * start; a restart is thus all a credentials reset needs:
+ *  - postgres: the entrypoint runs in the background with the superuser
+ *    "postgres" (root-password); once the real server answers on TCP
+ *    (the entrypoint's temporary init server listens on its socket only),
+ *    psql makes the role "admin" (LOGIN, no SUPERUSER, CREATEDB,
+ *    CREATEROLE or REPLICATION), sets its password (\getenv: the password
+ *    is never on a command line; psql 15 or later) and gives it the
+ *    database.  Only then does the readiness probe pass.  SIGTERM becomes
+ *    SIGINT, a fast shutdown: a smart one waits for every client.
+ *  - redis: an ACL file in /tmp names both passwords only by SHA-256:
+ *    "default" (root-password) and "admin" (the user's) with the local
+ *    driver's rules; the readiness probe logs in as admin.
+ *  - mongodb: the entrypoint makes "dbtree_root" (root-password) on the
+ *    first start; once the real server answers (its command line has
+ *    --bind_ip_all, the init server's has not), mongosh as dbtree_root
+ *    creates "admin" with the role root, or sets its password.  admin is
+ *    root only inside its own pod; clients use authSource=admin.
+ * Liveness is a TCP check with a long grace period (first starts run
+ * initdb); readiness is what says the user's credentials work.
+ *
+ * Resources: requests cpu and memory from the spec; the memory limit
+ * equals the request (no swap-like overcommit); the cpu limit is twice
+ * the request, at least 250m, so that a tiny instance can still start in
+ * reasonable time.  Engine settings follow memory_mb as in the local
+ * driver.
+ */
+#include <json.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/sha256.h"
+#include "base/xalloc.h"
+#include "prov/k8s_manifest.h"
+#include "prov/prov.h"
+
+#define UID 999			/* postgres, redis and mongodb in the images */
+#define LABEL_VALUE_MAX 63
+#define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define READY_FILE "/tmp/dbtree-ready"
+#define CPU_LIMIT_MIN_MILLI 250
+#define WAIT_LOOP \
+	"  kill -0 \"$p\" 2>/dev/null || exit 1\n" \
+	"  sleep 2\n" \
+	"done\n" \
+	"touch " READY_FILE "\n" \
+	"wait \"$p\"\n"
+
+static const char pg_script[] =
+	"p=\n"
+	"trap 'kill -INT \"$p\" 2>/dev/null; wait \"$p\"; exit' TERM INT\n"
+	"docker-entrypoint.sh postgres \"$@\" &\n"
+	"p=$!\n"
+	"setup() {\n"
+	"  PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -qX -v ON_ERROR_STOP=1"
+	" -h 127.0.0.1 -U postgres -d postgres -v db=\"$POSTGRES_DB\""
+	" <<'SQL'\n"
+	"SET log_min_error_statement = panic;\n"
+	"\\getenv pw DBTREE_PASSWORD\n"
+	"SELECT 'CREATE ROLE admin' WHERE NOT EXISTS"
+	" (SELECT FROM pg_roles WHERE rolname = 'admin')\\gexec\n"
+	"ALTER ROLE admin LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+	" NOREPLICATION PASSWORD :'pw';\n"
+	"ALTER DATABASE :\"db\" OWNER TO admin;\n"
+	"REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1"
+	" FROM PUBLIC;\n"
+	"SQL\n"
+	"}\n"
+	"until pg_isready -q -h 127.0.0.1 && setup; do\n"
+	WAIT_LOOP;
+
+static const char redis_script[] =
+	"set -eu\n"
+	"h() { printf %s \"$1\" | sha256sum | cut -c1-64; }\n"
+	"umask 077\n"
+	"printf 'user default on #%s ~* &* +@all\\n"
+	"user admin on #%s ~* &* +@all -@dangerous +info +keys +flushdb"
+	" +flushall +sort +sort_ro +swapdb +lastsave +role +client|list"
+	" +client|kill +client|unblock +slowlog|get +slowlog|len"
+	" +latency|latest +latency|history\\n'"
+	" \"$(h \"$DBTREE_ROOT_PASSWORD\")\" \"$(h \"$DBTREE_PASSWORD\")\""
+	" >/tmp/users.acl\n"
+	"exec redis-server \"$@\" --aclfile /tmp/users.acl\n";
+
+static const char mongo_script[] =
+	"p=\n"
+	"trap 'kill -TERM \"$p\" 2>/dev/null; wait \"$p\"; exit' TERM INT\n"
+	"docker-entrypoint.sh mongod \"$@\" &\n"
+	"p=$!\n"
+	"until mongosh --quiet --nodb --eval '\n"
+	"const d = connect(\"mongodb://127.0.0.1:27017/admin\");\n"
+	"d.auth(\"dbtree_root\", process.env.DBTREE_ROOT_PASSWORD);\n"
+	"if (!d.serverCmdLineOpts().argv.includes(\"--bind_ip_all\"))"
+	" quit(1);\n"
+	"const pwd = process.env.DBTREE_PASSWORD;\n"
+	"if (d.getUser(\"admin\")) d.updateUser(\"admin\", {pwd: pwd});\n"
+	"else d.createUser({user: \"admin\", pwd: pwd, roles: [\"root\"]});\n"
+	"' >/dev/null; do\n"
+	WAIT_LOOP;
+
+struct engine {
+	const char *type;
+	int port;
+	const char *mount;		/* of the data volume */
+	const char *script;
+	const char *ready[4];		/* readiness probe command */
+	int live_delay_s;		/* liveness grace after a start */
+	int stop_grace_s;
+	void (*env)(struct json_object *env, const struct prov_spec *s);
+	void (*args)(struct json_object *args, const struct prov_spec *s);
+};
+
+static struct json_object *
+str(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static void
+put(struct json_object *o, const char *key, struct json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+static struct json_object *
+obj(void)
+{
+	return json_object_new_object();
+}
+
+static struct json_object *
+strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static struct json_object *
+strf(const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	return str(tmp);
+}
+
+/* Appends the strings of v up to a NULL (or n) to the array a. */
+static void
+add_strs(struct json_object *a, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n && v[i]; i++)
+		json_object_array_add(a, str(v[i]));
+}
+
+static struct json_object *
+strs(const char *const *v, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+
+	add_strs(a, v, n);
+	return a;
+}
+
+static int64_t
+clamp(int64_t v, int64_t lo, int64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void
+env_value(struct json_object *env, const char *name, const char *value)
+{
+	struct json_object *e = obj();
+
+	put(e, "name", str(name));
+	put(e, "value", str(value));
+	json_object_array_add(env, e);
+}
+
+static void
+env_secret(struct json_object *env, const char *name,
+	   const struct prov_spec *s, const char *key)
+{
+	struct json_object *e = obj(), *from = obj(), *ref = obj();
+	char sname[K8S_NAME_MAX];
+
+	k8s_manifest_name(s->id, sname);
+	put(ref, "name", str(sname));
+	put(ref, "key", str(key));
+	put(from, "secretKeyRef", ref);
+	put(e, "name", str(name));
+	put(e, "valueFrom", from);
+	json_object_array_add(env, e);
+}
+
+static void
+pg_env(struct json_object *env, const struct prov_spec *s)
+{
+	env_secret(env, "POSTGRES_PASSWORD", s, K8S_KEY_ROOT);
+	env_value(env, "POSTGRES_DB", s->name);
+	env_value(env, "PGDATA", "/var/lib/postgresql/data/pgdata");
+	env_secret(env, "DBTREE_PASSWORD", s, K8S_KEY_PASSWORD);
+}
+
+static void
+redis_env(struct json_object *env, const struct prov_spec *s)
+{
+	env_secret(env, "DBTREE_PASSWORD", s, K8S_KEY_PASSWORD);
+	env_secret(env, "DBTREE_ROOT_PASSWORD", s, K8S_KEY_ROOT);
+	env_secret(env, "REDISCLI_AUTH", s, K8S_KEY_PASSWORD);
+}
+
+static void
+mongo_env(struct json_object *env, const struct prov_spec *s)
+{
+	env_value(env, "MONGO_INITDB_ROOT_USERNAME", "dbtree_root");
+	env_secret(env, "MONGO_INITDB_ROOT_PASSWORD", s, K8S_KEY_ROOT);
+	env_secret(env, "DBTREE_PASSWORD", s, K8S_KEY_PASSWORD);
+	env_secret(env, "DBTREE_ROOT_PASSWORD", s, K8S_KEY_ROOT);
+	env_value(env, "HOME", "/tmp");	/* mongosh's files: not in /data/db */
+}
+
+/* The local driver's settings (local_pg.c), as -c options. */
+static void
+pg_args(struct json_object *a, const struct prov_spec *s)
+{
+	int64_t mem = s->memory_mb;
+	int64_t conns = clamp(mem / 12, 10, 100);
+	const char *fixed[] = { "listen_addresses=*", "min_wal_size=32MB",
+		"password_encryption=scram-sha-256" };
+	struct json_object *v[] = {
+		strf("max_connections=%lld", (long long)conns),
+		strf("shared_buffers=%lldMB", (long long)clamp(mem / 4, 16,
+		    1 << 20)),
+		strf("effective_cache_size=%lldMB", (long long)clamp(mem / 2,
+		    32, 1 << 20)),
+		strf("work_mem=%lldkB", (long long)clamp(mem * 1024 /
+		    (4 * conns), 1024, 65536)),
+		strf("maintenance_work_mem=%lldMB", (long long)clamp(mem / 16,
+		    16, 512)),
+		strf("max_wal_size=%lldMB", (long long)clamp(s->disk_gb *
+		    1024 / 4, 64, 1024)),
+	};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		json_object_array_add(a, str("-c"));
+		json_object_array_add(a, str(fixed[i]));
+	}
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_object_array_add(a, str("-c"));
+		json_object_array_add(a, v[i]);
+	}
+}
+
+/* Persistence and limits as in the local driver (local_redis.c). */
+static void
+redis_args(struct json_object *a, const struct prov_spec *s)
+{
+	int64_t mem = s->memory_mb;
+	const char *fixed[] = { "--port", "6379", "--protected-mode", "no",
+		"--dir", "/data", "--appendonly", "yes", "--appendfsync",
+		"everysec", "--maxmemory-policy", "noeviction",
+		"--enable-debug-command", "no", "--enable-module-command",
+		"no" };
+
+	add_strs(a, fixed, sizeof(fixed) / sizeof(fixed[0]));
+	json_object_array_add(a, str("--maxmemory"));
+	json_object_array_add(a, strf("%lldmb", (long long)clamp(mem * 7 / 10,
+	    1, 1 << 20)));
+	json_object_array_add(a, str("--maxclients"));
+	json_object_array_add(a, strf("%lld", (long long)clamp(mem / 2, 50,
+	    1000)));
+}
+
+/* WiredTiger's cache: 40% of memory, at least its minimum of 0.25 GB. */
+static void
+mongo_args(struct json_object *a, const struct prov_spec *s)
+{
+	int64_t centi = clamp(s->memory_mb * 40 / 1024, 25, 1 << 20);
+
+	json_object_array_add(a, str("--bind_ip_all"));
+	json_object_array_add(a, str("--port"));
+	json_object_array_add(a, str("27017"));
+	json_object_array_add(a, str("--wiredTigerCacheSizeGB"));
+	json_object_array_add(a, strf("%lld.%02lld", (long long)(centi / 100),
+	    (long long)(centi % 100)));
+}
+
+static const struct engine engines[] = {
+	{ "postgres", 5432, "/var/lib/postgresql/data", pg_script,
+	  { "sh", "-c", "test -f " READY_FILE " && pg_isready -q -h 127.0.0.1",
+	    NULL }, 60, 30, pg_env, pg_args },
+	{ "redis", 6379, "/data", redis_script,
+	  { "sh", "-c", "redis-cli --user admin ping | grep -q PONG", NULL },
+	  30, 30, redis_env, redis_args },
+	{ "mongodb", 27017, "/data/db", mongo_script,
+	  { "test", "-f", READY_FILE, NULL }, 60, 60, mongo_env, mongo_args },
+};
+
+static const struct engine *
+engine_of(const char *type)
+{
+	for (size_t i = 0; type && i < sizeof(engines) / sizeof(engines[0]);
+	    i++)
+		if (strcmp(engines[i].type, type) == 0)
+			return &engines[i];
+	return NULL;
+}
+
+int
+k8s_manifest_engine_port(const char *type)
+{
+	const struct engine *e = engine_of(type);
+
+	return e ? e->port : 0;
+}
+
+const char *
+k8s_manifest_image(const struct k8s_manifest_conf *mc, const char *type)
+{
+	if (strcmp(type, "postgres") == 0)
+		return mc->image_postgres;
+	if (strcmp(type, "redis") == 0)
+		return mc->image_redis;
+	return mc->image_mongodb;
+}
+
+int
+k8s_manifest_name(const char *id, char out[K8S_NAME_MAX])
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!id || !*id || strlen(id) > LABEL_VALUE_MAX ||
+	    strspn(id, "0123456789abcdef-") != strlen(id))
+		return -1;
+	memcpy(out, "db-", 3);
+	for (const char *p = id; *p && n < K8S_NAME_HEX; p++)
+		if (*p != '-')
+			out[3 + n++] = *p;
+	out[3 + n] = '\0';
+	if (n < K8S_NAME_HEX) {
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+k8s_manifest_id_selector(const char *id, char *out, size_t size)
+{
+	int n = snprintf(out, size, K8S_LABEL_ID "=%s", id);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static bool
+is_db_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n <= LABEL_VALUE_MAX && s[0] != '-' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+int
+k8s_manifest_check(const struct prov_spec *s, char *why, size_t size)
+{
+	char name[K8S_NAME_MAX];
+
+	why[0] = '\0';
+	if (k8s_manifest_name(s->id, name) < 0)
+		snprintf(why, size, "'%s' is not a valid instance id",
+		    s->id ? s->id : "");
+	else if (!engine_of(s->type))
+		snprintf(why, size, "type '%s' is not supported",
+		    s->type ? s->type : "");
+	else if (!is_db_name(s->name))
+		snprintf(why, size, "'%s' is not a valid database name",
+		    s->name ? s->name : "");
+	else if (s->port < 1 || s->port > 65535)
+		snprintf(why, size, "port %d is not valid", s->port);
+	else if (!(s->cpu >= 0.01 && s->cpu <= 256))
+		snprintf(why, size, "cpu %g is not valid", s->cpu);
+	else if (s->memory_mb < 64 || s->memory_mb > (1 << 22))
+		snprintf(why, size, "memory %lld MB is not valid",
+		    (long long)s->memory_mb);
+	else if (s->disk_gb < 1 || s->disk_gb > (1 << 16))
+		snprintf(why, size, "disk %lld GB is not valid",
+		    (long long)s->disk_gb);
+	return why[0] ? -1 : 0;
+}
+
+static struct json_object *
+labels(const struct prov_spec *s)
+{
+	struct json_object *l = obj();
+
+	put(l, K8S_LABEL_MANAGED, str(K8S_MANAGER));
+	put(l, K8S_LABEL_APP, str(s->type));
+	put(l, K8S_LABEL_ID, str(s->id));
+	return l;
+}
+
+static struct json_object *
+id_labels(const struct prov_spec *s)
+{
+	struct json_object *l = obj();
+
+	put(l, K8S_LABEL_ID, str(s->id));
+	return l;
+}
+
+static struct json_object *
+owner_refs(const char *name, const char *uid)
+{
+	struct json_object *a = json_object_new_array(), *r = obj();
+
+	put(r, "apiVersion", str("apps/v1"));
+	put(r, "kind", str("StatefulSet"));
+	put(r, "name", str(name));
+	put(r, "uid", str(uid));
+	json_object_array_add(a, r);
+	return a;
+}
+
+/* apiVersion, kind and metadata of one object. */
+static struct json_object *
+object(const char *api, const char *kind,
+       const struct k8s_manifest_conf *mc, const struct prov_spec *s,
+       const char *sts_uid)
+{
+	struct json_object *o = obj(), *m = obj();
+	char name[K8S_NAME_MAX];
+
+	k8s_manifest_name(s->id, name);
+	put(o, "apiVersion", str(api));
+	put(o, "kind", str(kind));
+	put(m, "name", str(name));
+	put(m, "namespace", str(mc->ns));
+	put(m, "labels", labels(s));
+	if (sts_uid)
+		put(m, "ownerReferences", owner_refs(name, sts_uid));
+	put(o, "metadata", m);
+	return o;
+}
+
+static struct json_object *
+probe_timing(struct json_object *p, int delay, int period, int failures)
+{
+	put(p, "initialDelaySeconds", json_object_new_int(delay));
+	put(p, "periodSeconds", json_object_new_int(period));
+	put(p, "timeoutSeconds", json_object_new_int(5));
+	put(p, "failureThreshold", json_object_new_int(failures));
+	return p;
+}
+
+static struct json_object *
+readiness(const struct engine *e)
+{
+	struct json_object *p = obj(), *ex = obj();
+
+	put(ex, "command", strs(e->ready, 4));
+	put(p, "exec", ex);
+	return probe_timing(p, 5, 5, 3);
+}
+
+static struct json_object *
+liveness(const struct engine *e)
+{
+	struct json_object *p = obj(), *tcp = obj();
+
+	put(tcp, "port", json_object_new_int(e->port));
+	put(p, "tcpSocket", tcp);
+	return probe_timing(p, e->live_delay_s, 20, 6);
+}
+
+static struct json_object *
+resources(const struct prov_spec *s)
+{
+	long long milli = llround(s->cpu * 1000);
+	long long limit = 2 * milli < CPU_LIMIT_MIN_MILLI ?
+	    CPU_LIMIT_MIN_MILLI : 2 * milli;
+	struct json_object *r = obj(), *req = obj(), *lim = obj();
+
+	put(req, "cpu", strf("%lldm", milli < 1 ? 1 : milli));
+	put(req, "memory", strf("%lldMi", (long long)s->memory_mb));
+	put(lim, "cpu", strf("%lldm", limit));
+	put(lim, "memory", strf("%lldMi", (long long)s->memory_mb));
+	put(r, "requests", req);
+	put(r, "limits", lim);
+	return r;
+}
+
+static struct json_object *
+container_security(void)
+{
+	struct json_object *sc = obj(), *caps = obj();
+	const char *drop[] = { "ALL" };
+
+	put(sc, "allowPrivilegeEscalation", json_object_new_boolean(0));
+	put(caps, "drop", strs(drop, 1));
+	put(sc, "capabilities", caps);
+	return sc;
+}
+
+static struct json_object *
+pod_security(void)
+{
+	struct json_object *sc = obj(), *seccomp = obj();
+
+	put(sc, "runAsNonRoot", json_object_new_boolean(1));
+	put(sc, "runAsUser", json_object_new_int(UID));
+	put(sc, "runAsGroup", json_object_new_int(UID));
+	put(sc, "fsGroup", json_object_new_int(UID));
+	put(sc, "fsGroupChangePolicy", str("OnRootMismatch"));
+	put(seccomp, "type", str("RuntimeDefault"));
+	put(sc, "seccompProfile", seccomp);
+	return sc;
+}
+
+static struct json_object *
+ports(const struct engine *e)
+{
+	struct json_object *a = json_object_new_array(), *p = obj();
+
+	put(p, "name", str("db"));
+	put(p, "containerPort", json_object_new_int(e->port));
+	put(p, "protocol", str("TCP"));
+	json_object_array_add(a, p);
+	return a;
+}
+
+static struct json_object *
+mounts(const struct engine *e)
+{
+	struct json_object *a = json_object_new_array(), *m = obj();
+
+	put(m, "name", str("data"));
+	put(m, "mountPath", str(e->mount));
+	json_object_array_add(a, m);
+	return a;
+}
+
+static struct json_object *
+container(const struct k8s_manifest_conf *mc, const struct engine *e,
+	  const struct prov_spec *s)
+{
+	struct json_object *c = obj(), *cmd, *args = json_object_new_array();
+	struct json_object *env = json_object_new_array();
+	const char *argv0[] = { "sh", "-c", e->script, "dbtree-start" };
+
+	cmd = strs(argv0, 4);
+	e->args(args, s);
+	e->env(env, s);
+	put(c, "name", str("db"));
+	put(c, "image", str(k8s_manifest_image(mc, s->type)));
+	put(c, "imagePullPolicy", str("IfNotPresent"));
+	put(c, "command", cmd);
+	put(c, "args", args);
+	put(c, "ports", ports(e));
+	put(c, "env", env);
+	put(c, "resources", resources(s));
+	put(c, "volumeMounts", mounts(e));
+	put(c, "readinessProbe", readiness(e));
+	put(c, "livenessProbe", liveness(e));
+	put(c, "securityContext", container_security());
+	return c;
+}
+
+static struct json_object *
+pod_template(const struct k8s_manifest_conf *mc, const struct engine *e,
+	     const struct prov_spec *s)
+{
+	struct json_object *t = obj(), *m = obj(), *spec = obj();
+	struct json_object *cs = json_object_new_array();
+
+	put(m, "labels", labels(s));
+	put(t, "metadata", m);
+	put(spec, "automountServiceAccountToken", json_object_new_boolean(0));
+	put(spec, "enableServiceLinks", json_object_new_boolean(0));
+	put(spec, "terminationGracePeriodSeconds",
+	    json_object_new_int(e->stop_grace_s));
+	put(spec, "securityContext", pod_security());
+	json_object_array_add(cs, container(mc, e, s));
+	put(spec, "containers", cs);
+	put(t, "spec", spec);
+	return t;
+}
+
+static struct json_object *
+claim_template(const struct k8s_manifest_conf *mc, const struct prov_spec *s)
+{
+	struct json_object *c = obj(), *m = obj(), *spec = obj();
+	struct json_object *res = obj(), *req = obj();
+	const char *modes[] = { "ReadWriteOnce" };
+
+	put(m, "name", str("data"));
+	put(m, "labels", labels(s));
+	put(c, "metadata", m);
+	put(spec, "accessModes", strs(modes, 1));
+	if (mc->storage_class && *mc->storage_class)
+		put(spec, "storageClassName", str(mc->storage_class));
+	put(req, "storage", strf("%lldGi", (long long)s->disk_gb));
+	put(res, "requests", req);
+	put(spec, "resources", res);
+	put(c, "spec", spec);
+	return c;
+}
+
+/* The StatefulSet without its hash annotation. */
+static struct json_object *
+statefulset_bare(const struct k8s_manifest_conf *mc,
+		 const struct prov_spec *s)
+{
+	const struct engine *e = engine_of(s->type);
+	struct json_object *o = object("apps/v1", "StatefulSet", mc, s, NULL);
+	struct json_object *spec = obj(), *sel = obj();
+	struct json_object *claims = json_object_new_array();
+	char name[K8S_NAME_MAX];
+
+	k8s_manifest_name(s->id, name);
+	put(spec, "replicas", json_object_new_int(s->running ? 1 : 0));
+	put(spec, "serviceName", str(name));
+	put(sel, "matchLabels", id_labels(s));
+	put(spec, "selector", sel);
+	put(spec, "template", pod_template(mc, e, s));
+	json_object_array_add(claims, claim_template(mc, s));
+	put(spec, "volumeClaimTemplates", claims);
+	put(o, "spec", spec);
+	return o;
+}
+
+static void
+hash_hex(const char *text, char *out)
+{
+	char hex[2 * SHA256_LEN + 1];
+
+	sha256_hex(text, strlen(text), hex);
+	memcpy(out, hex, K8S_HASH_LEN);
+	out[K8S_HASH_LEN] = '\0';
+}
+
+void
+k8s_manifest_statefulset_hash(const struct k8s_manifest_conf *mc,
+			      const struct prov_spec *s, char *out)
+{
+	struct json_object *o = statefulset_bare(mc, s);
+
+	hash_hex(json_object_to_json_string_ext(o, JSON_OUT), out);
+	json_object_put(o);
+}
+
+struct json_object *
+k8s_manifest_statefulset(const struct k8s_manifest_conf *mc,
+			 const struct prov_spec *s)
+{
+	struct json_object *o = statefulset_bare(mc, s), *m, *ann = obj();
+	char hash[K8S_HASH_LEN + 1];
+
+	hash_hex(json_object_to_json_string_ext(o, JSON_OUT), hash);
+	put(ann, K8S_ANN_HASH, str(hash));
+	json_object_object_get_ex(o, "metadata", &m);
+	put(m, "annotations", ann);
+	return o;
+}
+
+struct json_object *
+k8s_manifest_service(const struct k8s_manifest_conf *mc,
+		     const struct prov_spec *s, const char *sts_uid)
+{
+	const struct engine *e = engine_of(s->type);
+	struct json_object *o = object("v1", "Service", mc, s, sts_uid);
+	struct json_object *spec = obj(), *ps = json_object_new_array();
+	struct json_object *p = obj();
+
+	put(spec, "type", str("NodePort"));
+	put(spec, "selector", id_labels(s));
+	put(p, "name", str("db"));
+	put(p, "protocol", str("TCP"));
+	put(p, "port", json_object_new_int(e->port));
+	put(p, "targetPort", json_object_new_int(e->port));
+	put(p, "nodePort", json_object_new_int(s->port));
+	json_object_array_add(ps, p);
+	put(spec, "ports", ps);
+	put(o, "spec", spec);
+	return o;
+}
+
+struct json_object *
+k8s_manifest_networkpolicy(const struct k8s_manifest_conf *mc,
+			   const struct prov_spec *s, const char *sts_uid)
+{
+	const struct engine *e = engine_of(s->type);
+	struct json_object *o = object("networking.k8s.io/v1",
+	    "NetworkPolicy", mc, s, sts_uid);
+	struct json_object *spec = obj(), *sel = obj(), *rule = obj();
+	struct json_object *ingress = json_object_new_array();
+	struct json_object *ps = json_object_new_array(), *p = obj();
+	const char *types[] = { "Ingress" };
+
+	put(sel, "matchLabels", id_labels(s));
+	put(spec, "podSelector", sel);
+	put(spec, "policyTypes", strs(types, 1));
+	put(p, "protocol", str("TCP"));
+	put(p, "port", json_object_new_int(e->port));
+	json_object_array_add(ps, p);
+	put(rule, "ports", ps);	/* no "from": from anywhere */
+	json_object_array_add(ingress, rule);
+	put(spec, "ingress", ingress);
+	put(o, "spec", spec);
+	return o;
+}
+
+static const char b64_tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "abcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int
+k8s_manifest_base64(struct buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	size_t start = out->len;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16;
+		char q[4];
+
+		if (i + 1 < n)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		q[0] = b64_tab[(v >> 18) & 63];
+		q[1] = b64_tab[(v >> 12) & 63];
+		q[2] = i + 1 < n ? b64_tab[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < n ? b64_tab[v & 63] : '=';
+		ret = buf_add(out, q, 4);
+	}
+	if (ret < 0 && out->data) {	/* all or nothing */
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	return ret;
+}
+
+/* base64 of s as a json string. */
+static struct json_object *
+b64(const char *s)
+{
+	struct buf b = BUF_INIT(4096);
+	struct json_object *o;
+
+	k8s_manifest_base64(&b, s);
+	o = str(buf_cstr(&b));
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	buf_release(&b);
+	return o;
+}
+
+struct json_object *
+k8s_manifest_secret(const struct k8s_manifest_conf *mc,
+		    const struct prov_spec *s, const char *password,
+		    const char *root_password)
+{
+	struct json_object *o = object("v1", "Secret", mc, s, NULL);
+	struct json_object *data = obj();
+
+	put(o, "type", str("Opaque"));
+	put(data, K8S_KEY_PASSWORD, b64(password));
+	put(data, K8S_KEY_ROOT, b64(root_password));
+	put(o, "data", data);
+	return o;
+}
+
+/* A JSON patch operation. */
+static struct json_object *
+op(const char *what, const char *path, struct json_object *value)
+{
+	struct json_object *o = obj();
+
+	put(o, "op", str(what));
+	put(o, "path", str(path));
+	put(o, "value", value);
+	return o;
+}
+
+/* A JSON patch: a test of the id label, then path set to value. */
+static struct json_object *
+label_tested_patch(const char *id, const char *path,
+		   struct json_object *value)
+{
+	struct json_object *a = json_object_new_array();
+
+	/* "~1" is "/" in a JSON pointer (RFC 6901) */
+	json_object_array_add(a, op("test", "/metadata/labels/dbtree.io~1"
+	    "instance-id", str(id)));
+	json_object_array_add(a, op("add", path, value));
+	return a;
+}
+
+struct json_object *
+k8s_manifest_password_patch(const char *id, const char *password)
+{
+	return label_tested_patch(id, "/data/" K8S_KEY_PASSWORD,
+	    b64(password));
+}
+
+struct json_object *
+k8s_manifest_owner_patch(const char *id, const char *name, const char *uid)
+{
+	return label_tested_patch(id, "/metadata/ownerReferences",
+	    owner_refs(name, uid));
+}
+
+struct json_object *
+k8s_manifest_restart_patch(const char *version)
+{
+	struct json_object *p = obj(), *spec = obj(), *t = obj(), *m = obj();
+	struct json_object *ann = obj();
+
+	put(ann, K8S_ANN_SECRET_VERSION, str(version));
+	put(m, "annotations", ann);
+	put(t, "metadata", m);
+	put(spec, "template", t);
+	put(p, "spec", spec);
+	return p;
+}
+
+void
+k8s_manifest_secret_version(const char *password, char *out)
+{
+	struct buf b = BUF_INIT(4096);
+
+	buf_adds(&b, "dbtree secret version\n");
+	buf_adds(&b, password);
+	hash_hex(buf_cstr(&b), out);
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	buf_release(&b);
+}

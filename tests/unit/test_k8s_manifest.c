@@ -1,0 +1,698 @@
+/*
+ * The kubernetes driver's pure parts: the objects of an instance compared
+ * with golden files (tests/unit/golden/<engine>-<size>-<kind>.json, run
+ * from the project root), the name and label rules, the patches, and the
+ * observations read back from listed objects (k8s_observe.c).
+ *
+ * Regenerate the goldens after an intended change, then review the diff:
+ *	DBTREE_UPDATE_GOLDEN=1 build/tests/test_k8s_manifest
+ * On a mismatch the actual text is written under $TMPDIR (or /tmp) for
+ * `diff -u`.
+ */
+#include <json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/xalloc.h"
+#include "harness.h"
+#include "prov/k8s_manifest.h"
+#include "prov/k8s_observe.h"
+#include "prov/prov.h"
+
+#define GOLDEN_DIR "tests/unit/golden"
+#define GOLDEN_FMT (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
+	JSON_C_TO_STRING_NOSLASHESCAPE)
+#define ID "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f"
+#define OTHER_ID "0b1c2d3e-4f50-4617-8899-aabbccddeeff"
+#define STS_UID "00000000-0000-4000-8000-000000000001"
+#define PASSWORD "s3cret-Pass"
+#define ROOT "r00t-Pass-0123456789"
+#define NOW 1767225600		/* 2026-01-01T00:00:00Z */
+
+static const struct k8s_manifest_conf mc_default = {
+	"dbtree", "postgres:16", "redis:7.2", "mongo:7.0", ""
+};
+static const struct k8s_manifest_conf mc_ssd = {
+	"dbtree", "postgres:16", "redis:7.2", "mongo:7.0", "fast-ssd"
+};
+
+static const char *const engines[] = { "postgres", "redis", "mongodb" };
+
+/* tiny: running, default storage class; large: stopped, a named one. */
+static struct prov_spec
+spec_for(const char *type, bool large)
+{
+	struct prov_spec s = { ID, type, "shop", 0.1, 256, 1, 30001, true };
+
+	if (strcmp(type, "mongodb") == 0)
+		s.memory_mb = 512;
+	if (large)
+		s = (struct prov_spec){ ID, type, "shop", 1.0, 2048, 20, 31999,
+			false };
+	return s;
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b = BUF_INIT(1 << 20);
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	return buf_detach(&b);
+}
+
+static int
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) == 0 ? ret : -1;
+}
+
+/* Prints where want and got first differ, line by line. */
+static void
+report_diff(const char *path, const char *want, const char *got,
+	    const char *saved)
+{
+	int line = 1;
+	size_t i = 0;
+
+	while (want[i] && want[i] == got[i])
+		if (want[i++] == '\n')
+			line++;
+	while (i > 0 && want[i - 1] != '\n')
+		i--;
+	fprintf(stderr, "golden mismatch: %s, line %d\n  expected: %.*s\n"
+	    "  actual:   %.*s\n  actual text: %s\n  review: diff -u %s %s\n"
+	    "  accept:  DBTREE_UPDATE_GOLDEN=1 <this test program>\n", path,
+	    line, (int)strcspn(want + i, "\n"), want + i,
+	    (int)strcspn(got + i, "\n"), got + i, saved, path, saved);
+}
+
+/* Compares o (consumed) with the golden file name, or rewrites it. */
+static void
+check_golden(const char *name, struct json_object *o)
+{
+	char path[256], saved[512];
+	const char *tmp = getenv("TMPDIR");
+	struct buf got = BUF_INIT(1 << 20);
+	char *want;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.json", name);
+	buf_adds(&got, json_object_to_json_string_ext(o, GOLDEN_FMT));
+	buf_addc(&got, '\n');
+	json_object_put(o);
+	if (getenv("DBTREE_UPDATE_GOLDEN")) {
+		CHECK_INT(write_file(path, buf_cstr(&got)), 0);
+		printf("  wrote %s\n", path);
+	} else if (!(want = read_file(path))) {
+		CHECK(!"golden file is missing (DBTREE_UPDATE_GOLDEN=1)");
+		fprintf(stderr, "  missing: %s\n", path);
+	} else {
+		if (!CHECK(strcmp(want, buf_cstr(&got)) == 0)) {
+			snprintf(saved, sizeof(saved), "%s/%s.json",
+			    tmp && *tmp ? tmp : "/tmp", name);
+			write_file(saved, buf_cstr(&got));
+			report_diff(path, want, buf_cstr(&got), saved);
+		}
+		free(want);
+	}
+	buf_release(&got);
+}
+
+/* The Secret with each data value replaced by a placeholder, after
+ * checking that it is the base64 of what went in. */
+static struct json_object *
+secret_shape(const struct k8s_manifest_conf *mc, const struct prov_spec *s)
+{
+	struct json_object *o = k8s_manifest_secret(mc, s, PASSWORD, ROOT);
+	struct json_object *data, *v;
+
+	if (!CHECK(json_object_object_get_ex(o, "data", &data)))
+		return o;
+	CHECK(json_object_object_get_ex(data, K8S_KEY_PASSWORD, &v));
+	CHECK_STR(json_object_get_string(v), "czNjcmV0LVBhc3M=");
+	CHECK(json_object_object_get_ex(data, K8S_KEY_ROOT, &v));
+	CHECK_STR(json_object_get_string(v), "cjAwdC1QYXNzLTAxMjM0NTY3ODk=");
+	json_object_object_add(data, K8S_KEY_PASSWORD,
+	    json_object_new_string("<base64 of the password>"));
+	json_object_object_add(data, K8S_KEY_ROOT,
+	    json_object_new_string("<base64 of the root password>"));
+	return o;
+}
+
+static void
+goldens_for(bool large)
+{
+	const struct k8s_manifest_conf *mc = large ? &mc_ssd : &mc_default;
+	const char *size = large ? "large" : "tiny";
+	char name[128];
+
+	for (size_t i = 0; i < ARRAY_LEN(engines); i++) {
+		struct prov_spec s = spec_for(engines[i], large);
+
+		snprintf(name, sizeof(name), "%s-%s-statefulset", engines[i],
+		    size);
+		check_golden(name, k8s_manifest_statefulset(mc, &s));
+		snprintf(name, sizeof(name), "%s-%s-service", engines[i],
+		    size);
+		check_golden(name, k8s_manifest_service(mc, &s, STS_UID));
+		snprintf(name, sizeof(name), "%s-%s-secret", engines[i], size);
+		check_golden(name, secret_shape(mc, &s));
+		snprintf(name, sizeof(name), "%s-%s-networkpolicy",
+		    engines[i], size);
+		check_golden(name, k8s_manifest_networkpolicy(mc, &s,
+		    STS_UID));
+	}
+}
+
+static void
+test_goldens_tiny(void)
+{
+	goldens_for(false);
+}
+
+static void
+test_goldens_large(void)
+{
+	goldens_for(true);
+}
+
+/* The value under the keys (NULL-terminated) of o, borrowed, or NULL. */
+static struct json_object *
+at(struct json_object *o, ...)
+{
+	const char *key;
+	va_list ap;
+
+	va_start(ap, o);
+	while (o && (key = va_arg(ap, const char *)))
+		if (!json_object_object_get_ex(o, key, &o))
+			o = NULL;
+	va_end(ap);
+	return o;
+}
+
+#define AT(o, ...) at((o), __VA_ARGS__, (const char *)NULL)
+
+static const char *
+at_str(struct json_object *o)
+{
+	return o ? json_object_get_string(o) : NULL;
+}
+
+static void
+test_name_rule(void)
+{
+	char name[K8S_NAME_MAX];
+
+	CHECK_INT(k8s_manifest_name(ID, name), 0);
+	CHECK_STR(name, "db-3f2a9c1e7b4d");
+	CHECK(strlen(name) <= K8S_STS_NAME_LIMIT);
+	CHECK_INT(strlen(name), 3 + K8S_NAME_HEX);
+	/* dashes do not count: the 12 digits run across the first dash */
+	CHECK_INT(k8s_manifest_name("0123-4567-89ab-cdef", name), 0);
+	CHECK_STR(name, "db-0123456789ab");
+	CHECK_INT(k8s_manifest_name("0123456789abcdef0123456789abcdef", name),
+	    0);
+	CHECK_STR(name, "db-0123456789ab");
+	/* not a valid instance id: nothing is named after it */
+	CHECK_INT(k8s_manifest_name("0123456789a", name), -1);
+	CHECK_STR(name, "");
+	CHECK_INT(k8s_manifest_name("3F2A9C1E-7B4D-4E8A-9C2F-1A2B3C4D5E6F",
+	    name), -1);
+	CHECK_INT(k8s_manifest_name("3f2a9c1e-7b4d/../x", name), -1);
+	CHECK_INT(k8s_manifest_name("", name), -1);
+	CHECK_INT(k8s_manifest_name(NULL, name), -1);
+	CHECK_INT(k8s_manifest_name("------------------------", name), -1);
+}
+
+static void
+test_selectors(void)
+{
+	char sel[128], small[16];
+
+	CHECK_STR(K8S_SELECTOR, "app.kubernetes.io/managed-by=dbtree");
+	CHECK_INT(k8s_manifest_id_selector(ID, sel, sizeof(sel)), 0);
+	CHECK_STR(sel, "dbtree.io/instance-id=" ID);
+	CHECK_INT(k8s_manifest_id_selector(ID, small, sizeof(small)), -1);
+}
+
+/* Every object carries the three labels; the selectors pick the pods. */
+static void
+test_labels_and_selectors_agree(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(engines); i++) {
+		struct prov_spec s = spec_for(engines[i], false);
+		struct json_object *sts = k8s_manifest_statefulset(
+		    &mc_default, &s);
+		struct json_object *svc = k8s_manifest_service(&mc_default, &s,
+		    NULL);
+		struct json_object *pod = AT(sts, "spec", "template",
+		    "metadata", "labels");
+
+		CHECK_STR(at_str(AT(sts, "metadata", "labels",
+		    K8S_LABEL_MANAGED)), "dbtree");
+		CHECK_STR(at_str(AT(sts, "metadata", "labels", K8S_LABEL_APP)),
+		    engines[i]);
+		CHECK_STR(at_str(AT(svc, "metadata", "labels", K8S_LABEL_ID)),
+		    ID);
+		CHECK_STR(at_str(AT(pod, K8S_LABEL_ID)), ID);
+		CHECK_STR(at_str(AT(pod, K8S_LABEL_MANAGED)), "dbtree");
+		CHECK_STR(at_str(AT(sts, "spec", "selector", "matchLabels",
+		    K8S_LABEL_ID)), ID);
+		CHECK_STR(at_str(AT(svc, "spec", "selector", K8S_LABEL_ID)),
+		    ID);
+		CHECK(AT(svc, "metadata", "ownerReferences") == NULL);
+		CHECK_STR(at_str(AT(sts, "spec", "serviceName")),
+		    "db-3f2a9c1e7b4d");
+		json_object_put(sts);
+		json_object_put(svc);
+	}
+}
+
+static void
+test_check_spec(void)
+{
+	struct prov_spec s = spec_for("postgres", false);
+	char why[128];
+
+	CHECK_INT(k8s_manifest_check(&s, why, sizeof(why)), 0);
+	CHECK_STR(why, "");
+	s.type = "mysql";
+	CHECK_INT(k8s_manifest_check(&s, why, sizeof(why)), -1);
+	CHECK_STR(why, "type 'mysql' is not supported");
+	s = spec_for("redis", false);
+	s.id = "not-an-id";
+	CHECK_INT(k8s_manifest_check(&s, why, sizeof(why)), -1);
+	s = spec_for("postgres", false);
+	s.name = "Shop; DROP";
+	CHECK_INT(k8s_manifest_check(&s, why, sizeof(why)), -1);
+	s = spec_for("postgres", false);
+	s.port = 0;
+	CHECK_INT(k8s_manifest_check(&s, why, sizeof(why)), -1);
+	s = spec_for("postgres", false);
+	s.memory_mb = 8;
+	CHECK_INT(k8s_manifest_check(&s, why, sizeof(why)), -1);
+	s = spec_for("mongodb", true);
+	s.disk_gb = 0;
+	CHECK_INT(k8s_manifest_check(&s, why, sizeof(why)), -1);
+	CHECK_INT(k8s_manifest_engine_port("postgres"), 5432);
+	CHECK_INT(k8s_manifest_engine_port("redis"), 6379);
+	CHECK_INT(k8s_manifest_engine_port("mongodb"), 27017);
+	CHECK_INT(k8s_manifest_engine_port("mysql"), 0);
+}
+
+static void
+test_base64(void)
+{
+	static const char *const vec[][2] = { { "", "" }, { "f", "Zg==" },
+		{ "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" } };
+	struct buf b = BUF_INIT(64), tiny = BUF_INIT(6);
+
+	for (size_t i = 0; i < ARRAY_LEN(vec); i++) {
+		buf_reset(&b);
+		CHECK_INT(k8s_manifest_base64(&b, vec[i][0]), 0);
+		CHECK_STR(buf_cstr(&b), vec[i][1]);
+	}
+	buf_adds(&tiny, "ab");
+	CHECK_INT(k8s_manifest_base64(&tiny, "foobar"), -1);
+	CHECK_STR(buf_cstr(&tiny), "ab");	/* all or nothing */
+	buf_release(&b);
+	buf_release(&tiny);
+}
+
+static void
+test_hash_follows_spec(void)
+{
+	struct prov_spec s = spec_for("redis", false);
+	struct json_object *sts = k8s_manifest_statefulset(&mc_default, &s);
+	char h1[K8S_HASH_LEN + 1], h2[K8S_HASH_LEN + 1];
+
+	k8s_manifest_statefulset_hash(&mc_default, &s, h1);
+	CHECK_INT(strlen(h1), K8S_HASH_LEN);
+	CHECK_STR(at_str(AT(sts, "metadata", "annotations", K8S_ANN_HASH)),
+	    h1);
+	s.running = false;
+	k8s_manifest_statefulset_hash(&mc_default, &s, h2);
+	CHECK(strcmp(h1, h2) != 0);
+	s.running = true;
+	s.memory_mb = 512;
+	k8s_manifest_statefulset_hash(&mc_default, &s, h2);
+	CHECK(strcmp(h1, h2) != 0);
+	s.memory_mb = 256;
+	k8s_manifest_statefulset_hash(&mc_ssd, &s, h2);
+	CHECK(strcmp(h1, h2) != 0);
+	k8s_manifest_statefulset_hash(&mc_default, &s, h2);
+	CHECK_STR(h2, h1);
+	json_object_put(sts);
+}
+
+static void
+test_patches(void)
+{
+	struct json_object *p = k8s_manifest_password_patch(ID, PASSWORD);
+	struct json_object *add;
+	char v1[K8S_HASH_LEN + 1], v2[K8S_HASH_LEN + 1];
+
+	CHECK_STR(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), "[{\"op\":\"test\",\"path\":"
+	    "\"/metadata/labels/dbtree.io~1instance-id\",\"value\":\"" ID
+	    "\"},{\"op\":\"add\",\"path\":\"/data/password\",\"value\":"
+	    "\"czNjcmV0LVBhc3M=\"}]");
+	json_object_put(p);
+	p = k8s_manifest_owner_patch(ID, "db-3f2a9c1e7b4d", STS_UID);
+	add = json_object_array_get_idx(p, 1);
+	CHECK_STR(at_str(AT(json_object_array_get_idx(p, 0), "op")), "test");
+	CHECK_STR(at_str(AT(add, "path")), "/metadata/ownerReferences");
+	if (CHECK(json_object_is_type(AT(add, "value"), json_type_array)))
+		CHECK_STR(at_str(AT(json_object_array_get_idx(AT(add, "value"),
+		    0), "uid")), STS_UID);
+	json_object_put(p);
+	k8s_manifest_secret_version(PASSWORD, v1);
+	k8s_manifest_secret_version("another-pass", v2);
+	CHECK_INT(strlen(v1), K8S_HASH_LEN);
+	CHECK(strcmp(v1, v2) != 0);
+	CHECK(strstr(v1, PASSWORD) == NULL);
+	p = k8s_manifest_restart_patch(v1);
+	CHECK_STR(at_str(AT(p, "spec", "template", "metadata", "annotations",
+	    K8S_ANN_SECRET_VERSION)), v1);
+	json_object_put(p);
+}
+
+/* The password never appears in a StatefulSet, only a reference. */
+static void
+test_no_password_in_statefulset(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(engines); i++) {
+		struct prov_spec s = spec_for(engines[i], false);
+		struct json_object *sts = k8s_manifest_statefulset(
+		    &mc_default, &s);
+		const char *text = json_object_to_json_string_ext(sts,
+		    JSON_C_TO_STRING_PLAIN);
+
+		CHECK(strstr(text, "secretKeyRef") != NULL);
+		CHECK(strstr(text, "\"runAsNonRoot\":true") != NULL);
+		CHECK(strstr(text, PASSWORD) == NULL);
+		json_object_put(sts);
+	}
+}
+
+/* One pass's lists, built from the manifests themselves (what an API
+ * server would hand back) plus made-up status. */
+struct world {
+	struct json_object *sts, *svc, *pods, *np;	/* arrays */
+	struct k8s_observe_index ix;
+};
+
+static void
+world_init(struct world *w)
+{
+	w->sts = json_object_new_array();
+	w->svc = json_object_new_array();
+	w->pods = json_object_new_array();
+	w->np = json_object_new_array();
+	memset(&w->ix, 0, sizeof(w->ix));
+}
+
+/* Adds the objects of s as applied; ready replicas; no_np leaves the
+ * NetworkPolicy out. */
+static void
+world_add(struct world *w, const struct prov_spec *s, int ready, bool no_np)
+{
+	struct json_object *sts = k8s_manifest_statefulset(&mc_default, s);
+	struct json_object *st = json_object_new_object();
+
+	json_object_object_add(st, "readyReplicas", json_object_new_int(ready));
+	json_object_object_add(sts, "status", st);
+	json_object_array_add(w->sts, sts);
+	json_object_array_add(w->svc, k8s_manifest_service(&mc_default, s,
+	    STS_UID));
+	if (!no_np)
+		json_object_array_add(w->np, k8s_manifest_networkpolicy(
+		    &mc_default, s, STS_UID));
+}
+
+/* Adds a pod of instance ID made from a JSON status text. */
+static void
+world_pod(struct world *w, const char *created, const char *status)
+{
+	struct buf b = BUF_INIT(4096);
+	struct json_object *pod;
+
+	buf_addf(&b, "{\"metadata\": {\"name\": \"db-3f2a9c1e7b4d-0\","
+	    " \"creationTimestamp\": \"%s\", \"labels\": {\"" K8S_LABEL_ID
+	    "\": \"" ID "\"}}, \"status\": %s}", created, status);
+	pod = json_tokener_parse(buf_cstr(&b));
+	CHECK(pod != NULL);
+	if (pod)
+		json_object_array_add(w->pods, pod);
+	buf_release(&b);
+}
+
+static void
+world_observe(struct world *w, const struct prov_spec *s,
+	      struct prov_observation *o)
+{
+	w->ix.sts = k8s_observe_index(w->sts);
+	w->ix.svc = k8s_observe_index(w->svc);
+	w->ix.pods = k8s_observe_index(w->pods);
+	w->ix.np = k8s_observe_index(w->np);
+	k8s_observe_one(&mc_default, s, &w->ix, NOW, o);
+	json_object_put(w->ix.sts);
+	json_object_put(w->ix.svc);
+	json_object_put(w->ix.pods);
+	json_object_put(w->ix.np);
+}
+
+static void
+world_release(struct world *w)
+{
+	json_object_put(w->sts);
+	json_object_put(w->svc);
+	json_object_put(w->pods);
+	json_object_put(w->np);
+}
+
+static void
+test_observe_absent_running_stopped(void)
+{
+	struct prov_spec s = spec_for("postgres", false);
+	struct prov_observation o;
+	struct world w;
+
+	world_init(&w);
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_ABSENT);
+	CHECK(!o.drift);
+	CHECK_INT(o.connections, -1);
+	world_add(&w, &s, 1, false);
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_RUNNING);
+	CHECK(!o.drift);
+	CHECK_INT(o.storage_bytes, -1);
+	world_release(&w);
+
+	s.running = false;
+	world_init(&w);
+	world_add(&w, &s, 0, false);
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_STOPPED);
+	CHECK(!o.drift);
+	CHECK_STR(o.reason, "");
+	world_release(&w);
+}
+
+static void
+test_observe_drift(void)
+{
+	struct prov_spec s = spec_for("redis", false);
+	struct prov_observation o;
+	struct world w;
+
+	world_init(&w);
+	world_add(&w, &s, 1, false);
+	s.running = false;		/* applied running, wanted stopped */
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_RUNNING);
+	CHECK(o.drift);
+	s.running = true;
+	s.port = 30002;			/* the Service has 30001 */
+	world_observe(&w, &s, &o);
+	CHECK(o.drift);
+	s.port = 30001;
+	s.cpu = 0.25;			/* the manifest hash differs */
+	world_observe(&w, &s, &o);
+	CHECK(o.drift);
+	s.cpu = 0.1;
+	world_observe(&w, &s, &o);
+	CHECK(!o.drift);
+	world_release(&w);
+
+	world_init(&w);
+	world_add(&w, &s, 1, true);	/* no NetworkPolicy */
+	world_observe(&w, &s, &o);
+	CHECK(o.drift);
+	world_release(&w);
+}
+
+static void
+test_observe_starting(void)
+{
+	struct prov_spec s = spec_for("mongodb", false);
+	struct prov_observation o;
+	struct world w;
+
+	world_init(&w);
+	world_add(&w, &s, 0, false);
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_STARTING);
+	CHECK_STR(o.reason, "waiting for its pod");
+	world_pod(&w, "2025-12-31T23:59:00Z", "{\"phase\": \"Running\","
+	    " \"containerStatuses\": [{\"name\": \"db\", \"ready\": false,"
+	    " \"state\": {\"running\": {}}}]}");
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_STARTING);
+	CHECK_STR(o.reason, "starting");
+	world_release(&w);
+}
+
+static const char unschedulable[] = "{\"phase\": \"Pending\","
+	" \"conditions\": [{\"type\": \"PodScheduled\", \"status\": \"False\","
+	" \"reason\": \"Unschedulable\", \"message\": \"0/3 nodes\"}]}";
+static const char pull_backoff[] = "{\"phase\": \"Pending\","
+	" \"containerStatuses\": [{\"name\": \"db\", \"state\": {\"waiting\":"
+	" {\"reason\": \"ImagePullBackOff\"}}}]}";
+
+/* A problem that may pass is STARTING while the pod is young, FAILED
+ * once it is older than the grace period. */
+static void
+problem_over_time(const char *status, const char *reason)
+{
+	struct prov_spec s = spec_for("postgres", false);
+	struct prov_observation o;
+	struct world w;
+
+	world_init(&w);
+	world_add(&w, &s, 0, false);
+	world_pod(&w, "2025-12-31T23:59:30Z", status);	/* 30 s old */
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_STARTING);
+	CHECK_STR(o.reason, reason);
+	world_release(&w);
+
+	world_init(&w);
+	world_add(&w, &s, 0, false);
+	world_pod(&w, "2025-12-31T23:50:00Z", status);	/* 10 min old */
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_FAILED);
+	CHECK_STR(o.reason, reason);
+	world_release(&w);
+}
+
+static void
+test_observe_problems(void)
+{
+	problem_over_time(unschedulable,
+	    "no node has room for it (Unschedulable)");
+	problem_over_time(pull_backoff,
+	    "its image cannot be pulled (ImagePullBackOff)");
+}
+
+static void
+test_observe_crash_loop(void)
+{
+	struct prov_spec s = spec_for("redis", false);
+	struct prov_observation o;
+	struct world w;
+
+	world_init(&w);
+	world_add(&w, &s, 0, false);
+	world_pod(&w, "2025-12-31T23:59:50Z", "{\"phase\": \"Running\","
+	    " \"containerStatuses\": [{\"name\": \"db\", \"state\":"
+	    " {\"waiting\": {\"reason\": \"CrashLoopBackOff\"}}, \"lastState\":"
+	    " {\"terminated\": {\"reason\": \"OOMKilled\"}}}]}");
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_FAILED);	/* at once: it crashed twice */
+	CHECK_STR(o.reason, "it runs out of memory and keeps restarting"
+	    " (OOMKilled)");
+	world_release(&w);
+}
+
+static void
+test_observe_invalid_spec(void)
+{
+	struct prov_spec s = spec_for("postgres", false);
+	struct prov_observation o;
+	struct world w;
+
+	s.type = "mysql";
+	world_init(&w);
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_FAILED);
+	CHECK_STR(o.reason, "type 'mysql' is not supported");
+	world_release(&w);
+}
+
+static void
+test_ids(void)
+{
+	struct json_object *items = json_tokener_parse("["
+	    "{\"metadata\": {\"labels\": {\"" K8S_LABEL_ID "\": \"" ID "\"}}},"
+	    "{\"metadata\": {\"labels\": {\"" K8S_LABEL_ID "\": \"" ID "\"}}},"
+	    "{\"metadata\": {\"deletionTimestamp\": \"2026-01-01T00:00:00Z\","
+	    " \"labels\": {\"" K8S_LABEL_ID "\": \"" OTHER_ID "\"}}},"
+	    "{\"metadata\": {\"labels\": {\"other\": \"x\"}}}]");
+	struct json_object *set = json_object_new_object();
+
+	if (!CHECK(items != NULL))
+		return;
+	k8s_observe_ids(items, set);
+	CHECK_INT(json_object_object_length(set), 1);
+	CHECK(json_object_object_get_ex(set, ID, NULL));
+	json_object_put(set);
+	json_object_put(items);
+}
+
+static const struct test_case cases[] = {
+	{ "goldens_tiny", test_goldens_tiny },
+	{ "goldens_large", test_goldens_large },
+	{ "name_rule", test_name_rule },
+	{ "selectors", test_selectors },
+	{ "labels_and_selectors_agree", test_labels_and_selectors_agree },
+	{ "check_spec", test_check_spec },
+	{ "base64", test_base64 },
+	{ "hash_follows_spec", test_hash_follows_spec },
+	{ "patches", test_patches },
+	{ "no_password_in_statefulset", test_no_password_in_statefulset },
+	{ "observe_absent_running_stopped",
+	  test_observe_absent_running_stopped },
+	{ "observe_drift", test_observe_drift },
+	{ "observe_starting", test_observe_starting },
+	{ "observe_problems", test_observe_problems },
+	{ "observe_crash_loop", test_observe_crash_loop },
+	{ "observe_invalid_spec", test_observe_invalid_spec },
+	{ "ids", test_ids },
+};
+
+int
+main(void)
+{
+	return harness_run("k8s_manifest", cases, ARRAY_LEN(cases));
+}
