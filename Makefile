@@ -92,10 +92,12 @@ test: deps browser-deps
 	$(MAKE) SAN=1 all units
 	tests/run
 
-# playwright-core from the npm registry (it drives Debian's Chromium; it
-# downloads no browser of its own).
+# From the npm registry: playwright-core (it drives Debian's Chromium and
+# downloads no browser of its own) and the Kubernetes API stand-in's schema
+# validators (kubernetes-models).
 browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/k8s && npm ci --no-audit --no-fund --loglevel=error
 
 bench: deps all benches
 	tests/bench/run

@@ -20,7 +20,9 @@
  * Services, Pods, NetworkPolicies), whatever the number of instances.
  * destroy: the StatefulSet with foreground propagation, then the other
  * objects by name and the volume claim (claims are not owned): 5
- * requests, each idempotent.  list: 4 metadata-only list calls.
+ * requests, each idempotent.  list: 4 metadata-only list calls, or 2
+ * right after an observe (whose StatefulSets and Services it reuses), so
+ * a whole reconcile pass makes 6.
  */
 #include <json.h>
 #include <stdio.h>
@@ -52,7 +54,13 @@ struct k8s_drv {
 	struct k8s *api;
 	struct k8s_manifest_conf mc;	/* strings below */
 	char *ns, *img_pg, *img_redis, *img_mongo, *storage_class;
+	/* ids of the StatefulSets and Services the last observe listed, so
+	 * that a list() in the same reconcile pass needs only 2 more calls */
+	struct json_object *seen;
+	int64_t seen_at_ms;
 };
+
+#define SEEN_FRESH_MS 5000
 
 enum kind { STS, SVC, SECRET, NETPOL, POD, PVC };
 
@@ -84,6 +92,7 @@ op_close(void *self)
 	if (!d)
 		return;
 	k8s_free(d->api);
+	json_object_put(d->seen);
 	free(d->ns);
 	free(d->img_pg);
 	free(d->img_redis);
@@ -382,6 +391,11 @@ op_observe(void *self, const struct prov_spec *specs, size_t n, bool detail,
 	ix.np = k8s_observe_index(l[3]);
 	for (size_t i = 0; i < n; i++)
 		k8s_observe_one(&d->mc, &specs[i], &ix, now, &out[i]);
+	json_object_put(d->seen);
+	d->seen = json_object_new_object();
+	k8s_observe_ids(l[0], d->seen);
+	k8s_observe_ids(l[1], d->seen);
+	d->seen_at_ms = clock_mono_ms();
 	ret = 0;
 out:
 	json_object_put(ix.sts);
@@ -425,18 +439,30 @@ op_destroy(void *self, const char *id)
 	return 0;
 }
 
+static void
+copy_ids(struct json_object *from, struct json_object *to)
+{
+	json_object_object_foreach(from, id, v) {
+		(void)v;
+		json_object_object_add(to, id, NULL);
+	}
+}
+
 static int
 op_list(void *self, char ***ids, size_t *n)
 {
-	static const enum kind listed[] = { STS, SVC, SECRET, PVC };
+	static const enum kind all[] = { STS, SVC, SECRET, PVC };
 	struct k8s_drv *d = self;
 	struct json_object *set = json_object_new_object(), *items;
-	size_t cap;
+	bool fresh = d->seen && clock_mono_ms() - d->seen_at_ms < SEEN_FRESH_MS;
+	size_t cap, first = fresh ? 2 : 0;
 
 	*ids = NULL;
 	*n = 0;
-	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
-		if (list_kind(d, listed[i], true, &items) < 0) {
+	if (fresh)
+		copy_ids(d->seen, set);
+	for (size_t i = first; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (list_kind(d, all[i], true, &items) < 0) {
 			json_object_put(set);
 			return -1;
 		}

@@ -65,12 +65,50 @@ class SmtpSink:
             self.proc = None
 
 
-def start_stack():
+class K8sStandIn:
+    """tests/k8s/server.mjs, the Kubernetes API stand-in, as a child
+    process (for the kubernetes suite)."""
+
+    def __init__(self, directory):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.token_file = os.path.join(directory, "k8s-token")
+        with open(self.token_file, "w") as f:
+            f.write("test-token-%d" % self.port)
+        self.log = os.path.join(directory, "log", "k8s.log")
+        self.proc = subprocess.Popen(
+            ["node", os.path.join(ROOT, "tests", "k8s", "server.mjs"), "--port",
+             str(self.port), "--token", "test-token-%d" % self.port, "--quiet"],
+            stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        dbt.wait_until(self._listening, timeout=15, what="the Kubernetes stand-in")
+
+    def _listening(self):
+        import urllib.request
+        try:
+            urllib.request.urlopen(self.url + "/_control/stats", timeout=0.5).read()
+            return True
+        except OSError:
+            return False
+
+    def env(self):
+        return {"DBTREE_PROVISIONER": "kubernetes", "DBTREE_K8S_API": self.url,
+                "DBTREE_K8S_TOKEN_FILE": self.token_file, "DBTREE_K8S_CA_FILE": "",
+                "DBTREE_K8S_NAMESPACE": "dbtree", "DBTREE_K8S_TIMEOUT_MS": "3000"}
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def start_stack(kubernetes=False):
     directory = tempfile.mkdtemp(prefix="dbtree-test-")
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)
     smtp = SmtpSink(directory)
     smtp.start()
+    k8s = K8sStandIn(directory) if kubernetes else None
     env = dict(os.environ)
+    if k8s:
+        env.update(k8s.env())
     build = os.path.join(ROOT, env.get("DBTREE_BUILD", "build-san"))
     env.update({
         "DBTREE_BUILD": build,
@@ -101,7 +139,9 @@ def start_stack():
             m = re.match(r"export (\w+)='(.*)'$", line.strip())
             if m:
                 env[m.group(1)] = m.group(2)
-    return dbt.Stack(directory, env, smtp)
+    stack = dbt.Stack(directory, env, smtp)
+    stack.k8s = k8s
+    return stack
 
 
 def load_tests(dirs):
@@ -158,7 +198,7 @@ def main():
     stack = None
     passed = failed = 0
     try:
-        stack = start_stack()
+        stack = start_stack(kubernetes=(suite == "kubernetes"))
         dbt.stack = stack
         passed, failed = run_tests(load_tests(dirs))
     except Exception:  # noqa: BLE001
@@ -169,6 +209,8 @@ def main():
             subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "stop", stack.dir],
                            env=stack.env)
             stack.smtp.stop()
+            if stack.k8s:
+                stack.k8s.stop()
             reports = sanitizer_reports(stack.dir)
             if reports:
                 failed += 1
