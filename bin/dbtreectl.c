@@ -31,6 +31,7 @@
 #include "store/migrate.h"
 #include "domain/billing.h"
 #include "domain/game.h"
+#include "domain/gauges.h"
 #include "domain/ledger.h"
 #include "domain/outbox.h"
 #include "domain/quiz.h"
@@ -99,6 +100,8 @@ job_reconcile(struct job_ctx *ctx)
 		return -1;
 	if (reconcile_run(ctx->db, app.prov, &rc, &st) < 0)
 		return -1;
+	gauges_set(ctx->db, "reconcile_orphans", (double)st.orphans);
+	gauges_set(ctx->db, "reconcile_instances", (double)st.rows);
 	if (st.applied || st.destroyed || st.ready || st.errors)
 		log_info("reconcile: %lld instances, %lld applied, %lld ready,"
 		    " %lld failed, %lld removed, %lld orphans", (long long)st.rows,

@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/xalloc.h"
+#include "domain/gauges.h"
 #include "web/app.h"
 #include "web/metrics.h"
 #include "web/pool.h"
@@ -48,7 +49,8 @@ ready(struct req *req)
 	return resp_json(req, 200, out);
 }
 
-/* GET /metrics: every pool's counters as Prometheus text. */
+/* GET /metrics: every pool's counters, then the jobs' gauges, as
+ * Prometheus text. */
 static int
 metrics(struct req *req)
 {
@@ -59,6 +61,8 @@ metrics(struct req *req)
 		buf_release(&out);
 		return resp_error(req, ERR_INTERNAL, NULL);
 	}
+	/* the jobs' figures; without the database the pools' still show */
+	gauges_render(&req->app->db, &out);
 	status = resp_text(req, 200, "text/plain; version=0.0.4",
 	    buf_cstr(&out), out.len);
 	buf_release(&out);

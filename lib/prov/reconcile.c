@@ -81,8 +81,10 @@ provisioning(struct db *db, struct prov_driver *d, struct fleet_row *r,
 		if (fleet_ready(db, r, rc->public_host) == 0)
 			st->ready++;
 	} else if (o->state == PROV_FAILED || r->overdue) {
-		snprintf(why, sizeof(why), "%s", o->state == PROV_FAILED ?
-		    o->reason : "did not become ready in time");
+		if (o->state == PROV_FAILED || o->reason[0])
+			snprintf(why, sizeof(why), "%s", o->reason);
+		else
+			snprintf(why, sizeof(why), "did not become ready in time");
 		if (fleet_error(db, r, why) == 0)
 			st->errors++;
 	} else if (o->state != PROV_STARTING && r->due) {

@@ -95,6 +95,7 @@ function ordered(o) {
 class Store {
   constructor() {
     this.objects = new Map(); // "plural/ns/name" -> object
+    this.byPlural = new Map(); // plural -> Map(key -> object): lists stay cheap with thousands of objects
     this.owners = new Map(); // same key -> SSA ownership
     this.rv = 1000;
   }
@@ -104,11 +105,15 @@ class Store {
   get(plural, ns, name) {
     return this.objects.get(this.key(plural, ns, name));
   }
+  put(plural, k, o) {
+    this.objects.set(k, o);
+    if (!this.byPlural.has(plural)) this.byPlural.set(plural, new Map());
+    this.byPlural.get(plural).set(k, o);
+  }
   list(plural, ns) {
     const out = [];
-    for (const [k, v] of this.objects) {
-      const [p, n] = k.split("/");
-      if (p === plural && (ns === undefined || ns === null || n === ns)) out.push(v);
+    for (const v of (this.byPlural.get(plural) ?? new Map()).values()) {
+      if (ns === undefined || ns === null || v.metadata.namespace === ns) out.push(v);
     }
     return out.sort((a, b) => `${a.metadata.namespace ?? ""}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ""}/${b.metadata.name}`));
   }
@@ -129,19 +134,20 @@ class Store {
     if (res.generation) o.metadata.generation ??= 1;
     o.metadata.resourceVersion = this.nextRV();
     const stored = ordered(o);
-    this.objects.set(this.key(res.plural, o.metadata.namespace, o.metadata.name), stored);
+    this.put(res.plural, this.key(res.plural, o.metadata.namespace, o.metadata.name), stored);
     return stored;
   }
   update(res, obj) {
     const o = ordered(clone(obj));
     o.metadata.resourceVersion = this.nextRV();
-    this.objects.set(this.key(res.plural, o.metadata.namespace, o.metadata.name), o);
+    this.put(res.plural, this.key(res.plural, o.metadata.namespace, o.metadata.name), o);
     return o;
   }
   remove(res, ns, name) {
     const k = this.key(res.plural, ns, name);
     const o = this.objects.get(k);
     this.objects.delete(k);
+    this.byPlural.get(res.plural)?.delete(k);
     this.owners.delete(k);
     return o;
   }
@@ -155,6 +161,7 @@ class Store {
   }
   wipe() {
     this.objects.clear();
+    this.byPlural.clear();
     this.owners.clear();
   }
 }

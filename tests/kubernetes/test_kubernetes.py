@@ -171,24 +171,29 @@ def test_an_object_deleted_by_hand_is_recreated():
     jobs()
 
 
+def _stuck(reason, name):
+    uid, token = user()
+    iid = stack.post(API, {"name": name, "presetId": "redis-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    jobs()
+    control("POST", "/_control/fail", {"namespace": NS, "name": name_of(iid), "reason": reason})
+    wait_status(token, iid, "error", timeout=30)
+    got = stack.get("%s/%s" % (API, iid), headers=stack.auth(token)).json.get("statusReason", "")
+    check(reason in got, "the reason %s is kept" % reason, got)
+    return uid, token, iid
+
+
 def test_image_pull_backoff_becomes_an_error_with_that_reason():
     control("POST", "/_control/autoready", {"on": False})
     try:
-        uid, token = user()
-        iid = stack.post(API, {"name": "badimage", "presetId": "redis-standalone-tiny"},
-                         headers=stack.auth(token)).json["id"]
-        jobs()
-        control("POST", "/_control/fail", {"namespace": NS, "name": name_of(iid),
-                                           "reason": "CrashLoopBackOff"})
-        r = wait_status(token, iid, "error")
-        check("CrashLoopBackOff" in stack.get("%s/%s" % (API, iid), headers=stack.auth(token))
-              .json.get("statusReason", ""), "the reason is kept")
-        check(stack.psql("SELECT count(*) FROM user_lemon_transactions t JOIN users u"
-                         " ON u.id = t.user_id WHERE u.id = :'p1'"
-                         " AND action_type = 'instance_create_refund'", uid) == [["1"]],
-              "creation cost refunded")
-        stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-        jobs()
+        for reason in ("ImagePullBackOff", "CrashLoopBackOff", "Unschedulable"):
+            uid, token, iid = _stuck(reason, reason.lower())
+            check(stack.psql("SELECT count(*) FROM user_lemon_transactions t JOIN users u"
+                             " ON u.id = t.user_id WHERE u.id = :'p1'"
+                             " AND action_type = 'instance_create_refund'", uid) == [["1"]],
+                  "creation cost refunded")
+            stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+            jobs()
     finally:
         control("POST", "/_control/autoready", {"on": True})
 
@@ -250,5 +255,6 @@ def test_an_orphan_object_is_left_alone():
                                           "Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=10).read()
     p = stack.ctl("jobs", "--only", "reconcile")
-    check("no row owns it" in p.stderr, "reported", p.stderr[-500:])
+    check("no row owns it" in p.stderr, "reported in the log", p.stderr[-500:])
+    check(stack.metric("dbtree_reconcile_orphans") >= 1, "and in the metrics")
     check(objects(orphan_id)["secret"] is not None, "left alone")

@@ -93,7 +93,8 @@ class K8sStandIn:
     def env(self):
         return {"DBTREE_PROVISIONER": "kubernetes", "DBTREE_K8S_API": self.url,
                 "DBTREE_K8S_TOKEN_FILE": self.token_file, "DBTREE_K8S_CA_FILE": "",
-                "DBTREE_K8S_NAMESPACE": "dbtree", "DBTREE_K8S_TIMEOUT_MS": "3000"}
+                "DBTREE_K8S_NAMESPACE": "dbtree", "DBTREE_K8S_TIMEOUT_MS": "3000",
+                "DBTREE_PROVISION_TIMEOUT": "5"}
 
     def stop(self):
         self.proc.terminate()
@@ -132,8 +133,16 @@ def start_stack(kubernetes=False):
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)
-    subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "start", directory],
-                   env=env, check=True)
+    try:
+        subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "start", directory],
+                       env=env, check=True)
+    except subprocess.CalledProcessError:
+        # a half-started stack must not outlive the run
+        subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "stop", directory], env=env)
+        smtp.stop()
+        if k8s:
+            k8s.stop()
+        raise
     with open(os.path.join(directory, "env")) as f:
         for line in f:
             m = re.match(r"export (\w+)='(.*)'$", line.strip())

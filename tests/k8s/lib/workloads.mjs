@@ -118,6 +118,15 @@ const controlledBy = (obj, owner) => (obj.metadata.ownerReferences ?? []).some((
 // api: {list(plural, ns), get(plural, ns, name), create(plural, obj), update(plural, obj), remove(plural, ns, name), state(sts), autoReady()}
 export function reconcileStatefulSets(api) {
   let podIndex = 0;
+  // every pod once, grouped by its controller's uid (not a list per set)
+  const podsByOwner = new Map();
+  for (const p of api.list("pods")) {
+    for (const r of p.metadata.ownerReferences ?? []) {
+      if (r.controller !== true) continue;
+      if (!podsByOwner.has(r.uid)) podsByOwner.set(r.uid, []);
+      podsByOwner.get(r.uid).push(p);
+    }
+  }
   for (const sts of api.list("statefulsets")) {
     if (sts.metadata.deletionTimestamp) continue;
     const ns = sts.metadata.namespace;
@@ -135,7 +144,7 @@ export function reconcileStatefulSets(api) {
       return st.ready || api.autoReady() ? "ready" : "starting";
     };
 
-    const pods = api.list("pods", ns).filter((p) => controlledBy(p, sts));
+    const pods = (podsByOwner.get(sts.metadata.uid) ?? []).filter((p) => p.metadata.namespace === ns && controlledBy(p, sts));
     // scale down
     for (const p of pods) {
       const ord = ordinalOf(p, name);
