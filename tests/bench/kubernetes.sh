@@ -27,6 +27,9 @@ for _ in $(seq 100); do curl -sf "$k8s/_control/stats" >/dev/null && break; slee
 curl -sf -X POST -H 'Content-Type: application/json' -d '{"on":true}' \
 	"$k8s/_control/autoready" >/dev/null
 
+# a stack of its own: forget the settings of any stack that called us
+unset DBTREE_HTTP_PORT DBTREE_URL DBTREE_STATE_DIR DBTREE_RUN_DIR DBTREE_DB \
+	DBTREE_REDIS DBTREE_MAIL_DIR DBTREE_INSTANCE_DIR DBTREE_SITE_URL
 # exported: the pools and every dbtreectl below need the same settings
 export DBTREE_BUILD=$build DBTREE_FAST=1 DBTREE_PROVISIONER=kubernetes \
 	DBTREE_K8S_API="$k8s" DBTREE_K8S_TOKEN_FILE="$dir/k8s-token" \
