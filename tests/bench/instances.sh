@@ -104,4 +104,4 @@ for rows in 500 1000 2000; do
 			n == 2000 ? (ms <= 1000 ? " (target <= 1000 ms) ok" : " (target <= 1000 ms) ABOVE TARGET") : "" }'
 done
 running=$(sql -c "SELECT count(*) FROM db_instances WHERE status = 'running'")
-printf '%-28s %s instances running after the passes (expected 22)\n' "reconcile sanity" "$running"
+printf '%-28s %s instances running after the passes (expected 20)\n' "reconcile sanity" "$running"
