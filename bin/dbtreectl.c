@@ -39,7 +39,6 @@
 #include "domain/tree.h"
 #include "prov/reconcile.h"
 #include "web/app.h"
-#include "web/cache.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
 
@@ -71,10 +70,8 @@ job_regrow(struct job_ctx *ctx)
 {
 	int n = tree_regrow(ctx->db);
 
-	if (n > 0) {
+	if (n > 0)
 		log_info("regrow: %d lemons grew back", n);
-		cache_drop(ctx->kv, "tree-status");
-	}
 	return n < 0 || tree_fill_quizzes(ctx->db) < 0 ? -1 : 0;
 }
 

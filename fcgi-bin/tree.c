@@ -19,7 +19,7 @@
 #include "domain/tree.h"
 #include "web/app.h"
 #include "web/auth.h"
-#include "web/cache.h"
+#include "web/shcache.h"
 #include "web/pool.h"
 #include "web/req.h"
 #include "web/views.h"
@@ -91,17 +91,22 @@ game_error(struct req *req, int r, int64_t wait)
 }
 
 /* GET /api/lemon/global-status: the same JSON for everyone, polled by
- * every open page, so it is cached in Redis for DBTREE_STATUS_CACHE_MS and
- * dropped by every harvest (see harvest()). */
+ * every open page, so the pool's workers share one copy in memory for
+ * DBTREE_STATUS_CACHE_MS; every harvest in the pool drops it. */
 static int
 global_status(struct req *req)
 {
+	char cached[SHCACHE_MAX];
+	uint64_t gen = shcache_gen();
+	int len = shcache_get(cached, sizeof(cached),
+	    req->app->conf.status_cache_ms);
 	struct tree_status st;
 	struct json_object *o, *pos;
-	int status = cache_answer(req, &req->app->kv, "tree-status");
+	const char *text;
 
-	if (status)
-		return status;
+	if (len >= 0)
+		return resp_text(req, 200, "application/json", cached,
+		    (size_t)len);
 	if (tree_status(&req->app->db, &st) < 0)
 		return resp_error(req, ERR_INTERNAL, NULL);
 	o = json_object_new_object();
@@ -114,9 +119,9 @@ global_status(struct req *req)
 	if (st.next_regrowth)
 		json_object_object_add(o, "nextRegrowthTime",
 		    view_time(st.next_regrowth));
-	cache_put(&req->app->kv, "tree-status", json_object_to_json_string_ext(
-	    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-	    req->app->conf.status_cache_ms);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	shcache_put(text, strlen(text), gen);
 	return resp_json(req, 200, o);
 }
 
@@ -240,7 +245,7 @@ harvest(struct req *req)
 	    attempt, &h);
 	if (r != GAME_OK)
 		return game_error(req, r, h.wait_s);
-	cache_drop(&req->app->kv, "tree-status");
+	shcache_drop();
 	o = json_object_new_object();
 	json_object_object_add(o, "harvestAmount",
 	    json_object_new_int64(h.move.applied));

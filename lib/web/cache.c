@@ -35,13 +35,3 @@ cache_put(struct kv *kv, const char *name, const char *json, int64_t ttl_ms)
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
 	freeReplyObject(kv_command(kv, 5, argv));
 }
-
-void
-cache_drop(struct kv *kv, const char *name)
-{
-	char key[128];
-	const char *argv[] = { "DEL", key };
-
-	kv_key(key, sizeof(key), "cache", name, NULL);
-	freeReplyObject(kv_command(kv, 2, argv));
-}

@@ -1,6 +1,6 @@
 /*
  * Short-lived shared answers in Redis for public read routes: every worker
- * of every host sees the same copy, and a write can drop it at once.  A
+ * of every host sees the same copy.  A
  * Redis failure is a miss (the caller computes the answer itself).
  */
 #ifndef WEB_CACHE_H
@@ -17,8 +17,6 @@ int cache_answer(struct req *req, struct kv *kv, const char *name);
 /* Stores json under name for ttl_ms (ignored when ttl_ms is 0). */
 void cache_put(struct kv *kv, const char *name, const char *json,
 	       int64_t ttl_ms);
-/* Forgets name (after a write that changes the answer). */
-void cache_drop(struct kv *kv, const char *name);
 
 #include "base/banned.h"
 #endif

@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "web/metrics.h"
 #include "web/pool.h"
+#include "web/shcache.h"
 #include "web/worker.h"
 
 #define POOL_MAX 64
@@ -257,6 +258,7 @@ pool_main(const char *group, const struct route *routes, size_t n)
 	m.ctx = (struct worker_ctx){ &conf, routes, n, NULL, -1 };
 	m.nslots = (int)conf.workers;
 	m.ctx.metrics = metrics_create(conf.run_dir, group, routes, n);
+	shcache_setup();
 	m.ctx.listen_fd = listen_socket(&conf, group);
 	if (m.ctx.listen_fd < 0)
 		return 1;
