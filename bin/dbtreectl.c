@@ -29,6 +29,7 @@
 #include "store/jobs.h"
 #include "store/kv.h"
 #include "store/migrate.h"
+#include "domain/account.h"
 #include "domain/billing.h"
 #include "domain/game.h"
 #include "domain/gauges.h"
@@ -298,32 +299,27 @@ static int
 cmd_user(const struct conf *c, int argc, char **argv)
 {
 	char note[] = "granted by an operator", *end;
+	char email[EMAIL_MAX + 1], id[USER_ID_LEN + 1];
 	struct ledger_move m = { .action = "grant", .note = note };
 	struct db db;
-	PGresult *res;
-	const char *params[1];
-	int ret = 1;
+	int r, ret = 1;
 
 	if (argc != 3 || strcmp(argv[0], "grant") != 0 ||
+	    email_normalize(argv[1], email, sizeof(email)) < 0 ||
 	    (m.amount = strtoll(argv[2], &end, 10)) <= 0 || *end)
 		return fprintf(stderr, "usage: dbtreectl user grant EMAIL"
 		    " AMOUNT (a positive whole number)\n"), 2;
-	params[0] = argv[1];
 	db_open(&db, c->db_url, c->db_connect_timeout_s,
 	    c->db_statement_timeout_ms);
-	res = db_exec(&db, "SELECT id FROM users WHERE email = lower($1)"
-	    " AND NOT is_deleted", 1, params);
-	if (res && PQntuples(res) == 1) {
-		m.user_id = PQgetvalue(res, 0, 0);
-		if (ledger_move(&db, &m) == LEDGER_OK) {
-			printf("%s: +%lld, balance %lld\n", argv[1],
-			    (long long)m.applied, (long long)m.balance);
-			ret = 0;
-		}
-	} else if (res) {
-		fprintf(stderr, "dbtreectl: no account for '%s'\n", argv[1]);
+	r = account_find(&db, email, id);
+	m.user_id = id;
+	if (r == ACCOUNT_NONE)
+		fprintf(stderr, "dbtreectl: no account for '%s'\n", email);
+	else if (r == ACCOUNT_OK && ledger_move(&db, &m) == LEDGER_OK) {
+		printf("%s: +%lld, balance %lld\n", email,
+		    (long long)m.applied, (long long)m.balance);
+		ret = 0;
 	}
-	PQclear(res);
 	db_close(&db);
 	return ret;
 }

@@ -62,6 +62,23 @@ account_profile_by_token(struct db *db, const char *token, struct profile *p)
 	    " AND s.expires_at > now() AND NOT u.is_deleted", 1, params), p);
 }
 
+int
+account_find(struct db *db, const char *email, char id[USER_ID_LEN + 1])
+{
+	const char *params[] = { email };
+	PGresult *res = db_exec(db, "SELECT id FROM users WHERE email = $1"
+	    " AND NOT is_deleted", 1, params);
+	int ret;
+
+	if (!res)
+		return -1;
+	ret = PQntuples(res) == 1 ? ACCOUNT_OK : ACCOUNT_NONE;
+	if (ret == ACCOUNT_OK)
+		snprintf(id, USER_ID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return ret;
+}
+
 /* Locks the live account and returns its address in email. */
 static int
 lock_account(struct db *db, const char *user_id, char email[EMAIL_MAX + 1])

@@ -36,6 +36,10 @@ int account_profile(struct db *db, const char *user_id, struct profile *p);
 int account_profile_by_token(struct db *db, const char *token,
 			     struct profile *p);
 
+/* The live account of a normalised address: ACCOUNT_OK with id filled,
+ * ACCOUNT_NONE, or -1. */
+int account_find(struct db *db, const char *email, char id[USER_ID_LEN + 1]);
+
 /* Soft-deletes the account in one transaction: the row stays for the
  * ledger's sake but loses its address (freeing it for a new account), every
  * session ends, every instance is marked for deletion, and the goodbye mail

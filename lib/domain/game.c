@@ -19,6 +19,12 @@
 #include "store/db.h"
 #include "store/kv.h"
 
+/* Whole seconds until a user whose last harvest is `last` may harvest
+ * again, with the cooldown in parameter `secs` (SQL text, a literal). */
+#define COOLDOWN_LEFT(last, secs) " coalesce(greatest(0, ceil(extract(" \
+	"epoch FROM " last " + make_interval(secs => " secs "::int)" \
+	" - now()))), 0)::bigint"
+
 static void
 lock_key(char key[96], const char *user_id)
 {
@@ -35,9 +41,8 @@ game_cooldown_left(struct db *db, const struct game_rules *r,
 	int64_t left;
 
 	snprintf(cd, sizeof(cd), "%lld", (long long)r->cooldown_s);
-	res = db_exec(db, "SELECT coalesce(greatest(0, ceil(extract(epoch FROM"
-	    " last_harvest_at + make_interval(secs => $2::int) - now()))), 0)"
-	    "::bigint FROM users WHERE id = $1", 2, params);
+	res = db_exec(db, "SELECT" COOLDOWN_LEFT("last_harvest_at", "$2")
+	    " FROM users WHERE id = $1", 2, params);
 	if (!res)
 		return -1;
 	left = db_get_i64(res, 0, 0);
@@ -125,9 +130,8 @@ read_lemon(struct db *db, const char *user_id, const char *pos,
 	    "  AND a.lemon_position_id = l.position_id"
 	    "  AND a.lemon_generation = l.generation"
 	    "  AND a.submit_time IS NOT NULL),"
-	    " (SELECT coalesce(greatest(0, ceil(extract(epoch FROM"
-	    "  last_harvest_at + make_interval(secs => $3::int) - now()))), 0)"
-	    "  ::bigint FROM users WHERE id = $1)"
+	    " (SELECT" COOLDOWN_LEFT("last_harvest_at", "$3")
+	    "  FROM users WHERE id = $1)"
 	    " FROM lemons l LEFT JOIN quizzes q ON q.id = l.quiz_id"
 	    " WHERE l.position_id = $2::int", 3, params);
 
@@ -344,8 +348,7 @@ lock_click(struct db *db, const char *user_id, const char *attempt,
 	res = db_exec(db, "SELECT a.lemon_position_id, a.lemon_generation,"
 	    " a.is_correct IS TRUE AND a.status = 'done', a.harvest_status,"
 	    " now() > a.harvest_deadline,"
-	    " coalesce(greatest(0, ceil(extract(epoch FROM u.last_harvest_at"
-	    " + make_interval(secs => $3::int) - now()))), 0)::bigint"
+	    COOLDOWN_LEFT("u.last_harvest_at", "$3")
 	    " FROM user_quiz_attempts a JOIN users u ON u.id = a.user_id"
 	    " WHERE a.id = $1::bigint AND a.user_id = $2 FOR UPDATE OF a",
 	    3, params);
