@@ -74,6 +74,7 @@ game_error(struct req *req, int r, int64_t wait)
 		{ GAME_TAKEN, ERR_LEMON_ALREADY_HARVESTED },
 		{ GAME_FULL, ERR_LEMON_STORAGE_FULL },
 		{ GAME_UNAVAILABLE, ERR_UNAVAILABLE },
+		{ GAME_NO_SESSION, ERR_UNAUTHORIZED },
 	};
 
 	if (r == GAME_COOLDOWN)
@@ -87,7 +88,8 @@ game_error(struct req *req, int r, int64_t wait)
 	for (size_t i = 0; i < ARRAY_LEN(map); i++)
 		if (map[i].result == r)
 			return resp_error(req, map[i].err, NULL);
-	return resp_error(req, ERR_INTERNAL, NULL);
+	/* -1: PostgreSQL or Redis failed (logged) */
+	return resp_error(req, ERR_UNAVAILABLE, NULL);
 }
 
 /* GET /api/lemon/global-status: the same JSON for everyone, polled by
@@ -143,20 +145,32 @@ harvestable(struct req *req)
 	return resp_json(req, 200, o);
 }
 
+/* The token of a logged-in request; NULL after answering 401.  The game
+ * checks the session itself, inside its own statements. */
+static const char *
+game_token(struct req *req)
+{
+	const char *token = auth_token(req);
+
+	if (!token)
+		resp_error(req, ERR_UNAUTHORIZED, NULL);
+	return token;
+}
+
 static int
 quiz_start(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *token = game_token(req);
 	const char *p = req_param(req, "positionID");
 	struct game_quiz q;
 	struct json_object *o;
 	int r;
 
-	if (!uid)
+	if (!token)
 		return req->status;
 	if (!p || strlen(p) != 1 || p[0] < '0' || p[0] > '9')
 		return resp_error(req, ERR_INVALID_PARAMETER, "positionID");
-	r = game_start(&req->app->db, &req->app->kv, &req->app->game, uid,
+	r = game_start(&req->app->db, &req->app->kv, &req->app->game, token,
 	    p[0] - '0', &q);
 	if (r != GAME_OK) {
 		game_quiz_release(&q);
@@ -203,19 +217,19 @@ answer_json(const struct game_answer *a, int64_t attempt)
 static int
 quiz_answer(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *token = game_token(req);
 	int64_t attempt, option;
 	struct game_answer a;
 	int r;
 
-	if (!uid)
+	if (!token)
 		return req->status;
 	if ((r = jget_i64(req->json, "attemptID", 1, INT64_MAX - 1,
 	    &attempt)) != JGET_OK)
 		return resp_jget_error(req, r, "attemptID");
 	if ((r = jget_i64(req->json, "optionIdx", 0, 100, &option)) != JGET_OK)
 		return resp_jget_error(req, r, "optionIdx");
-	r = game_answer(&req->app->db, &req->app->kv, &req->app->game, uid,
+	r = game_answer(&req->app->db, &req->app->kv, &req->app->game, token,
 	    attempt, option, &a);
 	if (r == GAME_OK)
 		r = resp_json(req, 200, answer_json(&a, attempt));
@@ -228,20 +242,20 @@ quiz_answer(struct req *req)
 static int
 harvest(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *token = game_token(req);
 	int64_t pos, attempt;
 	struct game_harvest h;
 	struct json_object *o;
 	int r;
 
-	if (!uid)
+	if (!token)
 		return req->status;
 	if ((r = jget_i64(req->json, "positionId", 0, 9, &pos)) != JGET_OK)
 		return resp_jget_error(req, r, "positionId");
 	if ((r = jget_i64(req->json, "attemptId", 1, INT64_MAX - 1,
 	    &attempt)) != JGET_OK)
 		return resp_jget_error(req, r, "attemptId");
-	r = game_harvest(&req->app->db, &req->app->game, uid, (int)pos,
+	r = game_harvest(&req->app->db, &req->app->game, token, (int)pos,
 	    attempt, &h);
 	if (r != GAME_OK)
 		return game_error(req, r, h.wait_s);

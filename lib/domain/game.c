@@ -1,8 +1,8 @@
 /*
- * The harvest game.  The quiz lock is one Redis key per user,
- * dbtree:v1:quiz:<user>, set with SET NX EX (no window where a lock exists
- * without its expiry) and holding the attempt id once the attempt row
- * exists.  The race is settled by
+ * The harvest game.  The quiz lock (below) is taken with SET NX EX, so no
+ * lock ever exists without its expiry.  Each step checks the session inside
+ * its own first statement (SESSION_USER_SQL) instead of a lookup of its
+ * own: the hot path is round trips.  The race is settled by
  *	UPDATE lemons ... WHERE position_id = $1 AND is_available
  *	    AND generation = $2
  * inside the harvest transaction: the first transaction takes the row lock
@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "domain/game.h"
+#include "domain/session.h"
 #include "store/db.h"
 #include "store/kv.h"
 
@@ -24,12 +25,6 @@
 #define COOLDOWN_LEFT(last, secs) " coalesce(greatest(0, ceil(extract(" \
 	"epoch FROM " last " + make_interval(secs => " secs "::int)" \
 	" - now()))), 0)::bigint"
-
-static void
-lock_key(char key[96], const char *user_id)
-{
-	kv_key(key, 96, "quiz", user_id, NULL);
-}
 
 int64_t
 game_cooldown_left(struct db *db, const struct game_rules *r,
@@ -50,173 +45,231 @@ game_cooldown_left(struct db *db, const struct game_rules *r,
 	return left;
 }
 
-/* SET key value NX EX ttl: 0 taken, 1 held by someone, -1 Redis down. */
-static int
-lock_take(struct kv *kv, const char *key, int64_t ttl)
-{
-	char ttl_s[24];
-	const char *argv[] = { "SET", key, "0", "NX", "EX", ttl_s };
-	redisReply *rep;
-	int ret;
+/*
+ * The quiz lock is two Redis keys set and dropped together:
+ *	dbtree:v1:quiz:<user>		the attempt id: one quiz at a time
+ *	dbtree:v1:attempt:<attempt>	the user: the attempt is still live
+ * Both carry the same expiry (the quiz time limit plus a grace), so an
+ * answer finds its attempt's owner in one GET and a flushed or expired
+ * lock ends the quiz.
+ */
+static const char lock_take_lua[] =
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3]) then"
+    " redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 end"
+    " return 0";
+static const char lock_drop_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then"
+    " redis.call('DEL', KEYS[1]) end redis.call('DEL', KEYS[2]) return 1";
 
-	snprintf(ttl_s, sizeof(ttl_s), "%lld", (long long)ttl);
-	rep = kv_command(kv, 6, argv);
-	if (!rep || rep->type == REDIS_REPLY_ERROR)
-		ret = -1;
-	else
-		ret = rep->type == REDIS_REPLY_STATUS ? 0 : 1;
-	freeReplyObject(rep);
-	return ret;
-}
+struct lock_keys {
+	char user[96], attempt[96];
+};
 
 static void
-lock_set(struct kv *kv, const char *key, int64_t attempt)
+lock_keys(struct lock_keys *k, const char *user_id, const char *attempt)
 {
-	char v[24];
-	const char *argv[] = { "SET", key, v, "XX", "KEEPTTL" };
-
-	snprintf(v, sizeof(v), "%lld", (long long)attempt);
-	freeReplyObject(kv_command(kv, 5, argv));
+	kv_key(k->user, sizeof(k->user), "quiz", user_id, NULL);
+	kv_key(k->attempt, sizeof(k->attempt), "attempt", attempt, NULL);
 }
 
-/* The attempt id the lock holds: >= 0, -2 when there is no lock, -1 when
- * Redis did not answer. */
+/* Runs one of the lock scripts: its integer answer, or -1 when Redis did
+ * not answer. */
 static int64_t
-lock_get(struct kv *kv, const char *key)
+lock_script(struct kv *kv, const char *lua, const char *user_id,
+	    const char *attempt, const char *ttl)
 {
-	const char *argv[] = { "GET", key };
-	redisReply *rep = kv_command(kv, 2, argv);
+	struct lock_keys k;
+	const char *argv[] = { "EVAL", lua, "2", k.user, k.attempt, attempt,
+		user_id, ttl };
+	redisReply *rep;
 	int64_t v;
 
-	if (!rep || rep->type == REDIS_REPLY_ERROR)
-		v = -1;
-	else if (rep->type != REDIS_REPLY_STRING)
-		v = -2;
-	else
-		v = strtoll(rep->str, NULL, 10);
+	lock_keys(&k, user_id, attempt);
+	rep = kv_command(kv, ttl ? 8 : 6, argv);
+	v = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
 	freeReplyObject(rep);
 	return v;
 }
 
-static void
-lock_drop(struct kv *kv, const char *key)
+/* Takes the user's lock for attempt: 0 taken, 1 held by another quiz, -1
+ * Redis down. */
+static int
+lock_take(struct kv *kv, const char *user_id, int64_t attempt, int64_t ttl)
 {
-	const char *argv[] = { "DEL", key };
+	char id[24], ttl_s[24];
+	int64_t v;
 
-	freeReplyObject(kv_command(kv, 2, argv));
+	snprintf(id, sizeof(id), "%lld", (long long)attempt);
+	snprintf(ttl_s, sizeof(ttl_s), "%lld", (long long)ttl);
+	v = lock_script(kv, lock_take_lua, user_id, id, ttl_s);
+	return v < 0 ? -1 : v == 1 ? 0 : 1;
+}
+
+static void
+lock_drop(struct kv *kv, const char *user_id, const char *attempt)
+{
+	lock_script(kv, lock_drop_lua, user_id, attempt, NULL);
+}
+
+/* The user holding attempt's lock: 0 with user_id filled, 1 when there is
+ * no lock, -1 when Redis did not answer. */
+static int
+lock_owner(struct kv *kv, const char *attempt, char user_id[USER_ID_LEN + 1])
+{
+	struct lock_keys k;
+	const char *argv[] = { "GET", k.attempt };
+	redisReply *rep;
+	int ret;
+
+	lock_keys(&k, "", attempt);	/* only the attempt's key is read */
+	rep = kv_command(kv, 2, argv);
+	if (!rep || rep->type == REDIS_REPLY_ERROR)
+		ret = -1;
+	else if (rep->type != REDIS_REPLY_STRING || rep->len > USER_ID_LEN)
+		ret = 1;
+	else {
+		snprintf(user_id, USER_ID_LEN + 1, "%s", rep->str);
+		ret = 0;
+	}
+	freeReplyObject(rep);
+	return ret;
+}
+
+/* For a refusal found without the session: GAME_NO_SESSION when the token
+ * has none, else why (or -1). */
+static int
+unless_no_session(struct db *db, const char *hash, int why)
+{
+	const char *params[] = { hash };
+	PGresult *res = db_exec(db, "SELECT " SESSION_USER_SQL("$1") " IS NULL",
+	    1, params);
+	int ret;
+
+	if (!res)
+		return -1;
+	ret = PQgetvalue(res, 0, 0)[0] == 't' ? GAME_NO_SESSION : why;
+	PQclear(res);
+	return ret;
 }
 
 struct lemon_view {
 	bool available, has_quiz, answered;
-	char generation[24], quiz[24];
+	char user_id[USER_ID_LEN + 1];
 	int64_t time_limit;
 	int64_t wait_s;		/* the user's cooldown left */
+	int64_t attempt;	/* the new attempt, or 0 */
 };
 
-/* The lemon at pos and whether user_id already answered it; res kept in
- * *keep for the question text.  0 or -1. */
+/* One statement: the session's user, the lemon at pos, whether the user
+ * already answered it and their cooldown, and the attempt row when all of
+ * that allows a quiz.  No row: no session.  res is kept in *keep for the
+ * question text. */
 static int
-read_lemon(struct db *db, const char *user_id, const char *pos,
-	   int64_t cooldown_s, struct lemon_view *l, PGresult **keep)
+open_attempt(struct db *db, const char *hash, const char *pos,
+	     int64_t cooldown_s, PGresult **keep)
 {
 	char cd[24];
-	const char *params[] = { user_id, pos, cd };
-	PGresult *res;
+	const char *params[] = { hash, pos, cd };
 
 	snprintf(cd, sizeof(cd), "%lld", (long long)cooldown_s);
-	res = db_exec(db, "SELECT l.is_available, q.id IS NOT NULL,"
-	    " l.generation, q.id, q.time_limit, q.question, q.options::text,"
-	    " EXISTS (SELECT 1 FROM user_quiz_attempts a WHERE a.user_id = $1"
-	    "  AND a.lemon_position_id = l.position_id"
-	    "  AND a.lemon_generation = l.generation"
-	    "  AND a.submit_time IS NOT NULL),"
-	    " (SELECT" COOLDOWN_LEFT("last_harvest_at", "$3")
-	    "  FROM users WHERE id = $1)"
-	    " FROM lemons l LEFT JOIN quizzes q ON q.id = l.quiz_id"
-	    " WHERE l.position_id = $2::int", 3, params);
-
-	if (!res)
-		return -1;
-	memset(l, 0, sizeof(*l));
-	if (PQntuples(res) == 1) {
-		l->available = PQgetvalue(res, 0, 0)[0] == 't';
-		l->has_quiz = PQgetvalue(res, 0, 1)[0] == 't';
-		snprintf(l->generation, sizeof(l->generation), "%s",
-		    PQgetvalue(res, 0, 2));
-		snprintf(l->quiz, sizeof(l->quiz), "%s", PQgetvalue(res, 0, 3));
-		l->time_limit = db_get_i64(res, 0, 4);
-		l->answered = PQgetvalue(res, 0, 7)[0] == 't';
-		l->wait_s = db_get_i64(res, 0, 8);
-	}
-	*keep = res;
-	return 0;
+	*keep = db_exec(db, "WITH me AS (SELECT id, last_harvest_at FROM users"
+	    "  WHERE id = " SESSION_USER_SQL("$1") "),"
+	    " l AS (SELECT me.id AS uid, coalesce(l.is_available, false) AS ok,"
+	    "  q.id AS quiz, l.generation AS gen, q.time_limit, q.question,"
+	    "  q.options::text AS options,"
+	    "  EXISTS (SELECT 1 FROM user_quiz_attempts a WHERE a.user_id = me.id"
+	    "   AND a.lemon_position_id = l.position_id"
+	    "   AND a.lemon_generation = l.generation"
+	    "   AND a.submit_time IS NOT NULL) AS answered,"
+	    COOLDOWN_LEFT("me.last_harvest_at", "$3") " AS wait"
+	    "  FROM me LEFT JOIN lemons l ON l.position_id = $2::int"
+	    "  LEFT JOIN quizzes q ON q.id = l.quiz_id),"
+	    " ins AS (INSERT INTO user_quiz_attempts (user_id, quiz_id,"
+	    "  lemon_position_id, lemon_generation, deadline)"
+	    "  SELECT uid, quiz, $2::int, gen,"
+	    "  now() + make_interval(secs => time_limit) FROM l"
+	    "  WHERE ok AND quiz IS NOT NULL AND NOT answered AND wait = 0"
+	    "  RETURNING id)"
+	    " SELECT uid, ok, quiz IS NOT NULL, answered, wait, time_limit,"
+	    " question, options, (SELECT id FROM ins) FROM l", 3, params);
+	return *keep ? 0 : -1;
 }
 
-static int64_t
-insert_attempt(struct db *db, const char *user_id, const char *pos,
-	       const struct lemon_view *l)
+static void
+read_view(const PGresult *res, struct lemon_view *l)
 {
-	char limit[24];
-	const char *params[] = { user_id, l->quiz, pos, l->generation, limit };
-	PGresult *res;
-	int64_t id;
+	memset(l, 0, sizeof(*l));
+	snprintf(l->user_id, sizeof(l->user_id), "%s", PQgetvalue(res, 0, 0));
+	l->available = PQgetvalue(res, 0, 1)[0] == 't';
+	l->has_quiz = PQgetvalue(res, 0, 2)[0] == 't';
+	l->answered = PQgetvalue(res, 0, 3)[0] == 't';
+	l->wait_s = db_get_i64(res, 0, 4);
+	l->time_limit = db_get_i64(res, 0, 5);
+	l->attempt = db_get_i64(res, 0, 8);
+}
 
-	snprintf(limit, sizeof(limit), "%lld", (long long)l->time_limit);
-	res = db_exec(db, "INSERT INTO user_quiz_attempts (user_id, quiz_id,"
-	    " lemon_position_id, lemon_generation, deadline)"
-	    " VALUES ($1, $2::int, $3::int, $4::bigint,"
-	    " now() + make_interval(secs => $5::int)) RETURNING id", 5, params);
-	if (!res)
-		return -1;
-	id = db_get_i64(res, 0, 0);
-	PQclear(res);
-	return id;
+/* Removes an attempt whose lock could not be taken: no quiz without a
+ * lock. */
+static void
+drop_attempt(struct db *db, int64_t attempt)
+{
+	char id[24];
+	const char *params[] = { id };
+
+	snprintf(id, sizeof(id), "%lld", (long long)attempt);
+	PQclear(db_exec(db, "DELETE FROM user_quiz_attempts"
+	    " WHERE id = $1::bigint AND status = 'started'", 1, params));
 }
 
 static int
 start_checks(const struct lemon_view *l)
 {
+	if (l->wait_s)
+		return GAME_COOLDOWN;
 	if (!l->available)
 		return GAME_NO_LEMON;
 	if (!l->has_quiz)
 		return GAME_NO_QUIZ;
-	return l->answered ? GAME_LOCKED_OUT : GAME_OK;
+	if (l->answered)
+		return GAME_LOCKED_OUT;
+	return l->attempt > 0 ? GAME_OK : -1;
 }
 
+/* The attempt row is written first and the lock taken after it, holding
+ * the new id (one Redis call); a refused lock removes the row again. */
 int
 game_start(struct db *db, struct kv *kv, const struct game_rules *r,
-	   const char *user_id, int position, struct game_quiz *out)
+	   const char *token, int position, struct game_quiz *out)
 {
-	char pos[8], key[96];
+	char pos[8], hash[65];
 	struct lemon_view l;
 	PGresult *res = NULL;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (session_key(token, hash) != SESSION_OK)
+		return GAME_NO_SESSION;
 	snprintf(pos, sizeof(pos), "%d", position);
-	if (read_lemon(db, user_id, pos, r->cooldown_s, &l, &res) < 0)
+	if (open_attempt(db, hash, pos, r->cooldown_s, &res) < 0)
 		return -1;
-	if ((out->wait_s = l.wait_s) != 0) {
-		ret = GAME_COOLDOWN;
+	if (PQntuples(res) != 1) {
+		ret = GAME_NO_SESSION;
 		goto out;
 	}
+	read_view(res, &l);
+	out->wait_s = l.wait_s;
 	if ((ret = start_checks(&l)) != GAME_OK)
 		goto out;
-	lock_key(key, user_id);
-	ret = lock_take(kv, key, l.time_limit + r->grace_s);
+	ret = lock_take(kv, l.user_id, l.attempt, l.time_limit + r->grace_s);
 	if (ret != 0) {
+		drop_attempt(db, l.attempt);
 		ret = ret < 0 ? GAME_UNAVAILABLE : GAME_IN_PROGRESS;
 		goto out;
 	}
-	if ((out->attempt_id = insert_attempt(db, user_id, pos, &l)) < 0) {
-		lock_drop(kv, key);
-		ret = -1;
-		goto out;
-	}
-	lock_set(kv, key, out->attempt_id);
+	out->attempt_id = l.attempt;
 	out->time_limit = l.time_limit;
-	out->question = xstrdup(PQgetvalue(res, 0, 5));
-	out->options_json = xstrdup(PQgetvalue(res, 0, 6));
+	out->question = xstrdup(PQgetvalue(res, 0, 6));
+	out->options_json = xstrdup(PQgetvalue(res, 0, 7));
 out:
 	PQclear(res);
 	return ret;
@@ -230,60 +283,68 @@ game_quiz_release(struct game_quiz *q)
 	q->question = q->options_json = NULL;
 }
 
-/* Why an answer changed nothing: no such open attempt, or a bad option. */
+/* Why an answer changed nothing: no session, not this user's open
+ * attempt, or a bad option. */
 static int
-answer_refused(struct db *db, const char *user_id, const char *attempt)
+answer_refused(struct db *db, const char *hash, const char *user_id,
+	       const char *attempt)
 {
-	const char *params[] = { attempt, user_id };
-	PGresult *res = db_exec(db, "SELECT 1 FROM user_quiz_attempts"
-	    " WHERE id = $1::bigint AND user_id = $2 AND status = 'started'",
-	    2, params);
+	const char *params[] = { hash, user_id, attempt };
+	PGresult *res = db_exec(db, "SELECT " SESSION_USER_SQL("$1") " IS NULL,"
+	    " EXISTS (SELECT 1 FROM user_quiz_attempts WHERE id = $3::bigint"
+	    " AND user_id = $2::uuid AND user_id = " SESSION_USER_SQL("$1")
+	    " AND status = 'started')", 3, params);
 	int ret;
 
 	if (!res)
 		return -1;
-	ret = PQntuples(res) == 1 ? GAME_BAD_OPTION : GAME_NO_ATTEMPT;
+	if (PQgetvalue(res, 0, 0)[0] == 't')
+		ret = GAME_NO_SESSION;
+	else
+		ret = PQgetvalue(res, 0, 1)[0] == 't' ? GAME_BAD_OPTION :
+		    GAME_NO_ATTEMPT;
 	PQclear(res);
 	return ret;
 }
 
-/* The whole answer in one statement: right, wrong or late, and the click
- * window for a right, timely one.  GAME_OK, a refusal, or -1. */
+/* The whole answer in one statement, the session checked inside: right,
+ * wrong or late, and the click window for a right, timely one.  GAME_OK,
+ * a refusal, or -1. */
 static int
-record_answer(struct db *db, const char *user_id, const char *attempt,
-	      int64_t option, const struct game_rules *r,
+record_answer(struct db *db, const char *hash, const char *user_id,
+	      const char *attempt, int64_t option, const struct game_rules *r,
 	      struct game_answer *out)
 {
 	char opt[24], window[24];
-	const char *params[] = { attempt, user_id, opt, window };
+	const char *params[] = { attempt, user_id, opt, window, hash };
 	PGresult *res;
 
 	snprintf(opt, sizeof(opt), "%lld", (long long)option);
 	snprintf(window, sizeof(window), "%lld", (long long)r->click_window_ms);
-	res = db_exec(db, "WITH x AS (SELECT a.id, q.correct_option_idx AS c,"
-	    " q.explanation AS e, now() > a.deadline AS late"
-	    " FROM user_quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id"
-	    " WHERE a.id = $1::bigint AND a.user_id = $2"
-	    " AND a.status = 'started' AND $3::int < jsonb_array_length(q.options)"
-	    " FOR UPDATE OF a)"
-	    " UPDATE user_quiz_attempts a SET submit_time = now(),"
-	    " selected_option = $3::int, is_correct = ($3::int = x.c),"
-	    " status = CASE WHEN x.late THEN 'timeout' ELSE 'done' END"
+	res = db_exec(db, "UPDATE user_quiz_attempts a SET submit_time = now(),"
+	    " selected_option = $3::int, is_correct = $3::int = q.correct_option_idx,"
+	    " status = CASE WHEN now() > a.deadline THEN 'timeout' ELSE 'done' END"
 	    "::quiz_status,"
 	    " time_taken_ms = (extract(epoch FROM now() - start_time) * 1000)"
 	    "::int,"
-	    " harvest_status = CASE WHEN $3::int = x.c AND NOT x.late"
-	    " THEN 'in_progress' ELSE 'none' END::harvest_status,"
-	    " harvest_deadline = CASE WHEN $3::int = x.c AND NOT x.late"
+	    " harvest_status = CASE WHEN $3::int = q.correct_option_idx"
+	    " AND now() <= a.deadline THEN 'in_progress' ELSE 'none' END"
+	    "::harvest_status,"
+	    " harvest_deadline = CASE WHEN $3::int = q.correct_option_idx"
+	    " AND now() <= a.deadline"
 	    " THEN now() + make_interval(secs => $4::int / 1000.0) END"
-	    " FROM x WHERE a.id = x.id RETURNING x.c, x.late, x.e,"
-	    " (extract(epoch FROM a.harvest_deadline) * 1000)::bigint", 4,
+	    " FROM quizzes q WHERE a.id = $1::bigint AND a.user_id = $2::uuid"
+	    " AND a.status = 'started' AND q.id = a.quiz_id"
+	    " AND $3::int < jsonb_array_length(q.options)"
+	    " AND a.user_id = " SESSION_USER_SQL("$5")
+	    " RETURNING q.correct_option_idx, a.status = 'timeout', q.explanation,"
+	    " (extract(epoch FROM a.harvest_deadline) * 1000)::bigint", 5,
 	    params);
 	if (!res)
 		return -1;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		return answer_refused(db, user_id, attempt);
+		return answer_refused(db, hash, user_id, attempt);
 	}
 	out->correct_option = db_get_i64(res, 0, 0);
 	out->correct = option == out->correct_option;
@@ -295,28 +356,29 @@ record_answer(struct db *db, const char *user_id, const char *attempt,
 	return GAME_OK;
 }
 
+/* The lock names the attempt's owner; the statement then requires the
+ * session to be that owner's. */
 int
 game_answer(struct db *db, struct kv *kv, const struct game_rules *r,
-	    const char *user_id, int64_t attempt_id, int64_t option,
+	    const char *token, int64_t attempt_id, int64_t option,
 	    struct game_answer *out)
 {
-	char key[96], attempt[24];
-	int64_t held;
+	char hash[65], attempt[24], owner[USER_ID_LEN + 1];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (session_key(token, hash) != SESSION_OK)
+		return GAME_NO_SESSION;
 	if (option < 0)
 		return GAME_BAD_OPTION;
-	lock_key(key, user_id);
-	held = lock_get(kv, key);
-	if (held == -1)
-		return GAME_UNAVAILABLE;
-	if (held != attempt_id)
-		return GAME_NO_ATTEMPT;
 	snprintf(attempt, sizeof(attempt), "%lld", (long long)attempt_id);
-	ret = record_answer(db, user_id, attempt, option, r, out);
+	ret = lock_owner(kv, attempt, owner);
+	if (ret != 0)
+		return unless_no_session(db, hash, ret < 0 ? GAME_UNAVAILABLE :
+		    GAME_NO_ATTEMPT);
+	ret = record_answer(db, hash, owner, attempt, option, r, out);
 	if (ret == GAME_OK)
-		lock_drop(kv, key);
+		lock_drop(kv, owner, attempt);
 	return ret;
 }
 
@@ -328,19 +390,21 @@ game_answer_release(struct game_answer *a)
 }
 
 struct click {
+	char user_id[USER_ID_LEN + 1];
 	char generation[24];
 	bool late;
 	int64_t wait_s;		/* the user's cooldown left */
 };
 
-/* Inside a transaction: the attempt being clicked, locked.  GAME_OK,
- * GAME_NOT_PASSED, GAME_PROCESSED, or -1. */
+/* Inside a transaction: the attempt being clicked, locked, if it is the
+ * session's user's.  GAME_OK, GAME_NOT_PASSED (none of that user's: the
+ * caller tells a missing session apart), GAME_PROCESSED, or -1. */
 static int
-lock_click(struct db *db, const char *user_id, const char *attempt,
+lock_click(struct db *db, const char *hash, const char *attempt,
 	   int position, int64_t cooldown_s, struct click *c)
 {
 	char cd[24];
-	const char *params[] = { attempt, user_id, cd };
+	const char *params[] = { attempt, hash, cd };
 	PGresult *res;
 	int ret = GAME_OK;
 
@@ -348,10 +412,10 @@ lock_click(struct db *db, const char *user_id, const char *attempt,
 	res = db_exec(db, "SELECT a.lemon_position_id, a.lemon_generation,"
 	    " a.is_correct IS TRUE AND a.status = 'done', a.harvest_status,"
 	    " now() > a.harvest_deadline,"
-	    COOLDOWN_LEFT("u.last_harvest_at", "$3")
+	    COOLDOWN_LEFT("u.last_harvest_at", "$3") ", a.user_id"
 	    " FROM user_quiz_attempts a JOIN users u ON u.id = a.user_id"
-	    " WHERE a.id = $1::bigint AND a.user_id = $2 FOR UPDATE OF a",
-	    3, params);
+	    " WHERE a.id = $1::bigint AND a.user_id = " SESSION_USER_SQL("$2")
+	    " FOR UPDATE OF a", 3, params);
 	if (!res)
 		return -1;
 	if (PQntuples(res) != 1 || db_get_i64(res, 0, 0) != position ||
@@ -364,6 +428,8 @@ lock_click(struct db *db, const char *user_id, const char *attempt,
 		    PQgetvalue(res, 0, 1));
 		c->late = PQgetvalue(res, 0, 4)[0] == 't';
 		c->wait_s = db_get_i64(res, 0, 5);
+		snprintf(c->user_id, sizeof(c->user_id), "%s",
+		    PQgetvalue(res, 0, 6));
 	}
 	PQclear(res);
 	return ret;
@@ -448,8 +514,7 @@ credit(struct db *db, const struct game_rules *r, const char *user_id,
 
 /* The harvest transaction after the attempt is known good. */
 static int
-settle(struct db *db, const struct game_rules *r, const char *user_id,
-       const char *pos, const char *attempt, const struct click *c,
+settle(struct db *db, const struct game_rules *r, const char *pos, const char *attempt, const struct click *c,
        struct game_harvest *out)
 {
 	int ret;
@@ -463,26 +528,28 @@ settle(struct db *db, const struct game_rules *r, const char *user_id,
 		ret = set_harvest_status(db, attempt, "failure") < 0 ? -1 :
 		    GAME_TAKEN;
 	else if (ret == GAME_OK)
-		ret = credit(db, r, user_id, pos, attempt, out);
+		ret = credit(db, r, c->user_id, pos, attempt, out);
 	return ret;
 }
 
 int
-game_harvest(struct db *db, const struct game_rules *r, const char *user_id,
+game_harvest(struct db *db, const struct game_rules *r, const char *token,
 	     int position, int64_t attempt_id, struct game_harvest *out)
 {
-	char pos[8], attempt[24];
+	char pos[8], attempt[24], hash[65];
 	struct click c;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if (session_key(token, hash) != SESSION_OK)
+		return GAME_NO_SESSION;
 	snprintf(pos, sizeof(pos), "%d", position);
 	snprintf(attempt, sizeof(attempt), "%lld", (long long)attempt_id);
 	if (db_begin(db) < 0)
 		return -1;
-	ret = lock_click(db, user_id, attempt, position, r->cooldown_s, &c);
+	ret = lock_click(db, hash, attempt, position, r->cooldown_s, &c);
 	if (ret == GAME_OK)
-		ret = settle(db, r, user_id, pos, attempt, &c, out);
+		ret = settle(db, r, pos, attempt, &c, out);
 	/* a loss or a late click is recorded; nothing else is kept */
 	if ((ret == GAME_OK || ret == GAME_TAKEN || ret == GAME_TOO_LATE) &&
 	    db_commit(db) < 0)
@@ -490,6 +557,8 @@ game_harvest(struct db *db, const struct game_rules *r, const char *user_id,
 	db_rollback(db);
 	if (ret == GAME_FULL)
 		set_harvest_status(db, attempt, "failure");
+	if (ret == GAME_NOT_PASSED)
+		ret = unless_no_session(db, hash, ret);
 	return ret;
 }
 
@@ -497,13 +566,8 @@ game_harvest(struct db *db, const struct game_rules *r, const char *user_id,
 static void
 release_locks(struct kv *kv, PGresult *swept)
 {
-	char key[96];
-
-	for (int i = 0; i < PQntuples(swept); i++) {
-		lock_key(key, PQgetvalue(swept, i, 1));
-		if (lock_get(kv, key) == db_get_i64(swept, i, 0))
-			lock_drop(kv, key);
-	}
+	for (int i = 0; i < PQntuples(swept); i++)
+		lock_drop(kv, PQgetvalue(swept, i, 1), PQgetvalue(swept, i, 0));
 }
 
 int64_t

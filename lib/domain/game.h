@@ -2,10 +2,12 @@
  * The harvest game: quiz -> answer -> click.
  *
  * game_start() checks the cooldown, that the lemon hangs with a quiz and
- * that this user has not answered this lemon (generation) before, takes the
- * user's quiz lock in Redis (one atomic SET NX EX) and records the attempt.
- * game_answer() requires the lock to name the attempt, marks it right,
- * wrong or late, and opens the click window for a right, timely answer.
+ * that this user has not answered this lemon (generation) before, records
+ * the attempt and takes the user's quiz lock in Redis (SET NX EX, atomic
+ * with the attempt's own key); a refused lock removes the attempt again.
+ * game_answer() requires the attempt's lock to be live and the session to
+ * be its owner's, marks it right, wrong or late, and opens the click window
+ * for a right, timely answer.
  * game_harvest() settles the race in one transaction: the attempt row, the
  * cooldown again, one conditional UPDATE of the lemon row (exactly one
  * winner), the ledger credit and the user's last harvest.
@@ -46,6 +48,7 @@ enum game_result {
 	GAME_TAKEN,		/* harvest: someone else won */
 	GAME_FULL,		/* harvest: storage full */
 	GAME_UNAVAILABLE,	/* Redis did not answer */
+	GAME_NO_SESSION,	/* the token names no live session */
 };
 
 struct game_quiz {
@@ -70,17 +73,19 @@ struct game_harvest {
 	int64_t wait_s;			/* GAME_COOLDOWN */
 };
 
+/* The three steps take the request's session token and check it inside
+ * their own statements (GAME_NO_SESSION), which saves a round trip each. */
 int game_start(struct db *db, struct kv *kv, const struct game_rules *r,
-	       const char *user_id, int position, struct game_quiz *out);
+	       const char *token, int position, struct game_quiz *out);
 void game_quiz_release(struct game_quiz *q);
 
 int game_answer(struct db *db, struct kv *kv, const struct game_rules *r,
-		const char *user_id, int64_t attempt_id, int64_t option,
+		const char *token, int64_t attempt_id, int64_t option,
 		struct game_answer *out);
 void game_answer_release(struct game_answer *a);
 
 int game_harvest(struct db *db, const struct game_rules *r,
-		 const char *user_id, int position, int64_t attempt_id,
+		 const char *token, int position, int64_t attempt_id,
 		 struct game_harvest *out);
 
 /* Seconds until user_id may harvest again (0 = now), or -1. */

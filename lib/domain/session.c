@@ -59,6 +59,15 @@ session_create(struct db *db, const char *user_id, int64_t ttl_s,
 }
 
 int
+session_key(const char *token, char hex[2 * SHA256_LEN + 1])
+{
+	if (strlen(token) != SESSION_TOKEN_LEN)
+		return SESSION_NONE;
+	session_token_hash(token, hex);
+	return SESSION_OK;
+}
+
+int
 session_user(struct db *db, const char *token, char user_id[USER_ID_LEN + 1])
 {
 	char hash[2 * SHA256_LEN + 1];
@@ -66,16 +75,13 @@ session_user(struct db *db, const char *token, char user_id[USER_ID_LEN + 1])
 	PGresult *res;
 	int ret;
 
-	if (strlen(token) != SESSION_TOKEN_LEN)
+	if (session_key(token, hash) != SESSION_OK)
 		return SESSION_NONE;
-	session_token_hash(token, hash);
-	res = db_exec(db, "SELECT s.user_id FROM sessions s"
-	    " JOIN users u ON u.id = s.user_id"
-	    " WHERE s.token_hash = decode($1, 'hex')"
-	    " AND s.expires_at > now() AND NOT u.is_deleted", 1, params);
+	res = db_exec(db, "SELECT " SESSION_USER_SQL("$1"), 1, params);
 	if (!res)
 		return -1;
-	ret = PQntuples(res) == 1 ? SESSION_OK : SESSION_NONE;
+	ret = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? SESSION_OK :
+	    SESSION_NONE;
 	if (ret == SESSION_OK)
 		snprintf(user_id, USER_ID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
