@@ -165,6 +165,27 @@ serve_one(struct app *app, FCGX_Request *fr, const struct worker_ctx *ctx)
 	log_set_reqid(NULL);
 }
 
+/*
+ * Ends a request with a plain close.  libfcgi's own close shuts down the
+ * write side and waits (up to 2 s) for nginx to close first, which costs
+ * every request one more sleep and wakeup (measured: about 10% of the
+ * harvest cycle).  Reading the request's input to its end first makes the
+ * wait useless: nginx sends a request whole (the end-of-input record comes
+ * right after the body, whatever we answer), so once it is read nothing
+ * more arrives, and on a unix socket nothing written is lost by closing.
+ * For the usual request the input is already in libfcgi's buffer.
+ */
+static void
+finish_request(FCGX_Request *fr)
+{
+	char sink[4096];
+
+	while (FCGX_GetStr(sink, sizeof(sink), fr->in) > 0)
+		;
+	FCGX_Detach(fr);	/* "detached": closed without the wait */
+	FCGX_Finish_r(fr);
+}
+
 int
 worker_serve(const struct worker_ctx *ctx)
 {
@@ -185,7 +206,7 @@ worker_serve(const struct worker_ctx *ctx)
 			continue;
 		}
 		serve_one(&app, &fr, ctx);
-		FCGX_Finish_r(&fr);
+		finish_request(&fr);
 	}
 	FCGX_Free(&fr, 1);
 	app_close(&app);

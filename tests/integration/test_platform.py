@@ -1,5 +1,6 @@
 """The platform through nginx: routing, the error shape, request ids,
 bodies, strange paths, metrics, static files."""
+import os
 import re
 import concurrent.futures
 
@@ -84,6 +85,23 @@ def test_wrong_content_type_is_415():
     r = stack.post(ECHO, '{"name": "x", "n": 1}',
                    headers={"Content-Type": "application/json; charset=utf-8"})
     check(r.status == 200, "charset parameter is fine", r)
+
+
+def test_unread_bodies_still_get_their_own_answer():
+    """Workers close without waiting for nginx; a big body the handler never
+    read must not turn the answer into a reset (502) or log one."""
+    log = os.path.join(stack.dir, "log", "nginx-error.log")
+    before = os.path.getsize(log)
+    body = "x" * 60000
+    for _ in range(5):
+        check_error(stack.post(ECHO, body, headers={"Content-Type": "text/plain"}),
+                    415, 1004, "unread body of a JSON route")
+        check_error(stack.post("/api/nowhere", body, headers={"Content-Type": "text/plain"}),
+                    404, 1103, "unread body, no route")
+    with open(log) as f:
+        f.seek(before)
+        errors = [line for line in f if "[warn]" not in line]
+    check(errors == [], "nginx logged no upstream error", errors)
 
 
 def test_missing_and_mistyped_fields():
