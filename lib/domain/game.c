@@ -321,7 +321,8 @@ record_answer(struct db *db, const char *hash, const char *user_id,
 
 	snprintf(opt, sizeof(opt), "%lld", (long long)option);
 	snprintf(window, sizeof(window), "%lld", (long long)r->click_window_ms);
-	res = db_exec(db, "UPDATE user_quiz_attempts a SET submit_time = now(),"
+	res = db_exec(db, "WITH a AS (UPDATE user_quiz_attempts a"
+	    " SET submit_time = now(),"
 	    " selected_option = $3::int, is_correct = $3::int = q.correct_option_idx,"
 	    " status = CASE WHEN now() > a.deadline THEN 'timeout' ELSE 'done' END"
 	    "::quiz_status,"
@@ -337,8 +338,17 @@ record_answer(struct db *db, const char *hash, const char *user_id,
 	    " AND a.status = 'started' AND q.id = a.quiz_id"
 	    " AND $3::int < jsonb_array_length(q.options)"
 	    " AND a.user_id = " SESSION_USER_SQL("$5")
-	    " RETURNING q.correct_option_idx, a.status = 'timeout', q.explanation,"
-	    " (extract(epoch FROM a.harvest_deadline) * 1000)::bigint", 5,
+	    " RETURNING q.correct_option_idx AS c, a.status, a.is_correct,"
+	    " q.explanation AS e, a.harvest_deadline, a.user_id, a.start_time),"
+	    /* today's quiz masters: right answers per user and UTC day */
+	    " n AS (INSERT INTO quiz_daily_correct (day, user_id, n, reached)"
+	    " SELECT (start_time AT TIME ZONE 'UTC')::date, user_id, 1,"
+	    " start_time FROM a WHERE is_correct AND status = 'done'"
+	    " ON CONFLICT (day, user_id) DO UPDATE"
+	    " SET n = quiz_daily_correct.n + 1, reached ="
+	    " greatest(quiz_daily_correct.reached, EXCLUDED.reached))"
+	    " SELECT c, status = 'timeout', e,"
+	    " (extract(epoch FROM harvest_deadline) * 1000)::bigint FROM a", 5,
 	    params);
 	if (!res)
 		return -1;

@@ -89,6 +89,25 @@ def test_wrong_answer_reveals_the_answer_and_locks_that_lemon():
     check_error(harvest(token, 5, a), 409, 1601, "harvest after a wrong answer")
 
 
+def test_only_right_timely_answers_count_for_todays_quiz_masters():
+    (uid, token), = stack.make_users(1)
+    today = lambda: stack.psql("SELECT coalesce(sum(n), 0) FROM quiz_daily_correct"  # noqa: E731
+                               " WHERE user_id = :'p1'"
+                               " AND day = (now() AT TIME ZONE 'UTC')::date", uid)
+    a = start(token, 2).json["attemptID"]
+    check(answer(token, a, (correct_option(a) + 1) % 3).status == 200, "wrong answer")
+    check(today() == [["0"]], "a wrong answer does not count", today())
+    a = start(token, 3).json["attemptID"]
+    stack.psql("UPDATE user_quiz_attempts SET deadline = now() - interval '1 second'"
+               " WHERE id = :p1", a)
+    check(answer(token, a, correct_option(a)).json["status"] == "timeout", "late answer")
+    check(today() == [["0"]], "a late answer does not count", today())
+    play(token, 4)
+    check(today() == [["1"]], "a right answer counts once", today())
+    check_error(answer(token, a, 0), 409, 1605, "answering again")
+    check(today() == [["1"]], "still once", today())
+
+
 def test_right_answer_then_click_harvests_three_lemons():
     (uid, token), = stack.make_users(1)
     pos = 7
