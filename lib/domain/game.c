@@ -486,7 +486,10 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 }
 
 /* The winner's credit and bookkeeping: the ledger move, then the user's
- * last harvest and the attempt's success in one statement. */
+ * last harvest and the attempt's success in one statement.  The cooldown is
+ * checked again there, on the user row the ledger move has locked: two
+ * harvests of one user on two lemons can both pass lock_click before either
+ * commits, and only the first may count (GAME_COOLDOWN undoes the other). */
 static int
 credit(struct db *db, const struct game_rules *r, const char *user_id,
        const char *pos, const char *attempt, struct game_harvest *out)
@@ -513,19 +516,29 @@ credit(struct db *db, const struct game_rules *r, const char *user_id,
 	    " (extract(epoch FROM now() - submit_time) * 1000)::int"
 	    " WHERE id = $3::bigint)"
 	    " UPDATE users SET last_harvest_at = now()"
-	    " WHERE id = $1 RETURNING extract(epoch FROM now()"
+	    " WHERE id = $1 AND ($2::int = 0 OR last_harvest_at IS NULL"
+	    " OR last_harvest_at + make_interval(secs => $2::int) <= now())"
+	    " RETURNING extract(epoch FROM now()"
 	    " + make_interval(secs => $2::int))::bigint", 3, params);
 	if (!res)
 		return -1;
-	out->next_harvest_at = (time_t)db_get_i64(res, 0, 0);
+	if (PQntuples(res) == 1) {
+		out->next_harvest_at = (time_t)db_get_i64(res, 0, 0);
+		PQclear(res);
+		return GAME_OK;
+	}
 	PQclear(res);
-	return GAME_OK;
+	if ((out->wait_s = game_cooldown_left(db, r, user_id)) < 0)
+		return -1;
+	if (out->wait_s == 0)
+		out->wait_s = 1;	/* refused at the very second it ended */
+	return GAME_COOLDOWN;
 }
 
 /* The harvest transaction after the attempt is known good. */
 static int
-settle(struct db *db, const struct game_rules *r, const char *pos, const char *attempt, const struct click *c,
-       struct game_harvest *out)
+settle(struct db *db, const struct game_rules *r, const char *pos,
+       const char *attempt, const struct click *c, struct game_harvest *out)
 {
 	int ret;
 

@@ -2,6 +2,8 @@
 cooldowns, every error of the game.  The test stack runs with a 2 s
 cooldown and a 2 s regrowth delay."""
 import concurrent.futures
+import os
+import subprocess
 import time
 
 from dbt import stack, check, check_error, wait_until
@@ -154,6 +156,47 @@ def test_regrowth_brings_the_lemon_back_with_a_new_quiz():
     stack.ctl("jobs")
     again = stack.psql("SELECT quiz_id, generation FROM lemons WHERE position_id = 2")[0]
     check(again == after[:2], "regrow is idempotent", (after, again))
+
+
+def test_one_user_clicking_two_lemons_at_once_harvests_once():
+    """Two right answers with open windows, both clicks in flight together:
+    the cooldown lets only one count, even though both pass the first check
+    before either commits (the user row is held so that they do)."""
+    regrow_all()
+    (uid, token), = stack.make_users(1)
+    a, b = play(token, 0), play(token, 1)
+    holder = subprocess.Popen(
+        ["psql", "-h", os.path.join(stack.dir, "run"), "-U", "dbtree", "-d", "dbtree",
+         "-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write("BEGIN; SELECT 1 FROM users WHERE id = '%s' FOR UPDATE;\n" % uid)
+        holder.stdin.flush()
+        wait_until(lambda: stack.psql("SELECT count(*) FROM pg_locks WHERE relation ="
+                                      " 'users'::regclass AND mode = 'RowShareLock'"
+                                      " AND granted") != [["0"]], timeout=5, what="row held")
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            clicks = [ex.submit(harvest, token, 0, a), ex.submit(harvest, token, 1, b)]
+            wait_until(lambda: stack.psql("SELECT count(*) FROM pg_stat_activity"
+                                          " WHERE wait_event_type = 'Lock'"
+                                          " AND application_name = 'dbtree'") == [["2"]],
+                       timeout=5, what="both clicks waiting on the user row")
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.flush()
+            results = [c.result() for c in clicks]
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    statuses = sorted(r.status for r in results)
+    check(statuses == [200, 409], "one harvest, one refusal", results)
+    refused = [r for r in results if r.status == 409][0]
+    check_error(refused, 409, 1500, "the second click meets the cooldown")
+    rows = stack.psql("SELECT lemon_balance, (SELECT count(*) FROM user_lemon_transactions"
+                      " WHERE user_id = :'p1' AND action_type = 'harvest') FROM users"
+                      " WHERE id = :'p1'", uid)
+    check(rows == [["3", "1"]], "three lemons, one ledger row", rows)
+    check(len([p for p in (0, 1) if p in available()]) == 1, "the refused lemon still hangs")
+    regrow_all()
 
 
 def test_two_hundred_racers_one_winner():

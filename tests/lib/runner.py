@@ -209,7 +209,8 @@ def main():
     try:
         stack = start_stack(kubernetes=(suite == "kubernetes"))
         dbt.stack = stack
-        passed, failed = run_tests(load_tests(dirs))
+        only = os.environ.get("DBTREE_TESTS", "")   # a name part, while working
+        passed, failed = run_tests([t for t in load_tests(dirs) if only in t[0]])
     except Exception:  # noqa: BLE001
         traceback.print_exc()
         failed += 1
