@@ -116,12 +116,12 @@ lock_drop(struct kv *kv, const char *user_id, const char *attempt)
 static int
 lock_owner(struct kv *kv, const char *attempt, char user_id[USER_ID_LEN + 1])
 {
-	struct lock_keys k;
-	const char *argv[] = { "GET", k.attempt };
+	char key[96];
+	const char *argv[] = { "GET", key };
 	redisReply *rep;
 	int ret;
 
-	lock_keys(&k, "", attempt);	/* only the attempt's key is read */
+	kv_key(key, sizeof(key), "attempt", attempt, NULL);
 	rep = kv_command(kv, 2, argv);
 	if (!rep || rep->type == REDIS_REPLY_ERROR)
 		ret = -1;
