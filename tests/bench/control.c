@@ -42,11 +42,17 @@ static void
 serve(int fd)
 {
 	FCGX_Request req;
+	char sink[4096];
 
 	FCGX_Init();
 	FCGX_InitRequest(&req, fd, 0);
 	while (FCGX_Accept_r(&req) >= 0) {
 		FCGX_PutStr(reply, (int)sizeof(reply) - 1, req.out);
+		/* closed as the pools close (lib/web/worker.c): input read to
+		 * its end, then no wait for nginx, so the ceiling stays one */
+		while (FCGX_GetStr(sink, (int)sizeof(sink), req.in) > 0)
+			;
+		FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 	}
 	exit(0);
