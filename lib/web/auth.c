@@ -21,16 +21,24 @@ auth_token(struct req *req)
 }
 
 const char *
-auth_user(struct req *req)
+auth_bearer(struct req *req)
 {
 	const char *token = auth_token(req);
+
+	if (!token)
+		resp_error(req, ERR_UNAUTHORIZED, NULL);
+	return token;
+}
+
+const char *
+auth_user(struct req *req)
+{
+	const char *token = auth_bearer(req);
 	char uid[USER_ID_LEN + 1];
 	int r;
 
-	if (!token) {
-		resp_error(req, ERR_UNAUTHORIZED, NULL);
+	if (!token)
 		return NULL;
-	}
 	r = session_user(&req->app->db, token, uid);
 	if (r == SESSION_OK)
 		return req_strdup(req, uid);

@@ -19,6 +19,9 @@ struct req;
 const char *auth_user(struct req *req);
 /* The token of the request, or NULL when the header is malformed. */
 const char *auth_token(struct req *req);
+/* The same, answering 401 when there is none: for handlers whose domain
+ * call checks the session itself (the game does, inside its statements). */
+const char *auth_bearer(struct req *req);
 
 #include "base/banned.h"
 #endif
