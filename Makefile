@@ -58,7 +58,7 @@ $(BUILD)/tests/%: $(O)/tests/unit/%.o $(BUILD)/libdbtree.a
 $(BUILD)/test-fcgi/%: $(O)/tests/stack/%.o $(BUILD)/libdbtree.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-$(BUILD)/bench/%: $(O)/tests/bench/%.o
+$(BUILD)/bench/%: $(O)/tests/bench/%.o $(BUILD)/libdbtree.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

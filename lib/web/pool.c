@@ -1,8 +1,8 @@
 /*
  * The pool master.  Signals are blocked and taken synchronously with
  * sigtimedwait(), so the master's loop is plain sequential code: reap dead
- * workers, start the missing ones when their backoff is over, step a
- * rolling replacement after SIGHUP, and on SIGTERM wait for the workers
+ * workers, start the missing ones when their backoff is over, replace them
+ * after SIGHUP, and on SIGTERM wait for the workers
  * (SIGKILL after the grace period).
  */
 #include <errno.h>
@@ -166,14 +166,22 @@ reap(struct master *m)
 	}
 }
 
-/* After SIGHUP: one slot at a time, start a new worker, retire the old. */
+/*
+ * After SIGHUP: every worker of an older generation is told to stop, and a
+ * new one started in its slot, at once.  A stopping worker still serves the
+ * connections nginx holds to it until nginx lets them go (web/conns.c), so
+ * no request waits for the new ones; a further SIGHUP is taken once the
+ * old ones are gone.
+ */
 static void
 roll(struct master *m)
 {
-	for (size_t i = 0; i < m->nkids; i++)
+	size_t n = m->nkids;
+
+	for (size_t i = 0; i < n; i++)
 		if (m->kids[i].retiring)
-			return;		/* one at a time */
-	for (size_t i = 0; i < m->nkids; i++) {
+			return;
+	for (size_t i = 0; i < n; i++) {
 		struct child *c = &m->kids[i];
 
 		if (c->gen == m->gen)
@@ -181,7 +189,6 @@ roll(struct master *m)
 		c->retiring = true;
 		kill(c->pid, SIGTERM);
 		spawn(m, c->slot);
-		return;
 	}
 }
 
@@ -208,7 +215,7 @@ static void
 on_signal(struct master *m, int sig)
 {
 	if (sig == SIGHUP && !m->stopping) {
-		log_info("replacing workers one by one");
+		log_info("replacing the workers");
 		m->gen++;
 	} else if ((sig == SIGTERM || sig == SIGINT) && !m->stopping) {
 		log_info("stopping: %zu workers finishing", m->nkids);

@@ -1,8 +1,9 @@
 /*
- * The worker loop and the path of one request: route, check and parse the
- * body for JSON routes, run the handler, count it.  SIGTERM closes the
- * listening socket from the signal handler, so a worker blocked in accept()
- * wakes up and a worker in the middle of a request finishes it and leaves.
+ * A worker and the path of one request: route, check and parse the body
+ * for JSON routes, run the handler, count it.  Connections and stopping are
+ * web/conns.c's: SIGTERM is taken only while the worker waits for work, and
+ * the worker then serves what nginx still sends on the connections it holds
+ * before it leaves.
  */
 #include <fcgiapp.h>
 #include <json.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/conf.h"
@@ -18,21 +18,18 @@
 #include "base/log.h"
 #include "base/rand.h"
 #include "web/app.h"
+#include "web/conns.h"
 #include "web/metrics.h"
 #include "web/req.h"
 #include "web/worker.h"
 
-static volatile int stopping;	/* set only by on_term */
-static int listen_fd = -1;
+static volatile sig_atomic_t stopping;	/* set only by on_term */
 
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	if (listen_fd >= 0)
-		close(listen_fd);
-	listen_fd = -1;
 }
 
 static void
@@ -50,7 +47,9 @@ install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	sigprocmask(SIG_SETMASK, &all, NULL);	/* let through by conns_loop */
 }
 
 static const char *
@@ -165,50 +164,31 @@ serve_one(struct app *app, FCGX_Request *fr, const struct worker_ctx *ctx)
 	log_set_reqid(NULL);
 }
 
-/*
- * Ends a request with a plain close.  libfcgi's own close shuts down the
- * write side and waits (up to 2 s) for nginx to close first, which costs
- * every request one more sleep and wakeup (measured: about 10% of the
- * harvest cycle).  Reading the request's input to its end first makes the
- * wait useless: nginx sends a request whole (the end-of-input record comes
- * right after the body, whatever we answer), so once it is read nothing
- * more arrives, and on a unix socket nothing written is lost by closing.
- * For the usual request the input is already in libfcgi's buffer.
- */
-static void
-finish_request(FCGX_Request *fr)
-{
-	char sink[4096];
+struct worker_run {
+	struct app *app;
+	const struct worker_ctx *ctx;
+};
 
-	while (FCGX_GetStr(sink, sizeof(sink), fr->in) > 0)
-		;
-	FCGX_Detach(fr);	/* "detached": closed without the wait */
-	FCGX_Finish_r(fr);
+static void
+serve_request(FCGX_Request *fr, void *arg)
+{
+	struct worker_run *run = arg;
+
+	serve_one(run->app, fr, run->ctx);
 }
 
 int
 worker_serve(const struct worker_ctx *ctx)
 {
-	FCGX_Request fr;
 	struct app app;
+	struct worker_run run = { &app, ctx };
 
-	listen_fd = ctx->listen_fd;
 	install_signals();
 	if (FCGX_Init() != 0)
 		return log_err("fcgx init failed"), 1;
-	FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	app_open(&app, ctx->conf);
-	while (!stopping) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			/* EINTR, or the socket closed by on_term */
-			if (!stopping)
-				clock_sleep_ms(10, &stopping);
-			continue;
-		}
-		serve_one(&app, &fr, ctx);
-		finish_request(&fr);
-	}
-	FCGX_Free(&fr, 1);
+	conns_loop(ctx->listen_fd, &stopping, ctx->conf->shutdown_grace_ms / 2,
+	    serve_request, &run);
 	app_close(&app);
 	return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * The benchmark's control: the least a libfcgi responder can do.  Binds
- * $DBTREE_RUN_DIR/control.sock, forks four processes that each loop on
- * FCGX_Accept_r answering a fixed body.  `make bench` measures our pools
- * against this, through the same nginx, in the same run.
+ * $DBTREE_RUN_DIR/control.sock, forks four processes that answer a fixed
+ * body, with the pools' own connection handling (web/conns.c: kept
+ * connections, the same close), so that it stays their ceiling.  `make
+ * bench` measures our pools against this, through the same nginx, in the
+ * same run.
  */
 #include <fcgiapp.h>
 #include <signal.h>
@@ -14,6 +16,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "web/conns.h"
 
 #define WORKERS 4
 
@@ -38,23 +42,32 @@ bind_socket(void)
 	return fd;
 }
 
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+answer(FCGX_Request *req, void *arg)
+{
+	(void)arg;
+	FCGX_PutStr(reply, (int)sizeof(reply) - 1, req->out);
+}
+
+/* In a child: SIGTERM and SIGINT are blocked (main did it before fork). */
 static void
 serve(int fd)
 {
-	FCGX_Request req;
-	char sink[4096];
+	struct sigaction sa = { .sa_handler = on_term };
 
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	FCGX_Init();
-	FCGX_InitRequest(&req, fd, 0);
-	while (FCGX_Accept_r(&req) >= 0) {
-		FCGX_PutStr(reply, (int)sizeof(reply) - 1, req.out);
-		/* closed as the pools close (lib/web/worker.c): input read to
-		 * its end, then no wait for nginx, so the ceiling stays one */
-		while (FCGX_GetStr(sink, (int)sizeof(sink), req.in) > 0)
-			;
-		FCGX_Detach(&req);
-		FCGX_Finish_r(&req);
-	}
+	conns_loop(fd, &stopping, 1000, answer, NULL);
 	exit(0);
 }
 
@@ -68,10 +81,10 @@ main(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (int i = 0; i < WORKERS; i++)
 		if ((kids[i] = fork()) == 0)
 			serve(fd);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	sigwait(&set, &sig);
 	for (int i = 0; i < WORKERS; i++)
 		kill(kids[i], SIGTERM);
