@@ -16,19 +16,9 @@ now_ms() { date +%s%3N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 sql() { "$psql_bin" -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
 
-sql >/dev/null <<'SQL'
-INSERT INTO users (id, email)
-	SELECT ('00000000-0000-4000-9000-' || lpad(i::text, 12, '0'))::uuid,
-	'inst' || i || '@bench.invalid' FROM generate_series(1, 10) i;
-INSERT INTO sessions (token_hash, user_id, expires_at)
-	SELECT sha256(convert_to('inst' || lpad(i::text, 39, '0'), 'UTF8')),
-	('00000000-0000-4000-9000-' || lpad(i::text, 12, '0'))::uuid,
-	now() + interval '1 day' FROM generate_series(1, 10) i;
-WITH u AS (UPDATE users SET lemon_balance = 1000, total_earned_lemons = 1000
-	WHERE email LIKE 'inst%@bench.invalid' RETURNING id)
-	INSERT INTO user_lemon_transactions (user_id, action_type, amount, balance, note)
-	SELECT id, 'grant', 1000, 1000, 'bench' FROM u;
-SQL
+# shellcheck source=tests/bench/accounts.sh
+. tests/bench/accounts.sh
+accounts_sql inst inst 9000 10 1000 | sql >/dev/null
 
 token() { printf 'inst%039d' "$1"; }
 

@@ -42,19 +42,9 @@ bin/dbtree-local start "$dir" 2>/dev/null
 sql() { psql -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
 now_ms() { date +%s%3N; }
 
-sql >/dev/null <<'SQL'
-INSERT INTO users (id, email)
-	SELECT ('00000000-0000-4000-a000-' || lpad(i::text, 12, '0'))::uuid,
-	'kb' || i || '@bench.invalid' FROM generate_series(1, 500) i;
-INSERT INTO sessions (token_hash, user_id, expires_at)
-	SELECT sha256(convert_to('kb' || lpad(i::text, 41, '0'), 'UTF8')),
-	('00000000-0000-4000-a000-' || lpad(i::text, 12, '0'))::uuid,
-	now() + interval '1 day' FROM generate_series(1, 500) i;
-WITH u AS (UPDATE users SET lemon_balance = 1000, total_earned_lemons = 1000
-	WHERE email LIKE 'kb%@bench.invalid' RETURNING id)
-	INSERT INTO user_lemon_transactions (user_id, action_type, amount, balance, note)
-	SELECT id, 'grant', 1000, 1000, 'bench' FROM u;
-SQL
+# shellcheck source=tests/bench/accounts.sh
+. tests/bench/accounts.sh
+accounts_sql kb kb a000 500 1000 | sql >/dev/null
 
 create_upto() {	# create_upto N: instances 1..N exist (two per user)
 	local have i u
