@@ -11,6 +11,7 @@ import time
 from dbt import stack, check, check_error, wait_until
 
 API = "/api/db/instances"
+BILLING_PERIOD = 3          # DBTREE_BILLING_PERIOD of the test stack
 
 
 def user(lemons=100):
@@ -273,17 +274,25 @@ def test_actions_unknown_and_foreign():
 
 
 def test_billing_charges_once_per_period_pauses_resumes_and_deletes():
-    uid, token = user(7)    # 5 to create, then 1 per 3-second period
+    uid, token = user(9)    # 5 to create, then 1 per period
     email = stack.psql("SELECT email FROM users WHERE id = :'p1'", uid)[0][0]
     r = create(token, {"name": "billed", "presetId": "redis-standalone-tiny"})
     iid, uri = r.json["id"], r.json["credentials"]["externalUri"]
-    wait_status(token, iid, "running")
+    wait_status(token, iid, "running")      # its jobs runs may have billed already
+    # Periods are aligned to the epoch: start two runs early in a fresh one,
+    # so both fall inside it whatever the time the instance took to start.
+    wait_until(lambda: time.time() % BILLING_PERIOD < 0.5, timeout=BILLING_PERIOD + 1,
+               what="the start of a billing period")
+    period, before = int(time.time() // BILLING_PERIOD), balance(uid)
     stack.ctl("jobs")
     stack.ctl("jobs")
+    check(int(time.time() // BILLING_PERIOD) == period, "both runs in one period")
     rows = stack.psql("SELECT count(*) FROM db_instance_billing b JOIN db_instances i"
-                      " ON i.id = b.instance_id WHERE i.external_id = :'p1'", iid)
+                      " ON i.id = b.instance_id WHERE i.external_id = :'p1'"
+                      " AND b.period_start = to_timestamp(:'p2'::bigint)",
+                      iid, str(period * BILLING_PERIOD))
     check(rows == [["1"]], "one charge however often the job runs in a period", rows)
-    check(balance(uid) == 1, "charged one lemon", balance(uid))
+    check(balance(uid) == before - 1, "charged one lemon", (before, balance(uid)))
     r = wait_status(token, iid, "paused", timeout=20)
     check("lemons" in r.json["statusReason"], "paused for lemons", r.json)
     wait_until(lambda: stack.ctl("jobs") and redis_uri(uri, "PING").returncode != 0 or
