@@ -4,7 +4,6 @@ cooldown and a 2 s regrowth delay."""
 import concurrent.futures
 import os
 import subprocess
-import time
 
 from dbt import stack, check, check_error, wait_until
 
@@ -147,10 +146,11 @@ def test_regrowth_brings_the_lemon_back_with_a_new_quiz():
     stack.ctl("jobs")
     rows = stack.psql("SELECT is_available FROM lemons WHERE position_id = 2")
     check(rows == [["f"]], "still growing right after", rows)
-    time.sleep(2.1)  # the configured regrowth delay has to pass for real
-    stack.ctl("jobs")
-    after = stack.psql("SELECT quiz_id, generation, is_available FROM lemons WHERE position_id = 2")[0]
-    check(after[2] == "t", "available again", after)
+    # the configured regrowth delay has to pass for real
+    wait_until(lambda: stack.ctl("jobs") and stack.psql(
+        "SELECT is_available FROM lemons WHERE position_id = 2") == [["t"]],
+        timeout=10, interval=0.2, what="available again after the regrowth delay")
+    after = stack.psql("SELECT quiz_id, generation FROM lemons WHERE position_id = 2")[0]
     check(after[0] != before[0] and int(after[1]) > int(before[1]), "new quiz, new generation",
           (before, after))
     stack.ctl("jobs")
@@ -227,10 +227,8 @@ def test_two_hundred_racers_one_winner():
     rows = stack.psql("SELECT harvest_status, count(*) FROM user_quiz_attempts"
                       " WHERE user_id IN (%s) GROUP BY 1 ORDER BY 1" % ids)
     check(rows == [["success", "1"], ["failure", "199"]], "attempts settled", rows)
-    time.sleep(2.1)
-    stack.ctl("jobs")
-    check(pos in available() or wait_until(lambda: pos in available(), timeout=3),
-          "the lemon regrows after the delay")
+    wait_until(lambda: stack.ctl("jobs") and pos in available(), timeout=10, interval=0.2,
+               what="the lemon regrown after the delay")
 
 
 def test_bad_positions_and_ids():
@@ -316,7 +314,9 @@ def test_storage_full_caps_the_harvest():
     r = harvest(token, 6, a)
     check(r.status == 200 and r.json["harvestAmount"] == 1 and r.json["newBalance"] == 500,
           "capped at 500", r)
-    time.sleep(2.1)
+    wait_until(lambda: stack.get("/api/lemon/harvestable",
+                                 headers=stack.auth(token)).json["canHarvest"],
+               timeout=10, interval=0.2, what="the cooldown over")
     regrow_all()
     a = play(token, 5 if 5 in available() else available()[0])
     pos = int(stack.psql("SELECT lemon_position_id FROM user_quiz_attempts WHERE id = :p1", a)[0][0])
