@@ -48,7 +48,9 @@ def test_killed_worker_is_replaced_within_a_second():
     check(len(workers) == 4, "4 workers", workers)
     restarts = stack.metric("dbtree_pool_worker_restarts_total", group="probe")
     threads, statuses = _load("/api/_probe/sleep?ms=50", 1.5)
-    time.sleep(0.3)  # let the load build up: requests are in flight now
+    # the load is flowing once each thread has had answers: requests are in
+    # flight from now on
+    wait_until(lambda: len(statuses) >= 16, timeout=5, what="the load flowing")
     victim = workers[0]
     os.kill(victim, signal.SIGKILL)
     t0 = time.monotonic()
@@ -105,7 +107,7 @@ def test_redis_down_then_back_same_workers_recover():
 def test_sighup_replaces_workers_without_failing_requests():
     master, before = stack.pids("probe")
     threads, statuses = _load("/api/_probe/sleep?ms=20", 2.5, threads=4)
-    time.sleep(0.2)
+    wait_until(lambda: len(statuses) >= 8, timeout=5, what="the load flowing")
     os.kill(master, signal.SIGHUP)
     wait_until(lambda: (lambda w: len(w) == 4 and not set(w) & set(before))(stack.pids("probe")[1]),
                timeout=5, what="all four workers replaced")
