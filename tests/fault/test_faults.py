@@ -185,11 +185,25 @@ def test_connections_are_kept_between_requests_then_let_go():
     wait_until(lambda: not _pool_conns("probe"), timeout=4, what="the idle connection closed")
 
 
+def _worker_in_handler_sleep(group):
+    """Whether one of the pool's workers is inside the probe's sleep (the
+    kernel's wait channel of nanosleep), not waiting for work in ppoll."""
+    for pid in stack.pids(group)[1]:
+        try:
+            with open("/proc/%d/wchan" % pid) as f:
+                if f.read() == "hrtimer_nanosleep":
+                    return True
+        except OSError:
+            pass    # gone meanwhile
+    return False
+
+
 def test_sigterm_lets_the_request_in_flight_finish():
     master, _ = stack.pids("probe")
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         slow = ex.submit(stack.get, "/api/_probe/sleep?ms=1500")
-        time.sleep(0.4)
+        wait_until(lambda: _worker_in_handler_sleep("probe"), timeout=5,
+                   what="the slow request inside a worker")
         os.kill(master, signal.SIGTERM)
         r = slow.result(timeout=10)
     check(r.status == 200 and r.json["slept"] == 1500, "the slow request completed", r)
