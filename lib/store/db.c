@@ -1,6 +1,8 @@
 /*
  * libpq wrapper: timeouts in the conninfo, reconnect on a broken connection,
- * one function per transaction step.  Errors are logged here once, with the
+ * one function per transaction step.  BEGIN is not sent on its own: it goes
+ * with the transaction's first statement, in one round trip (libpq pipeline
+ * mode), so a transaction costs one round trip less.  Errors are logged here once, with the
  * SQLSTATE kept for callers that expect a constraint violation.  Expected
  * integrity violations (class 23) are logged at warn level: the domain turns
  * them into answers.
@@ -60,11 +62,16 @@ db_close(struct db *db)
 static int
 db_ensure(struct db *db)
 {
+	bool tx = db->in_tx;
+	int ret;
+
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
-	if (db->in_tx)
+	if (tx && !db->begin_pending)
 		return -1;	/* the transaction is lost; let it fail */
-	return db_connect(db);
+	ret = db_connect(db);
+	db->in_tx = tx;		/* a transaction whose BEGIN is still to go */
+	return ret;
 }
 
 static void
@@ -127,11 +134,82 @@ db_run(struct db *db, const char *sql, int n, const char *const *params)
 	return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
 }
 
+static const char begin_sql[] = "BEGIN";
+
+/* Queues sql in pipeline mode, prepared when it could be. */
+static int
+db_send(struct db *db, const char *sql, const char *name, int n,
+	const char *const *params)
+{
+	if (name)
+		return PQsendQueryPrepared(db->conn, name, n, params, NULL,
+		    NULL, 0);
+	return PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+/* The next result of a pipeline, the NULL that ends it consumed: NULL only
+ * when the connection failed. */
+static PGresult *
+db_next_result(struct db *db)
+{
+	PGresult *res = PQgetResult(db->conn);
+
+	if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		PQclear(PQgetResult(db->conn));
+	return res;
+}
+
+/* Leaves pipeline mode, reading what the server still owes up to the
+ * sync. */
+static void
+db_end_pipeline(struct db *db)
+{
+	PGresult *res;
+
+	while (!PQexitPipelineMode(db->conn)) {
+		if (db_is_broken(db) || !(res = PQgetResult(db->conn)))
+			break;
+		PQclear(res);
+	}
+}
+
+/* BEGIN and sql in one round trip: sql's result, with BEGIN's failure (the
+ * rarer one) reported in its place. */
+static PGresult *
+db_run_with_begin(struct db *db, const char *sql, int n,
+		  const char *const *params)
+{
+	char bname[16], name[16];
+	const char *b = statement_name(db, begin_sql, 0, bname);
+	const char *s = statement_name(db, sql, n, name);
+	PGresult *begun, *res;
+
+	if (!PQenterPipelineMode(db->conn))
+		return NULL;
+	if (!db_send(db, begin_sql, b, 0, NULL) ||
+	    !db_send(db, sql, s, n, params) || !PQpipelineSync(db->conn)) {
+		db_end_pipeline(db);
+		return NULL;
+	}
+	begun = db_next_result(db);
+	res = begun ? db_next_result(db) : NULL;
+	if (PQresultStatus(begun) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		res = begun;
+	} else
+		PQclear(begun);
+	if (res)
+		PQclear(db_next_result(db));	/* the sync */
+	db_end_pipeline(db);
+	return res;
+}
+
 PGresult *
 db_exec_(struct db *db, const char *sql, int n, const char *const *params)
 {
 	PGresult *res;
 	ExecStatusType st;
+	bool begin = db->begin_pending;
 
 	for (int attempt = 0;; attempt++) {
 		db->sqlstate[0] = '\0';
@@ -139,40 +217,27 @@ db_exec_(struct db *db, const char *sql, int n, const char *const *params)
 			snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
 			return NULL;
 		}
-		res = db_run(db, sql, n, params);
+		db->begin_pending = false;
+		res = begin ? db_run_with_begin(db, sql, n, params) :
+		    db_run(db, sql, n, params);
 		st = PQresultStatus(res);
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 			return res;
 		/* A connection the server dropped (a restart, say) is only
-		 * noticed on use.  Outside a transaction the statement never
-		 * ran, so one retry on a fresh connection is safe. */
-		if (attempt == 0 && !db->in_tx && db_is_broken(db)) {
+		 * noticed on use.  Outside a transaction, or with the
+		 * transaction's BEGIN in this same round trip, nothing ran,
+		 * so one retry on a fresh connection is safe. */
+		if (attempt == 0 && (!db->in_tx || begin) && db_is_broken(db)) {
 			PQclear(res);
 			log_warn("postgresql connection lost; reconnecting");
+			db_connect(db);
+			db->in_tx = begin;
 			continue;
 		}
 		db_note_failure(db, res, sql);
 		PQclear(res);
 		return NULL;
 	}
-}
-
-int
-db_exec_script(struct db *db, const char *script, const char *name)
-{
-	PGresult *res;
-	int ret = 0;
-
-	if (db_ensure(db) < 0)
-		return -1;
-	res = PQexec(db->conn, script);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_note_failure(db, res, name);
-		ret = -1;
-	}
-	PQclear(res);
-	return ret;
 }
 
 static int
@@ -185,31 +250,58 @@ db_simple(struct db *db, const char *sql)
 }
 
 int
+db_exec_script(struct db *db, const char *script, const char *name)
+{
+	PGresult *res;
+	int ret = 0;
+
+	if (db->begin_pending) {
+		db->begin_pending = false;
+		if (db_simple(db, begin_sql) < 0)
+			return -1;
+	}
+	if (db_ensure(db) < 0)
+		return -1;
+	res = PQexec(db->conn, script);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_note_failure(db, res, name);
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* Only notes the transaction: its BEGIN goes with the first statement. */
+int
 db_begin(struct db *db)
 {
-	if (db_simple(db, "BEGIN") < 0)
-		return -1;
-	db->in_tx = true;
+	db->in_tx = db->begin_pending = true;
 	return 0;
 }
 
 int
 db_commit(struct db *db)
 {
-	int ret = db_simple(db, "COMMIT");
+	int ret = 0;
 
-	db->in_tx = false;
+	if (!db->begin_pending)	/* else nothing ran: nothing to commit */
+		ret = db_simple(db, "COMMIT");
+	db->in_tx = db->begin_pending = false;
 	return ret;
 }
 
 void
 db_rollback(struct db *db)
 {
+	bool sent = !db->begin_pending;
+
+	db->begin_pending = false;
 	if (!db->in_tx && (!db->conn ||
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE))
 		return;
 	db->in_tx = false;
-	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+	if (sent && db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
 }
 
@@ -221,7 +313,7 @@ db_check(struct db *db)
 		db_connect(db);
 		return;
 	}
-	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+	if (db->begin_pending || PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
 		log_err("bug: connection left in a transaction; rolling back");
 		db->in_tx = true;
 		db_rollback(db);

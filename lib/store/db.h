@@ -30,6 +30,7 @@ struct db {
 	int64_t statement_timeout_ms;
 	char sqlstate[6];	/* SQLSTATE of the last failure, or "" */
 	bool in_tx;
+	bool begin_pending;	/* in_tx, and BEGIN not sent yet */
 };
 
 /* Sets up db and tries to connect.  A failed first connection is logged but
@@ -48,6 +49,8 @@ PGresult *db_exec_(struct db *db, const char *sql, int n,
  * not a literal, because it comes from files in sql/). 0 or -1 (logged). */
 int db_exec_script(struct db *db, const char *script, const char *name);
 
+/* Starts a transaction.  Its BEGIN is sent with the first statement, in
+ * one round trip; a transaction with no statement costs none. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 /* Rolls back an open transaction; harmless when none is open. */

@@ -79,10 +79,16 @@ def test_postgresql_down_then_back_same_workers_recover():
         check(took < 2.0, "answered within 2 s", took)
         check(stack.get("/api/health").status == 200, "health does not depend on it")
         check(stack.get("/api/_probe/db").status == 503, "db route answers 503, not a crash")
+        check(stack.get("/api/_probe/tx").status == 503, "so does a transaction")
     finally:
         stack.local("pg-start")
     wait_until(lambda: stack.get("/api/ready").status == 200, timeout=5, what="ready again")
-    for _ in range(8):  # every worker reconnects on its own
+    # every worker reconnects on its own, also when its first statement
+    # after the restart carries a transaction's BEGIN
+    for _ in range(8):
+        r = stack.get("/api/_probe/tx")
+        check(r.status == 200 and r.json["one"] is True, "transactions work again", r)
+    for _ in range(8):
         r = stack.get("/api/_probe/db")
         check(r.status == 200 and r.json["answer"] == 42, "db works again", r)
     check(stack.pids("public")[1] == before, "same workers, no restart", (before, stack.pids("public")))

@@ -69,10 +69,42 @@ db_probe(struct req *req)
 	return resp_json(req, 200, out);
 }
 
+/* The transaction id of one statement, or -1. */
+static int64_t
+txid(struct db *db)
+{
+	PGresult *res = db_exec(db, "SELECT txid_current()", 0, NULL);
+	int64_t id = res ? db_get_i64(res, 0, 0) : -1;
+
+	PQclear(res);
+	return id;
+}
+
+/* GET /api/_probe/tx: two statements in one transaction (its BEGIN goes
+ * with the first); "one" says whether both saw the same transaction. */
+static int
+tx_probe(struct req *req)
+{
+	struct db *db = &req->app->db;
+	int64_t a, b;
+	struct json_object *out;
+
+	if (db_begin(db) < 0 || (a = txid(db)) < 0 || (b = txid(db)) < 0 ||
+	    db_commit(db) < 0) {
+		db_rollback(db);
+		return resp_error(req, ERR_UNAVAILABLE, NULL);
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "one", json_object_new_boolean(a == b));
+	json_object_object_add(out, "pid", json_object_new_int(getpid()));
+	return resp_json(req, 200, out);
+}
+
 static const struct route routes[] = {
 	{ "POST", "/api/_probe/echo", echo, ROUTE_JSON_BODY },
 	{ "GET", "/api/_probe/sleep", sleep_ms, 0 },
 	{ "GET", "/api/_probe/db", db_probe, 0 },
+	{ "GET", "/api/_probe/tx", tx_probe, 0 },
 };
 
 int
