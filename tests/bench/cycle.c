@@ -9,9 +9,10 @@
  * keeps one HTTP/1.1 keep-alive connection and plays as its own user:
  * GET /api/quiz/<pos>, POST /api/quiz/answer with the right option, POST
  * /api/lemon/harvest, then the next position.  A harvest answered 200 (won)
- * or 1606 (someone else won this generation) completes a cycle.  1607, 1600,
- * 1500 and 404 on the quiz skip to the next position.  A 1501 (storage
- * full) moves the thread on to its next token (tokens i, i + C, i + 2C...).
+ * or 1606 (someone else won this generation) completes a cycle.  1607,
+ * 1600, 1500 and 1400 (HTTP 404) on the quiz skip to the next position.  A
+ * 1501 (storage full) moves the thread on to its next token (tokens i,
+ * i + C, i + 2C...).
  * After an error the thread pauses 1 ms, so a broken stack is not hammered.
  *
  * Latencies are kept for the requests of the normal path only (quiz 200,
