@@ -76,10 +76,17 @@ job_regrow(struct job_ctx *ctx)
 	return n < 0 || tree_fill_quizzes(ctx->db) < 0 ? -1 : 0;
 }
 
+/* The sweep is bookkeeping: it yields after this long, so that a backlog
+ * (hours without a pass) does not hold up the jobs behind it; the rest goes
+ * over the next passes. */
+#define SWEEP_SLICE_MS 1000
+
 static int
 job_sweep(struct job_ctx *ctx)
 {
-	int64_t n = game_sweep(ctx->db, ctx->kv, &app.game);
+	int64_t until = clock_mono_ms() + SWEEP_SLICE_MS;
+	int64_t n = game_sweep(ctx->db, ctx->kv, &app.game,
+	    until < ctx->deadline_ms ? until : ctx->deadline_ms);
 
 	if (n > 0)
 		log_info("sweep: %lld quiz attempts closed", (long long)n);

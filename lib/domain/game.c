@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "domain/game.h"
@@ -593,31 +594,75 @@ release_locks(struct kv *kv, PGresult *swept)
 		lock_drop(kv, PQgetvalue(swept, i, 1), PQgetvalue(swept, i, 0));
 }
 
-int64_t
-game_sweep(struct db *db, struct kv *kv, const struct game_rules *r)
+/* Attempts one sweep statement closes at most: a backlog (a sweep missed
+ * for hours, a burst) goes in short statements, each far from the
+ * statement timeout, instead of one that might never finish. */
+#define SWEEP_BATCH "10000"
+/* What each batch picks, checked again on the rows it updates (an answer
+ * or a click may come in between) */
+#define SWEEP_UNANSWERED "status = 'started'" \
+	" AND deadline < now() - make_interval(secs => $1::int)"
+#define SWEEP_UNCLICKED "harvest_status = 'in_progress'" \
+	" AND harvest_deadline < now() - interval '1 second'"
+
+/* One batch of unanswered attempts past their deadline: how many, or -1. */
+static int64_t
+sweep_unanswered(struct db *db, struct kv *kv, const char *grace)
 {
-	char grace[24];
 	const char *params[] = { grace };
 	PGresult *res;
 	int64_t n;
 
-	snprintf(grace, sizeof(grace), "%lld", (long long)r->grace_s);
 	res = db_exec(db, "UPDATE user_quiz_attempts SET status = 'timeout'"
-	    " WHERE status = 'started'"
-	    " AND deadline < now() - make_interval(secs => $1::int)"
-	    " RETURNING id, user_id", 1, params);
+	    " WHERE id IN (SELECT id FROM user_quiz_attempts"
+	    "  WHERE " SWEEP_UNANSWERED " LIMIT " SWEEP_BATCH ")"
+	    " AND " SWEEP_UNANSWERED " RETURNING id, user_id", 1, params);
 	if (!res)
 		return -1;
 	n = PQntuples(res);
 	release_locks(kv, res);
 	PQclear(res);
-	res = db_exec(db, "UPDATE user_quiz_attempts"
+	return n;
+}
+
+/* One batch of right answers whose click window passed unclicked. */
+static int64_t
+sweep_unclicked(struct db *db)
+{
+	PGresult *res = db_exec(db, "UPDATE user_quiz_attempts"
 	    " SET harvest_status = 'harvest_timeout'"
-	    " WHERE harvest_status = 'in_progress'"
-	    " AND harvest_deadline < now() - interval '1 second'", 0, NULL);
+	    " WHERE id IN (SELECT id FROM user_quiz_attempts"
+	    "  WHERE " SWEEP_UNCLICKED " LIMIT " SWEEP_BATCH ")"
+	    " AND " SWEEP_UNCLICKED, 0, NULL);
+	int64_t n;
+
 	if (!res)
 		return -1;
-	n += strtoll(PQcmdTuples(res), NULL, 10);
+	n = strtoll(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return n;
+}
+
+int64_t
+game_sweep(struct db *db, struct kv *kv, const struct game_rules *r,
+	   int64_t deadline_ms)
+{
+	char grace[24];
+	int64_t n, total = 0, full = strtoll(SWEEP_BATCH, NULL, 10);
+	bool unanswered = true;
+
+	snprintf(grace, sizeof(grace), "%lld", (long long)r->grace_s);
+	do {
+		n = unanswered ? sweep_unanswered(db, kv, grace) :
+		    sweep_unclicked(db);
+		if (n < 0)
+			return -1;
+		total += n;
+		if (n < full) {
+			if (!unanswered)
+				break;
+			unanswered = false;
+		}
+	} while (clock_mono_ms() < deadline_ms);
+	return total;
 }

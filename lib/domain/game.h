@@ -94,8 +94,11 @@ int64_t game_cooldown_left(struct db *db, const struct game_rules *r,
 
 /* The sweep job: closes unanswered attempts past their deadline as
  * timeout, unclicked ones past the window as harvest_timeout, and drops
- * their quiz locks.  Returns how many attempts it closed, or -1. */
-int64_t game_sweep(struct db *db, struct kv *kv, const struct game_rules *r);
+ * their quiz locks, in batches until none is left or the monotonic clock
+ * reaches deadline_ms (the rest goes next time).  Returns how many attempts
+ * it closed, or -1. */
+int64_t game_sweep(struct db *db, struct kv *kv, const struct game_rules *r,
+		   int64_t deadline_ms);
 
 #include "base/banned.h"
 #endif

@@ -306,6 +306,35 @@ def test_sweep_closes_abandoned_attempts_and_frees_the_lock():
     check(start(token, 1).status == 200, "the lock is gone: a new quiz starts")
 
 
+def test_sweep_takes_a_backlog_in_batches():
+    (uid, _), = stack.make_users(1)
+    # 25,000 unclicked right answers past their window: more than one batch
+    # of the sweep (10,000), as after hours without a jobs pass
+    stack.psql("INSERT INTO user_quiz_attempts (user_id, quiz_id, lemon_position_id,"
+               " lemon_generation, deadline, is_correct, selected_option, submit_time,"
+               " status, harvest_status, harvest_deadline)"
+               " SELECT :'p1'::uuid, l.quiz_id, l.position_id, 0, now() - interval '1 hour',"
+               " false, 0, now() - interval '1 hour', 'done', 'in_progress',"
+               " now() - interval '1 hour'"
+               " FROM generate_series(1, 25000) g JOIN lemons l ON l.position_id = g % 10",
+               uid)
+
+    def left():
+        return int(stack.psql("SELECT count(*) FROM user_quiz_attempts"
+                              " WHERE user_id = :'p1' AND harvest_status = 'in_progress'",
+                              uid)[0][0])
+    stack.ctl("jobs", "--only", "sweep")
+    check(left() <= 15000, "one pass takes at least one batch", left())
+    passes = 1
+    while left() and passes < 10:
+        stack.ctl("jobs", "--only", "sweep")
+        passes += 1
+    check(left() == 0, "the backlog is gone within a few passes", (left(), passes))
+    rows = stack.psql("SELECT count(*) FROM user_quiz_attempts WHERE user_id = :'p1'"
+                      " AND harvest_status = 'harvest_timeout'", uid)
+    check(rows == [["25000"]], "every one closed as harvest_timeout", rows)
+
+
 def test_storage_full_caps_the_harvest():
     (uid, token), = stack.make_users(1)
     stack.grant(uid, 499)
