@@ -597,7 +597,10 @@ release_locks(struct kv *kv, PGresult *swept)
 /* Attempts one sweep statement closes at most: a backlog (a sweep missed
  * for hours, a burst) goes in short statements, each far from the
  * statement timeout, instead of one that might never finish. */
-#define SWEEP_BATCH "10000"
+#define SWEEP_BATCH 10000
+#define SQL_INT_(n) #n
+#define SQL_INT(n) SQL_INT_(n)	/* a number macro as SQL text */
+#define SWEEP_LIMIT " LIMIT " SQL_INT(SWEEP_BATCH)
 /* What each batch picks, checked again on the rows it updates (an answer
  * or a click may come in between) */
 #define SWEEP_UNANSWERED "status = 'started'" \
@@ -615,7 +618,7 @@ sweep_unanswered(struct db *db, struct kv *kv, const char *grace)
 
 	res = db_exec(db, "UPDATE user_quiz_attempts SET status = 'timeout'"
 	    " WHERE id IN (SELECT id FROM user_quiz_attempts"
-	    "  WHERE " SWEEP_UNANSWERED " LIMIT " SWEEP_BATCH ")"
+	    "  WHERE " SWEEP_UNANSWERED SWEEP_LIMIT ")"
 	    " AND " SWEEP_UNANSWERED " RETURNING id, user_id", 1, params);
 	if (!res)
 		return -1;
@@ -632,7 +635,7 @@ sweep_unclicked(struct db *db)
 	PGresult *res = db_exec(db, "UPDATE user_quiz_attempts"
 	    " SET harvest_status = 'harvest_timeout'"
 	    " WHERE id IN (SELECT id FROM user_quiz_attempts"
-	    "  WHERE " SWEEP_UNCLICKED " LIMIT " SWEEP_BATCH ")"
+	    "  WHERE " SWEEP_UNCLICKED SWEEP_LIMIT ")"
 	    " AND " SWEEP_UNCLICKED, 0, NULL);
 	int64_t n;
 
@@ -648,21 +651,19 @@ game_sweep(struct db *db, struct kv *kv, const struct game_rules *r,
 	   int64_t deadline_ms)
 {
 	char grace[24];
-	int64_t n, total = 0, full = strtoll(SWEEP_BATCH, NULL, 10);
-	bool unanswered = true;
+	int64_t n, total = 0;
 
 	snprintf(grace, sizeof(grace), "%lld", (long long)r->grace_s);
 	do {
-		n = unanswered ? sweep_unanswered(db, kv, grace) :
-		    sweep_unclicked(db);
-		if (n < 0)
+		if ((n = sweep_unanswered(db, kv, grace)) < 0)
 			return -1;
 		total += n;
-		if (n < full) {
-			if (!unanswered)
-				break;
-			unanswered = false;
-		}
-	} while (clock_mono_ms() < deadline_ms);
+	} while (n == SWEEP_BATCH && clock_mono_ms() < deadline_ms);
+	/* at least one batch of each kind a pass, so neither starves */
+	do {
+		if ((n = sweep_unclicked(db)) < 0)
+			return -1;
+		total += n;
+	} while (n == SWEEP_BATCH && clock_mono_ms() < deadline_ms);
 	return total;
 }

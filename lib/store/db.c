@@ -1,9 +1,10 @@
 /*
  * libpq wrapper: timeouts in the conninfo, reconnect on a broken connection,
- * one function per transaction step.  BEGIN is not sent on its own: it goes
- * with the transaction's first statement, in one round trip (libpq pipeline
- * mode), so a transaction costs one round trip less.  Errors are logged here once, with the
- * SQLSTATE kept for callers that expect a constraint violation.  Expected
+ * one function per transaction step.  BEGIN is not sent on its own: it
+ * goes with the transaction's first statement, in one round trip (libpq
+ * pipeline mode), so a transaction costs one round trip less.  Errors are
+ * logged here once, with the SQLSTATE kept for callers that expect a
+ * constraint violation.  Expected
  * integrity violations (class 23) are logged at warn level: the domain turns
  * them into answers.
  */
@@ -230,8 +231,7 @@ db_exec_(struct db *db, const char *sql, int n, const char *const *params)
 		if (attempt == 0 && (!db->in_tx || begin) && db_is_broken(db)) {
 			PQclear(res);
 			log_warn("postgresql connection lost; reconnecting");
-			db_connect(db);
-			db->in_tx = begin;
+			db->begin_pending = begin;	/* db_ensure reconnects */
 			continue;
 		}
 		db_note_failure(db, res, sql);
