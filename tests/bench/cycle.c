@@ -1,7 +1,7 @@
 /*
  * cycle: load driver for the harvest game, end to end through nginx.
  *
- *	cycle URL TOKENS_FILE ANSWERS SECONDS CONNECTIONS
+ *	cycle [-s CONNINFO] URL TOKENS_FILE ANSWERS SECONDS CONNECTIONS
  *
  * URL is the stack's http://127.0.0.1:PORT, TOKENS_FILE holds one bearer
  * token per line (at least CONNECTIONS), ANSWERS the ten correct option
@@ -14,6 +14,16 @@
  * 1501 (storage full) moves the thread on to its next token (tokens i,
  * i + C, i + 2C...).
  * After an error the thread pauses 1 ms, so a broken stack is not hammered.
+ *
+ * With -s ("setup"), each thread plays the harvest alone: instead of the
+ * quiz and answer requests it inserts the answered attempt itself, on its
+ * own PostgreSQL connection (CONNINFO), with the very INSERT that
+ * tests/bench/harvest.pgbench runs as its setup, then sends POST
+ * /api/lemon/harvest for it.  pgbench pays for that INSERT the same way,
+ * so the two rates compare the harvest transaction bare and through the
+ * stack, with the same setup in front and the same mix of wins and losses.
+ * Token line i (from 0) must belong to bench user i + 1, as
+ * tests/bench/run writes them.
  *
  * Latencies are kept for the requests of the normal path only (quiz 200,
  * answer 200, harvest 200/1606), so refusals do not flatter the figures.
@@ -42,6 +52,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #define NPOS		10
 #define TOKEN_MAX	128
 #define RESP_MAX	65536
@@ -49,9 +61,26 @@
 #define MAX_CONNS	1024
 #define LOG_MAX		10	/* unexpected answers printed, in all */
 
-enum step { STEP_QUIZ, STEP_ANSWER, STEP_HARVEST, NSTEPS };
+enum step { STEP_QUIZ, STEP_ANSWER, STEP_HARVEST, STEP_SETUP, NSTEPS };
 
-static const char *const step_names[NSTEPS] = { "quiz", "answer", "harvest" };
+static const char *const step_names[NSTEPS] = { "quiz", "answer", "harvest",
+	"setup" };
+
+/* harvest.pgbench's setup, word for word but for its parameters: $1 the
+ * bench user's number, $2 the lemon position */
+static const char setup_sql[] =
+	"INSERT INTO user_quiz_attempts (user_id, quiz_id, lemon_position_id,"
+	" lemon_generation, deadline, is_correct, selected_option, submit_time,"
+	" status, harvest_status, harvest_deadline)"
+	" SELECT ('00000000-0000-4000-8000-' || lpad($1::text, 12, '0'))::uuid,"
+	" l.quiz_id, l.position_id, l.generation, now() + interval '30 seconds',"
+	" true, q.correct_option_idx, now(), 'done', 'in_progress',"
+	" now() + interval '5 seconds'"
+	" FROM lemons l JOIN quizzes q ON q.id = l.quiz_id"
+	" WHERE l.position_id = $2::int"
+	" RETURNING id AS attempt, user_id AS uid,"
+	" encode(sha256(convert_to('bench' || lpad($1::text, 38, '0'), 'UTF8')),"
+	" 'hex') AS token_hash";
 
 struct opts {
 	struct sockaddr_storage addr;
@@ -62,6 +91,7 @@ struct opts {
 	int answers[NPOS];
 	double seconds;
 	int conns;
+	const char *setup;		/* -s CONNINFO, or NULL */
 	double deadline;		/* CLOCK_MONOTONIC seconds */
 };
 
@@ -91,6 +121,7 @@ struct worker {
 	long cycles, wins, losses, skips, full, errors;
 	struct samples lat[NSTEPS];
 	struct conn c;
+	PGconn *pg;			/* -s only */
 };
 
 static atomic_int logged;
@@ -446,15 +477,45 @@ harvest_step(struct worker *w, long long attempt)
 	return 0;
 }
 
-/* quiz -> answer -> harvest at w->pos: 0, 1 when cut short by an expected
- * refusal, -1 on an error (counted). */
+/* The answered attempt at w->pos, inserted as harvest.pgbench's setup
+ * inserts it (-s): 0 with *attempt, or -1 (counted). */
+static int
+setup_step(struct worker *w, long long *attempt)
+{
+	char user[16], pos[8];
+	const char *params[] = { user, pos };
+	double t0 = now_s();
+	PGresult *res;
+	int ret = 0;
+
+	snprintf(user, sizeof(user), "%d", w->token + 1);
+	snprintf(pos, sizeof(pos), "%d", w->pos);
+	res = PQexecPrepared(w->pg, "setup", 2, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		*attempt = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		samples_add(&w->lat[STEP_SETUP], (now_s() - t0) * 1000.0);
+	} else {
+		w->errors++;
+		if (atomic_fetch_add(&logged, 1) < LOG_MAX)
+			fprintf(stderr, "cycle: setup: %s",
+			    PQerrorMessage(w->pg));
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* quiz -> answer -> harvest at w->pos (with -s: setup -> harvest): 0, 1
+ * when cut short by an expected refusal, -1 on an error (counted). */
 static int
 play(struct worker *w)
 {
 	long long attempt;
-	int r = quiz_step(w, &attempt);
+	int r;
 
-	if (r == 0)
+	if (w->o->setup)
+		r = setup_step(w, &attempt);
+	else if ((r = quiz_step(w, &attempt)) == 0)
 		r = answer_step(w, attempt);
 	if (r == 0)
 		r = harvest_step(w, attempt);
@@ -558,9 +619,31 @@ parse_answers(struct opts *o, const char *s)
 static int
 usage(const char *why)
 {
-	fprintf(stderr, "cycle: %s\nusage: cycle URL TOKENS_FILE ANSWERS"
-	    " SECONDS CONNECTIONS\n", why);
+	fprintf(stderr, "cycle: %s\nusage: cycle [-s CONNINFO] URL TOKENS_FILE"
+	    " ANSWERS SECONDS CONNECTIONS\n", why);
 	return -1;
+}
+
+/* The worker's PostgreSQL connection for -s, with the setup prepared; 0 or
+ * -1 (printed). */
+static int
+setup_connect(struct worker *w)
+{
+	PGresult *res;
+	int ret = 0;
+
+	w->pg = PQconnectdb(w->o->setup);
+	if (PQstatus(w->pg) != CONNECTION_OK) {
+		fprintf(stderr, "cycle: -s: %s", PQerrorMessage(w->pg));
+		return -1;
+	}
+	res = PQprepare(w->pg, "setup", setup_sql, 2, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "cycle: -s: %s", PQerrorMessage(w->pg));
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
 }
 
 static int
@@ -640,20 +723,23 @@ report(const struct opts *o, struct worker *w, double elapsed)
 		p99[s] = quantile(&all[s], 0.99);
 		free(all[s].v);
 	}
-	printf("cycle conns=%d seconds=%.2f cycles=%ld cycles_per_s=%.1f"
+	printf("cycle mode=%s conns=%d seconds=%.2f cycles=%ld cycles_per_s=%.1f"
 	    " harvest_per_s=%.1f wins=%ld losses=%ld skips=%ld full=%ld"
-	    " errors=%ld", o->conns, elapsed, t.cycles, t.cycles / elapsed,
-	    (t.wins + t.losses) / elapsed, t.wins, t.losses, t.skips, t.full,
-	    t.errors);
+	    " errors=%ld", o->setup ? "setup" : "full", o->conns, elapsed,
+	    t.cycles, t.cycles / elapsed, (t.wins + t.losses) / elapsed, t.wins,
+	    t.losses, t.skips, t.full, t.errors);
 	for (int s = 0; s < NSTEPS; s++)
 		printf(" %s_p50_ms=%.2f %s_p99_ms=%.2f", step_names[s], p50[s],
 		    step_names[s], p99[s]);
 	printf("\n%d connections, %.1f s: %ld cycles (%.0f/s), %.0f harvest"
 	    " answers/s (%ld won, %ld lost), %ld skipped, %ld full, %ld"
-	    " errors; p50/p99 ms: quiz %.2f/%.2f, answer %.2f/%.2f, harvest"
-	    " %.2f/%.2f\n", o->conns, elapsed, t.cycles, t.cycles / elapsed,
-	    (t.wins + t.losses) / elapsed, t.wins, t.losses, t.skips, t.full,
-	    t.errors, p50[0], p99[0], p50[1], p99[1], p50[2], p99[2]);
+	    " errors; p50/p99 ms:", o->conns, elapsed, t.cycles,
+	    t.cycles / elapsed, (t.wins + t.losses) / elapsed, t.wins,
+	    t.losses, t.skips, t.full, t.errors);
+	for (int s = 0; s < NSTEPS; s++)
+		if (s != STEP_SETUP || o->setup)
+			printf(" %s %.2f/%.2f", step_names[s], p50[s], p99[s]);
+	printf("\n");
 }
 
 int
@@ -664,6 +750,11 @@ main(int argc, char **argv)
 	double start;
 	long cycles = 0;
 
+	if (argc == 8 && strcmp(argv[1], "-s") == 0) {
+		o.setup = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc != 6) {
 		usage("wrong number of arguments");
 		return 2;
@@ -673,19 +764,23 @@ main(int argc, char **argv)
 	w = calloc((size_t)o.conns, sizeof(*w));
 	if (!w)
 		abort();
-	start = now_s();
-	o.deadline = start + o.seconds;
 	for (int i = 0; i < o.conns; i++) {
 		w[i].o = &o;
 		w[i].id = w[i].token = i;
 		w[i].pos = i % NPOS;
 		w[i].c.fd = -1;
+		if (o.setup && setup_connect(&w[i]) < 0)
+			return 1;
+	}
+	start = now_s();
+	o.deadline = start + o.seconds;
+	for (int i = 0; i < o.conns; i++)
 		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]))
 			abort();
-	}
 	for (int i = 0; i < o.conns; i++) {
 		pthread_join(w[i].thread, NULL);
 		cycles += w[i].cycles;
+		PQfinish(w[i].pg);
 	}
 	report(&o, w, now_s() - start);
 	free(w);
