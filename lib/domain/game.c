@@ -309,8 +309,42 @@ answer_refused(struct db *db, const char *hash, const char *user_id,
 }
 
 /* The whole answer in one statement, the session checked inside: right,
- * wrong or late, and the click window for a right, timely one.  GAME_OK,
- * a refusal, or -1. */
+ * wrong or late, and the click window for a right, timely one.  $1 the
+ * attempt, $2 its owner, $3 the option, $4 the click window in ms, $5 the
+ * session's stored token.  One row (correct option, late, explanation,
+ * click deadline in ms), or none when the answer is refused. */
+#define ANSWER_SQL \
+	"WITH a AS (UPDATE user_quiz_attempts a" \
+	" SET submit_time = now()," \
+	" selected_option = $3::int," \
+	" is_correct = $3::int = q.correct_option_idx," \
+	" status = CASE WHEN now() > a.deadline" \
+	" THEN 'timeout' ELSE 'done' END::quiz_status," \
+	" time_taken_ms =" \
+	" (extract(epoch FROM now() - start_time) * 1000)::int," \
+	" harvest_status = CASE WHEN $3::int = q.correct_option_idx" \
+	" AND now() <= a.deadline THEN 'in_progress' ELSE 'none' END" \
+	"::harvest_status," \
+	" harvest_deadline = CASE WHEN $3::int = q.correct_option_idx" \
+	" AND now() <= a.deadline" \
+	" THEN now() + make_interval(secs => $4::int / 1000.0) END" \
+	" FROM quizzes q WHERE a.id = $1::bigint AND a.user_id = $2::uuid" \
+	" AND a.status = 'started' AND q.id = a.quiz_id" \
+	" AND $3::int < jsonb_array_length(q.options)" \
+	" AND a.user_id = " SESSION_USER_SQL("$5") \
+	" RETURNING q.correct_option_idx AS c, a.status, a.is_correct," \
+	" q.explanation AS e, a.harvest_deadline, a.user_id, a.start_time)," \
+	/* today's quiz masters: right answers per user and UTC day */ \
+	" n AS (INSERT INTO quiz_daily_correct (day, user_id, n, reached)" \
+	" SELECT (start_time AT TIME ZONE 'UTC')::date, user_id, 1," \
+	" start_time FROM a WHERE is_correct AND status = 'done'" \
+	" ON CONFLICT (day, user_id) DO UPDATE" \
+	" SET n = quiz_daily_correct.n + 1, reached =" \
+	" greatest(quiz_daily_correct.reached, EXCLUDED.reached))" \
+	" SELECT c, status = 'timeout', e," \
+	" (extract(epoch FROM harvest_deadline) * 1000)::bigint FROM a"
+
+/* Records the answer (ANSWER_SQL): GAME_OK with *out, a refusal, or -1. */
 static int
 record_answer(struct db *db, const char *hash, const char *user_id,
 	      const char *attempt, int64_t option, const struct game_rules *r,
@@ -322,35 +356,7 @@ record_answer(struct db *db, const char *hash, const char *user_id,
 
 	snprintf(opt, sizeof(opt), "%lld", (long long)option);
 	snprintf(window, sizeof(window), "%lld", (long long)r->click_window_ms);
-	res = db_exec(db, "WITH a AS (UPDATE user_quiz_attempts a"
-	    " SET submit_time = now(),"
-	    " selected_option = $3::int, is_correct = $3::int = q.correct_option_idx,"
-	    " status = CASE WHEN now() > a.deadline THEN 'timeout' ELSE 'done' END"
-	    "::quiz_status,"
-	    " time_taken_ms = (extract(epoch FROM now() - start_time) * 1000)"
-	    "::int,"
-	    " harvest_status = CASE WHEN $3::int = q.correct_option_idx"
-	    " AND now() <= a.deadline THEN 'in_progress' ELSE 'none' END"
-	    "::harvest_status,"
-	    " harvest_deadline = CASE WHEN $3::int = q.correct_option_idx"
-	    " AND now() <= a.deadline"
-	    " THEN now() + make_interval(secs => $4::int / 1000.0) END"
-	    " FROM quizzes q WHERE a.id = $1::bigint AND a.user_id = $2::uuid"
-	    " AND a.status = 'started' AND q.id = a.quiz_id"
-	    " AND $3::int < jsonb_array_length(q.options)"
-	    " AND a.user_id = " SESSION_USER_SQL("$5")
-	    " RETURNING q.correct_option_idx AS c, a.status, a.is_correct,"
-	    " q.explanation AS e, a.harvest_deadline, a.user_id, a.start_time),"
-	    /* today's quiz masters: right answers per user and UTC day */
-	    " n AS (INSERT INTO quiz_daily_correct (day, user_id, n, reached)"
-	    " SELECT (start_time AT TIME ZONE 'UTC')::date, user_id, 1,"
-	    " start_time FROM a WHERE is_correct AND status = 'done'"
-	    " ON CONFLICT (day, user_id) DO UPDATE"
-	    " SET n = quiz_daily_correct.n + 1, reached ="
-	    " greatest(quiz_daily_correct.reached, EXCLUDED.reached))"
-	    " SELECT c, status = 'timeout', e,"
-	    " (extract(epoch FROM harvest_deadline) * 1000)::bigint FROM a", 5,
-	    params);
+	res = db_exec(db, ANSWER_SQL, 5, params);
 	if (!res)
 		return -1;
 	if (PQntuples(res) != 1) {
