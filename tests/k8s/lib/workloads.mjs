@@ -6,8 +6,16 @@ import { clone, deepEqual, isObj, nowIso, shortHash } from "./util.mjs";
 
 const MAX_STS_NAME_FOR_PODS = 52; // longer names make the controller-revision-hash label exceed 63 chars
 
+// The template's hash, kept per template object: the store never changes a
+// stored object in place (an update stores a new copy), and every controller
+// pass asks for every set's revision.
+const templateHashes = new WeakMap();
+
 export function revisionName(sts) {
-  return `${sts.metadata.name}-${shortHash(JSON.stringify(sts.spec?.template ?? {}))}`;
+  const tmpl = sts.spec?.template;
+  if (!tmpl) return `${sts.metadata.name}-${shortHash("{}")}`;
+  if (!templateHashes.has(tmpl)) templateHashes.set(tmpl, shortHash(JSON.stringify(tmpl)));
+  return `${sts.metadata.name}-${templateHashes.get(tmpl)}`;
 }
 
 function qosClass(spec) {
@@ -221,8 +229,10 @@ export function reconcileStatefulSets(api) {
           status: { phase: "Pending", qosClass: qosClass(podSpec) },
         });
       }
-      // template change: update the pod in place (a real rollout recreates it)
-      const next = clone(pod);
+      // template change: update the pod in place (a real rollout recreates it).
+      // A shallow copy: next's metadata and spec are its own, whatever they
+      // hold is replaced, never changed, and the store copies what it keeps.
+      const next = { ...pod, metadata: { ...pod.metadata }, spec: { ...pod.spec } };
       if (pod.metadata.labels?.["controller-revision-hash"] !== rev) {
         next.metadata.labels = { ...(tmpl.metadata?.labels ?? {}), "apps.kubernetes.io/pod-index": String(ord), "controller-revision-hash": rev, "statefulset.kubernetes.io/pod-name": podName };
         const keep = { hostname: pod.spec.hostname, subdomain: pod.spec.subdomain, volumes: pod.spec.volumes, nodeName: pod.spec.nodeName };
