@@ -13,7 +13,8 @@ ctl=$DBTREE_BUILD/bin/dbtreectl
 psql_bin=$(command -v psql)
 
 now_ms() { date +%s%3N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# shellcheck source=tests/bench/median.sh
+. tests/bench/median.sh
 sql() { "$psql_bin" -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 # shellcheck source=tests/bench/accounts.sh
