@@ -56,10 +56,23 @@ job_mail(struct job_ctx *ctx)
 	return n < 0 ? -1 : 0;
 }
 
+/* The sweeps are bookkeeping: each yields after this long, so that a
+ * backlog (hours without a pass) does not hold up the jobs behind it; the
+ * rest goes over the next passes. */
+#define SWEEP_SLICE_MS 1000
+
+static int64_t
+slice_end(const struct job_ctx *ctx)
+{
+	int64_t until = clock_mono_ms() + SWEEP_SLICE_MS;
+
+	return until < ctx->deadline_ms ? until : ctx->deadline_ms;
+}
+
 static int
 job_sessions(struct job_ctx *ctx)
 {
-	int64_t n = session_sweep(ctx->db);
+	int64_t n = session_sweep(ctx->db, slice_end(ctx));
 
 	if (n > 0)
 		log_info("sessions: %lld expired rows removed", (long long)n);
@@ -76,17 +89,10 @@ job_regrow(struct job_ctx *ctx)
 	return n < 0 || tree_fill_quizzes(ctx->db) < 0 ? -1 : 0;
 }
 
-/* The sweep is bookkeeping: it yields after this long, so that a backlog
- * (hours without a pass) does not hold up the jobs behind it; the rest goes
- * over the next passes. */
-#define SWEEP_SLICE_MS 1000
-
 static int
 job_sweep(struct job_ctx *ctx)
 {
-	int64_t until = clock_mono_ms() + SWEEP_SLICE_MS;
-	int64_t n = game_sweep(ctx->db, ctx->kv, &app.game,
-	    until < ctx->deadline_ms ? until : ctx->deadline_ms);
+	int64_t n = game_sweep(ctx->db, ctx->kv, &app.game, slice_end(ctx));
 
 	if (n > 0)
 		log_info("sweep: %lld quiz attempts closed", (long long)n);

@@ -604,9 +604,7 @@ release_locks(struct kv *kv, PGresult *swept)
  * for hours, a burst) goes in short statements, each far from the
  * statement timeout, instead of one that might never finish. */
 #define SWEEP_BATCH 10000
-#define SQL_INT_(n) #n
-#define SQL_INT(n) SQL_INT_(n)	/* a number macro as SQL text */
-#define SWEEP_LIMIT " LIMIT " SQL_INT(SWEEP_BATCH)
+#define SWEEP_LIMIT " LIMIT " DB_SQL_INT(SWEEP_BATCH)
 /* What each batch picks, checked again on the rows it updates (an answer
  * or a click may come in between) */
 #define SWEEP_UNANSWERED "status = 'started'" \

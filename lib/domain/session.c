@@ -2,9 +2,11 @@
  * Sessions.  Tokens are 256 random bits in base64url; the table keys on
  * their SHA-256, so a database dump holds no usable token.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/rand.h"
 #include "base/sha256.h"
 #include "domain/session.h"
@@ -102,19 +104,57 @@ session_end(struct db *db, const char *token)
 	return res ? 0 : -1;
 }
 
-int64_t
-session_sweep(struct db *db)
+/* Rows each statement of a sweep batch removes at most: a backlog (jobs
+ * stopped for days) goes in short statements, each far from the statement
+ * timeout, instead of one that might never finish. */
+#define SESSION_SWEEP_BATCH 10000
+#define SESSION_SWEEP_LIMIT " LIMIT " DB_SQL_INT(SESSION_SWEEP_BATCH)
+#define SESSION_EXPIRED "expires_at <= now()"
+#define CODE_STALE "expires_at <= now() - interval '1 hour'"
+#define SEND_STALE "sent_at <= now() - interval '1 day'"
+
+/* One batch of each kind: the rows removed in *n, and whether any kind
+ * filled its batch (more may be left) in *more; 0 or -1. */
+static int
+sweep_batch(struct db *db, int64_t *n, bool *more)
 {
 	PGresult *res = db_exec(db, "WITH s AS (DELETE FROM sessions"
-	    " WHERE expires_at <= now() RETURNING 1),"
-	    " c AS (DELETE FROM login_codes WHERE expires_at <= now()"
-	    " - interval '1 hour' RETURNING 1),"
-	    " n AS (DELETE FROM login_code_sends"
-	    " WHERE sent_at <= now() - interval '1 day' RETURNING 1)"
-	    " SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM c)"
-	    " + (SELECT count(*) FROM n)", 0, NULL);
-	int64_t n = res ? db_get_i64(res, 0, 0) : -1;
+	    " WHERE token_hash IN (SELECT token_hash FROM sessions"
+	    "  WHERE " SESSION_EXPIRED SESSION_SWEEP_LIMIT ")"
+	    " AND " SESSION_EXPIRED " RETURNING 1),"
+	    " c AS (DELETE FROM login_codes WHERE email IN (SELECT email"
+	    "  FROM login_codes WHERE " CODE_STALE SESSION_SWEEP_LIMIT ")"
+	    " AND " CODE_STALE " RETURNING 1),"
+	    " n AS (DELETE FROM login_code_sends WHERE ctid IN (SELECT ctid"
+	    "  FROM login_code_sends WHERE " SEND_STALE SESSION_SWEEP_LIMIT ")"
+	    " AND " SEND_STALE " RETURNING 1)"
+	    " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM c),"
+	    " (SELECT count(*) FROM n)", 0, NULL);
 
+	if (!res)
+		return -1;
+	*n = 0;
+	*more = false;
+	for (int i = 0; i < 3; i++) {
+		int64_t k = db_get_i64(res, 0, i);
+
+		*n += k;
+		*more = *more || k == SESSION_SWEEP_BATCH;
+	}
 	PQclear(res);
-	return n;
+	return 0;
+}
+
+int64_t
+session_sweep(struct db *db, int64_t deadline_ms)
+{
+	int64_t n, total = 0;
+	bool more;
+
+	do {
+		if (sweep_batch(db, &n, &more) < 0)
+			return -1;
+		total += n;
+	} while (more && clock_mono_ms() < deadline_ms);
+	return total;
 }

@@ -41,9 +41,10 @@ int session_key(const char *token, char hex[65]);
 	" AND s.expires_at > now() AND NOT su.is_deleted)"
 /* Ends the session of token (none is not an error).  0 or -1. */
 int session_end(struct db *db, const char *token);
-/* Removes expired sessions and stale login codes; returns how many rows
- * went, or -1. */
-int64_t session_sweep(struct db *db);
+/* Removes expired sessions and stale login codes, in batches, until none
+ * is left or CLOCK_MONOTONIC passes deadline_ms (ms; at least one batch
+ * runs); returns how many rows went, or -1. */
+int64_t session_sweep(struct db *db, int64_t deadline_ms);
 
 #include "base/banned.h"
 #endif

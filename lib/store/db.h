@@ -44,6 +44,10 @@ void db_close(struct db *db);
 PGresult *db_exec_(struct db *db, const char *sql, int n,
 		   const char *const *params);
 #define db_exec(db, sql, n, params)	db_exec_((db), "" sql, (n), (params))
+/* A number macro as SQL text, for constants spliced into literal SQL:
+ * " LIMIT " DB_SQL_INT(BATCH) */
+#define DB_SQL_INT_(n)	#n
+#define DB_SQL_INT(n)	DB_SQL_INT_(n)
 
 /* Runs a whole script of statements (migrations only: the one place SQL is
  * not a literal, because it comes from files in sql/). 0 or -1 (logged). */

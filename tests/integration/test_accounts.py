@@ -323,6 +323,33 @@ def test_session_sweep_removes_expired_sessions():
     check(rows == [["0"]], "swept", rows)
 
 
+def test_session_sweep_takes_a_backlog_in_batches():
+    (uid, token), = stack.make_users(1)
+    # 25,000 expired sessions and 25,000 day-old code sends: more than one
+    # batch (10,000) of each, as after days without a jobs pass
+    stack.psql("INSERT INTO sessions (token_hash, user_id, expires_at)"
+               " SELECT sha256(convert_to('backlog' || g, 'UTF8')), :'p1'::uuid,"
+               " now() - interval '1 minute' FROM generate_series(1, 25000) g", uid)
+    stack.psql("INSERT INTO login_code_sends (email, sent_at)"
+               " SELECT 'backlog' || g || '@example.com', now() - interval '2 days'"
+               " FROM generate_series(1, 25000) g")
+
+    def left():
+        return [int(v) for v in stack.psql(
+            "SELECT (SELECT count(*) FROM sessions WHERE user_id = :'p1'"
+            " AND expires_at <= now()), (SELECT count(*) FROM login_code_sends"
+            " WHERE email LIKE 'backlog%@example.com')", uid)[0]]
+    stack.ctl("jobs", "--only", "sessions")
+    check(all(n <= 15000 for n in left()), "one pass takes at least one batch of each", left())
+    passes = 1
+    while any(left()) and passes < 10:
+        stack.ctl("jobs", "--only", "sessions")
+        passes += 1
+    check(left() == [0, 0], "the backlog is gone within a few passes", (left(), passes))
+    check(stack.get("/api/user", headers=stack.auth(token)).status == 200,
+          "the live session is kept")
+
+
 def _post_from(source, path, body):
     """A request from another loopback address (the test stack exempts
     127.0.0.1 from the login rate limit, not 127.0.0.2)."""
