@@ -4,9 +4,8 @@
  * goes with the transaction's first statement, in one round trip (libpq
  * pipeline mode), so a transaction costs one round trip less.  Errors are
  * logged here once, with the SQLSTATE kept for callers that expect a
- * constraint violation.  Expected
- * integrity violations (class 23) are logged at warn level: the domain turns
- * them into answers.
+ * constraint violation.  Expected integrity violations (class 23) are
+ * logged at warn level: the domain turns them into answers.
  */
 #include <errno.h>
 #include <poll.h>

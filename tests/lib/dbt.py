@@ -9,6 +9,7 @@ test_* taking no arguments; it fails by raising (use `check`).
         r = stack.get("/api/health")
         check(r.status == 200, "health answers", r)
 """
+import contextlib
 import email
 import email.policy
 import glob
@@ -236,6 +237,28 @@ class Stack:
         if p.returncode != 0:
             raise AssertionError("psql failed: %s" % p.stderr)
         return [line.split("\t") for line in p.stdout.splitlines() if line]
+
+    @contextlib.contextmanager
+    def rows_per_statement(self, table, event):
+        """While the block runs, records how many rows each `event` (UPDATE
+        or DELETE) statement on `table` touches, with a statement-level
+        trigger; yields a function returning those counts, in order."""
+        name = "test_rows_%s_%s" % (table, event.lower())
+        self.psql("CREATE TABLE %(n)s (id serial, n bigint);"
+                  " CREATE FUNCTION %(n)s() RETURNS trigger LANGUAGE plpgsql AS $$"
+                  " BEGIN INSERT INTO %(n)s (n) SELECT count(*) FROM changed;"
+                  " RETURN NULL; END $$;"
+                  " CREATE TRIGGER %(n)s AFTER %(e)s ON %(t)s"
+                  " REFERENCING %(side)s TABLE AS changed FOR EACH STATEMENT"
+                  " EXECUTE FUNCTION %(n)s();"
+                  % {"n": name, "e": event, "t": table,
+                     "side": "OLD" if event == "DELETE" else "NEW"})
+        try:
+            yield lambda: [int(r[0]) for r in self.psql(
+                "SELECT n FROM %s WHERE n > 0 ORDER BY id" % name)]
+        finally:
+            self.psql("DROP TRIGGER %(n)s ON %(t)s; DROP FUNCTION %(n)s();"
+                      " DROP TABLE %(n)s" % {"n": name, "t": table})
 
     def pids(self, group):
         """(master pid, [worker pids]) of a pool."""
