@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/jget.h"
+#include "base/pause.h"
 #include "base/xalloc.h"
 #include "domain/instance.h"
 #include "domain/preset.h"
@@ -56,7 +57,7 @@ resources_json(const struct instance_spec *s)
 {
 	struct json_object *r = json_object_new_object();
 
-	jadd(r, "cpu", json_object_new_double(s->cpu));
+	jadd(r, "cpu", view_number(s->cpu));
 	jadd(r, "memory", json_object_new_int64(s->memory_mb));
 	jadd(r, "disk", json_object_new_int64(s->disk_gb));
 	return r;
@@ -124,9 +125,38 @@ pair(double cpu, int64_t mb)
 {
 	struct json_object *o = json_object_new_object();
 
-	jadd(o, "cpu", json_object_new_double(cpu));
+	jadd(o, "cpu", view_number(cpu));
 	jadd(o, "memory", json_object_new_int64(mb));
 	return o;
+}
+
+/* The reference's "instances" of /system/resources: the caller's own
+ * instances that hold resources ([] without a login: a public route names
+ * nobody's instances). */
+static struct json_object *
+holding(struct req *req)
+{
+	const char *uid = auth_maybe_user(req);
+	struct json_object *out = json_object_new_array(), *o;
+	struct instance_row *rows = NULL;
+	size_t n = 0;
+
+	if (!uid || instance_list(&req->app->db, uid, &rows, &n) < 0)
+		return out;
+	for (size_t i = 0; i < n; i++) {
+		if (!instance_holds(&rows[i]))
+			continue;
+		o = json_object_new_object();
+		jadd(o, "instanceId", json_object_new_string(rows[i].id));
+		jadd(o, "instanceName", json_object_new_string(rows[i].name));
+		jadd(o, "resources", pair(rows[i].spec.cpu,
+		    rows[i].spec.memory_mb));
+		jadd(o, "status", json_object_new_string(
+		    lc_status_name(rows[i].status)));
+		json_object_array_add(out, o);
+	}
+	free(rows);
+	return out;
 }
 
 static int
@@ -147,6 +177,7 @@ resources(struct req *req)
 	    c.total_mb - c.reserved_mb));
 	jadd(sys, "used", pair(c.used_cpu, c.used_mb));
 	jadd(out, "system", sys);
+	jadd(out, "instances", holding(req));
 	jadd(out, "activeCount", json_object_new_int64(c.active));
 	/* the same thresholds as the tiny, small and medium presets */
 	jadd(out, "canCreateTiny", json_object_new_boolean(free_cpu >= 0.1 &&
@@ -255,6 +286,9 @@ create_refused(struct req *req, int r, const struct instance_create *c)
 	case INSTANCE_NO_PORT:
 		json_object_put(d);
 		return resp_error(req, ERR_RESOURCE_EXHAUSTED, NULL);
+	case INSTANCE_NO_USER:
+		json_object_put(d);
+		return resp_error(req, ERR_UNAUTHORIZED, NULL);
 	default:
 		json_object_put(d);
 		return resp_error(req, ERR_INTERNAL, NULL);
@@ -352,7 +386,9 @@ instance_json(struct app *app, const struct instance_row *r)
 	jadd(o, "type", json_object_new_string(r->spec.type));
 	jadd(o, "size", json_object_new_string(r->spec.size));
 	jadd(o, "mode", json_object_new_string(r->spec.mode));
-	jadd(o, "status", json_object_new_string(r->status));
+	jadd(o, "status", json_object_new_string(lc_status_name(r->status)));
+	jadd(o, "desiredStatus",
+	    json_object_new_string(lc_desired_name(r->desired)));
 	if (r->reason[0])
 		jadd(o, "statusReason", json_object_new_string(r->reason));
 	jadd(o, "resources", resources_json(&r->spec));
@@ -415,7 +451,7 @@ add_metrics(struct app *app, const struct instance_row *r,
 	struct prov_observation ob;
 	struct json_object *m;
 
-	if (!app->prov || strcmp(r->status, "running") != 0 ||
+	if (!app->prov || r->status != LC_RUNNING ||
 	    prov_observe(app->prov, &s, 1, true, &ob) < 0 ||
 	    ob.state != PROV_RUNNING)
 		return;
@@ -462,36 +498,81 @@ destroy(struct req *req)
 	    resp_error(req, ERR_INTERNAL, NULL);
 }
 
+/* The event a status action asks for: 0, or -1 for an unknown one. */
+static int
+action_event(const char *act, enum lc_event *ev)
+{
+	if (strcmp(act, "start") == 0)
+		*ev = LC_START;
+	else if (strcmp(act, "stop") == 0)
+		*ev = LC_STOP;
+	else if (strcmp(act, "restart") == 0)
+		*ev = LC_RESTART;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+bad_state(struct req *req, const char *act, const struct lc_state *now)
+{
+	struct json_object *d = json_object_new_object();
+	const char *status = lc_status_name(now->status);
+
+	jadd(d, "current", json_object_new_string(status));
+	jadd(d, "desiredStatus",
+	    json_object_new_string(lc_desired_name(now->desired)));
+	jadd(d, "action", json_object_new_string(act));
+	return resp_errorf(req, ERR_INVALID_STATUS_TRANSITION, d, "cannot %s"
+	    " an instance that is %s (asked to be %s)", act, status,
+	    lc_desired_name(now->desired));
+}
+
 static int
 action(struct req *req)
 {
 	const char *uid = auth_user(req);
 	const char *act = req_param(req, "status");
-	char state[16] = "";
-	struct json_object *d;
-	int ret;
+	struct lc_state now = { 0 };
+	enum lc_event ev;
 
 	if (!uid)
 		return req->status;
-	if (strcmp(act, "start") && strcmp(act, "stop") && strcmp(act, "restart"))
+	if (action_event(act, &ev) < 0)
 		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "the action"
 		    " must be start, stop or restart");
-	ret = instance_action(&req->app->db, uid, req_param(req, "id"), act,
-	    state);
-	if (ret == INSTANCE_OK)
+	switch (instance_action(&req->app->db, uid, req_param(req, "id"), ev,
+	    &now)) {
+	case INSTANCE_OK:
 		return resp_empty(req, 204);
-	if (ret == INSTANCE_NOT_FOUND)
+	case INSTANCE_NOT_FOUND:
 		return not_found(req);
-	if (ret == INSTANCE_POOR)
+	case INSTANCE_POOR:
 		return resp_errorf(req, ERR_INSUFFICIENT_LEMONS, NULL, "you need"
 		    " at least one hour's lemons to start it");
-	if (ret != INSTANCE_BAD_STATE)
+	case INSTANCE_BAD_STATE:
+		return bad_state(req, act, &now);
+	default:
 		return resp_error(req, ERR_INTERNAL, NULL);
-	d = json_object_new_object();
-	jadd(d, "current", json_object_new_string(state));
-	jadd(d, "action", json_object_new_string(act));
-	return resp_errorf(req, ERR_INVALID_STATUS_TRANSITION, d, "cannot %s"
-	    " an instance that is %s", act, state);
+	}
+}
+
+/* Stores a new password while holding the instance's reset lease. */
+static int
+reset_password(struct req *req, const struct instance_row *r)
+{
+	struct prov_spec s = spec_for(r->id, r->name, &r->spec, r->port);
+	char password[25];
+	int stored;
+
+	instance_new_password(password);
+	pause_point("credentials.store");
+	stored = prov_store_secret(req->app->prov, &s, password);
+	instance_reset_end(&req->app->db, r->row_id);
+	if (stored < 0)
+		return resp_error(req, ERR_INTERNAL, NULL);
+	return resp_json(req, 200, credentials_json(req->app, r->spec.type,
+	    r->name, r->port, password));
 }
 
 static int
@@ -499,26 +580,25 @@ credentials(struct req *req)
 {
 	const char *uid = auth_user(req);
 	struct instance_row r;
-	struct prov_spec s;
-	char password[25];
-	int ret;
 
 	if (!uid)
 		return req->status;
-	ret = instance_get(&req->app->db, uid, req_param(req, "id"), &r);
-	if (ret == INSTANCE_NOT_FOUND)
-		return not_found(req);
-	if (ret != INSTANCE_OK || !req->app->prov)
+	if (!req->app->prov)
 		return resp_error(req, ERR_INTERNAL, NULL);
-	if (strcmp(r.status, "error") == 0)
+	switch (instance_reset_begin(&req->app->db, uid, req_param(req, "id"),
+	    &r)) {
+	case INSTANCE_OK:
+		return reset_password(req, &r);
+	case INSTANCE_NOT_FOUND:
+		return not_found(req);
+	case INSTANCE_BUSY:
+		return resp_error(req, ERR_RESET_IN_PROGRESS, NULL);
+	case INSTANCE_BAD_STATE:
 		return resp_errorf(req, ERR_INVALID_STATUS_TRANSITION, NULL,
 		    "this instance failed to start; delete it instead");
-	instance_new_password(password);
-	s = spec_for(r.id, r.name, &r.spec, r.port);
-	if (prov_store_secret(req->app->prov, &s, password) < 0)
+	default:
 		return resp_error(req, ERR_INTERNAL, NULL);
-	return resp_json(req, 200, credentials_json(req->app, r.spec.type,
-	    r.name, r.port, password));
+	}
 }
 
 static int

@@ -92,6 +92,8 @@ struct conf {
 	int64_t k8s_timeout_ms;
 	/* logging */
 	const char *log_level;
+	/* tests only: pause points (base/pause.h); "" = off */
+	const char *test_pause_dir;
 };
 
 /* Fills c from the environment (defaults for unset variables).  Returns 0,

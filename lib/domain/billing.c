@@ -1,7 +1,12 @@
 /*
- * The billing pass.  Every change to one instance is one transaction: the
- * period row, the ledger debit and the status move together or not at
- * all.  Periods are aligned to the epoch (floor(now / period)).
+ * The billing pass.  Every change to one instance is one transaction that
+ * first moves (or, to charge, just locks) the instance through the
+ * lifecycle, which rechecks its status, intent and deletion on the locked
+ * row; then the period row, the ledger debit and the mail go with it or
+ * not at all.  So a deleted instance is never charged, a pause never
+ * overwrites a person's stop or delete, and a resume never revives a
+ * deleted instance.  Periods are aligned to the epoch
+ * (floor(now / period)).
  */
 #include <json.h>
 #include <stdio.h>
@@ -10,24 +15,64 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/xalloc.h"
 #include "domain/billing.h"
 #include "domain/ledger.h"
+#include "domain/lifecycle.h"
 #include "domain/outbox.h"
 #include "store/db.h"
 
 struct bill_row {
 	char row[24], user_id[40], name[64], email[256];
-	int64_t hourly;
+	int64_t row_id, hourly;
+};
+
+/* What select_work finds to do for a row. */
+enum bill_kind { BILL_CHARGE, BILL_RESUME, BILL_WARN, BILL_DELETE };
+
+static const char *const kind_names[] = {
+	[BILL_CHARGE] = "charge", [BILL_RESUME] = "resume",
+	[BILL_WARN] = "warn", [BILL_DELETE] = "delete",
+};
+
+/* 0 and *k for select_work's kind text, or -1. */
+static int
+kind_parse(const char *text, enum bill_kind *k)
+{
+	for (size_t i = 0; i < ARRAY_LEN(kind_names); i++)
+		if (strcmp(kind_names[i], text) == 0) {
+			*k = (enum bill_kind)i;
+			return 0;
+		}
+	return fail("billing: unknown work kind '%s'", text);
+}
+
+/* The columns of select_work, in order. */
+enum bill_col {
+	COL_ID, COL_USER_ID, COL_NAME, COL_EMAIL, COL_HOURLY, COL_KIND,
 };
 
 static void
 bill_row_from(const PGresult *res, int i, struct bill_row *b)
 {
-	snprintf(b->row, sizeof(b->row), "%s", PQgetvalue(res, i, 0));
-	snprintf(b->user_id, sizeof(b->user_id), "%s", PQgetvalue(res, i, 1));
-	snprintf(b->name, sizeof(b->name), "%s", PQgetvalue(res, i, 2));
-	snprintf(b->email, sizeof(b->email), "%s", PQgetvalue(res, i, 3));
-	b->hourly = db_get_i64(res, i, 4);
+	snprintf(b->row, sizeof(b->row), "%s", PQgetvalue(res, i, COL_ID));
+	snprintf(b->user_id, sizeof(b->user_id), "%s",
+	    PQgetvalue(res, i, COL_USER_ID));
+	snprintf(b->name, sizeof(b->name), "%s", PQgetvalue(res, i, COL_NAME));
+	snprintf(b->email, sizeof(b->email), "%s",
+	    PQgetvalue(res, i, COL_EMAIL));
+	b->row_id = db_get_i64(res, i, COL_ID);
+	b->hourly = db_get_i64(res, i, COL_HOURLY);
+}
+
+/* Inside a transaction: moves b's instance by ev.  True when it moved
+ * (the row is then locked until the transaction ends). */
+static bool
+moved(struct db *db, const struct bill_row *b, enum lc_event ev)
+{
+	struct lc_target t = { .row_id = b->row_id, .seen_seq = -1 };
+
+	return lifecycle_move(db, ev, &t, NULL) == LC_MOVED;
 }
 
 static int
@@ -72,21 +117,21 @@ charge(struct db *db, const struct bill_row *b, const char *period)
 	return ledger_apply(db, &m);
 }
 
+/* One transaction: the owner is out of lemons; pause, unless the person
+ * stopped or deleted it meanwhile. */
 static int
-set_status(struct db *db, const struct bill_row *b, const char *status,
-	   const char *reason)
+pause_broke(struct db *db, const struct bill_row *b, struct billing_stats *st)
 {
-	const char *params[] = { b->row, status, reason };
-	PGresult *res = db_exec(db, "UPDATE db_instances SET"
-	    " status = $2::db_status, status_reason = $3, updated_at = now(),"
-	    " retry_at = now(), failures = 0,"
-	    " paused_at = CASE WHEN $2 = 'paused' THEN now() END,"
-	    " delete_warned = false, scaled_down = scaled_down AND $2 <> 'running',"
-	    " deleted_at = CASE WHEN $2 = 'deleting' THEN now() END"
-	    " WHERE id = $1::bigint", 3, params);
+	int ret = 0;
 
-	PQclear(res);
-	return res ? 0 : -1;
+	if (db_begin(db) < 0)
+		return -1;
+	if (moved(db, b, LC_PAUSE)) {
+		ret = mail(db, "instance_paused", b) < 0 ? -1 : db_commit(db);
+		st->paused += ret == 0;
+	}
+	db_rollback(db);
+	return ret;
 }
 
 /* One transaction: charge a running instance, or pause it if broke. */
@@ -94,24 +139,19 @@ static int
 bill_running(struct db *db, const struct bill_row *b, const char *period,
 	     struct billing_stats *st)
 {
-	int r;
+	int r = LEDGER_OK;
 
 	if (db_begin(db) < 0)
 		return -1;
-	r = charge(db, b, period);
-	if (r == LEDGER_INSUFFICIENT) {
-		db_rollback(db);
-		if (db_begin(db) < 0)
-			return -1;
-		r = set_status(db, b, "paused", "paused: not enough lemons") ||
-		    mail(db, "instance_paused", b) ? -1 : LEDGER_OK;
-		st->paused += r == LEDGER_OK;
-	} else {
+	if (moved(db, b, LC_CHARGE)) {
+		r = charge(db, b, period);
+		if (r == LEDGER_OK && db_commit(db) < 0)
+			r = -1;
 		st->charged += r == LEDGER_OK;
 	}
-	if (r == LEDGER_OK && db_commit(db) < 0)
-		r = -1;
 	db_rollback(db);
+	if (r == LEDGER_INSUFFICIENT)
+		return pause_broke(db, b, st);
 	return r == LEDGER_OK ? 0 : -1;
 }
 
@@ -120,41 +160,36 @@ static int
 resume(struct db *db, const struct bill_row *b, const char *period,
        struct billing_stats *st)
 {
-	int r;
+	int r = LEDGER_OK;
 
 	if (db_begin(db) < 0)
 		return -1;
-	r = charge(db, b, period);
-	if (r == LEDGER_OK && set_status(db, b, "running",
-	    "resumed: lemons topped up") == 0 && db_commit(db) == 0)
-		st->resumed++;
+	if (moved(db, b, LC_RESUME)) {
+		r = charge(db, b, period);
+		if (r == LEDGER_OK && db_commit(db) == 0)
+			st->resumed++;
+	}
 	db_rollback(db);
 	return r == LEDGER_OK || r == LEDGER_INSUFFICIENT ? 0 : -1;
 }
 
-/* Paused instances past the warning point or the grace. */
+/* One transaction: a paused instance past the warning point (mail) or the
+ * grace (deleted, mail). */
 static int
 expire(struct db *db, const struct bill_row *b, bool delete_now,
        struct billing_stats *st)
 {
-	const char *params[] = { b->row };
-	PGresult *res;
-	int ret = -1;
+	int ret = 0;
 
 	if (db_begin(db) < 0)
 		return -1;
-	if (delete_now) {
-		if (set_status(db, b, "deleting", "deleted: not enough lemons")
-		    == 0 && mail(db, "instance_deleted", b) == 0 &&
-		    db_commit(db) == 0)
-			ret = 0, st->deleted++;
-	} else {
-		res = db_exec(db, "UPDATE db_instances SET delete_warned = true"
-		    " WHERE id = $1::bigint", 1, params);
-		if (res && mail(db, "instance_delete_warning", b) == 0 &&
-		    db_commit(db) == 0)
-			ret = 0, st->warned++;
-		PQclear(res);
+	if (moved(db, b, delete_now ? LC_EXPIRE : LC_WARN)) {
+		ret = mail(db, delete_now ? "instance_deleted" :
+		    "instance_delete_warning", b) < 0 ? -1 : db_commit(db);
+		if (ret == 0 && delete_now)
+			st->deleted++;
+		else if (ret == 0)
+			st->warned++;
 	}
 	db_rollback(db);
 	return ret;
@@ -167,24 +202,40 @@ select_work(struct db *db, const char *period, const char *grace)
 {
 	const char *params[] = { period, grace };
 
-	/* kind: 0 charge, 1 resume, 2 warn, 3 delete */
 	return db_exec(db, "SELECT " BILL_COLUMNS ", CASE"
-	    " WHEN i.status = 'running' THEN 0"
-	    " WHEN u.lemon_balance >= i.hourly_cost THEN 1"
-	    " WHEN i.paused_at + make_interval(secs => $2::int) <= now() THEN 3"
-	    " ELSE 2 END"
+	    " WHEN i.desired = 'running' THEN 'charge'"
+	    " WHEN u.lemon_balance >= i.hourly_cost THEN 'resume'"
+	    " WHEN i.paused_at + make_interval(secs => $2::int) <= now()"
+	    "  THEN 'delete' ELSE 'warn' END"
 	    " FROM db_instances i JOIN users u ON u.id = i.user_id"
-	    " WHERE i.deleted_at IS NULL AND ((i.status = 'running'"
+	    " WHERE (i.status = 'running' AND i.desired = 'running'"
 	    "  AND i.hourly_cost > 0 AND NOT EXISTS (SELECT 1"
 	    "  FROM db_instance_billing b WHERE b.instance_id = i.id"
 	    "  AND b.period_start = to_timestamp(floor(extract(epoch FROM now())"
 	    "  / $1::int) * $1::int)))"
-	    " OR (i.status = 'paused' AND (u.lemon_balance >= i.hourly_cost"
+	    " OR (i.desired = 'paused' AND (u.lemon_balance >= i.hourly_cost"
 	    "  OR i.paused_at + make_interval(secs => $2::int) <= now()"
 	    "  OR (NOT i.delete_warned AND i.paused_at + make_interval(secs =>"
 	    "  $2::int) - least(interval '1 hour', make_interval(secs =>"
-	    "  $2::int / 2)) <= now()))))"
+	    "  $2::int / 2)) <= now())))"
 	    " ORDER BY i.id", 2, params);
+}
+
+static int
+bill_one(struct db *db, const struct bill_row *b, enum bill_kind kind,
+	 const char *period, struct billing_stats *st)
+{
+	switch (kind) {
+	case BILL_CHARGE:
+		return bill_running(db, b, period, st);
+	case BILL_RESUME:
+		return resume(db, b, period, st);
+	case BILL_WARN:
+		return expire(db, b, false, st);
+	case BILL_DELETE:
+		return expire(db, b, true, st);
+	}
+	return -1;
 }
 
 int
@@ -193,6 +244,7 @@ billing_run(struct db *db, const struct billing_rules *r, int64_t deadline_ms,
 {
 	char period[24], grace[24];
 	struct bill_row b;
+	enum bill_kind kind;
 	PGresult *res;
 
 	memset(st, 0, sizeof(*st));
@@ -201,17 +253,11 @@ billing_run(struct db *db, const struct billing_rules *r, int64_t deadline_ms,
 	if (!(res = select_work(db, period, grace)))
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t kind = db_get_i64(res, i, 5);
-
 		if (clock_mono_ms() >= deadline_ms)
 			break;
 		bill_row_from(res, i, &b);
-		if (kind == 0)
-			bill_running(db, &b, period, st);
-		else if (kind == 1)
-			resume(db, &b, period, st);
-		else
-			expire(db, &b, kind == 3, st);
+		if (kind_parse(PQgetvalue(res, i, COL_KIND), &kind) == 0)
+			bill_one(db, &b, kind, period, st);
 	}
 	PQclear(res);
 	return 0;

@@ -14,26 +14,43 @@
 #include "domain/outbox.h"
 #include "store/db.h"
 
+/* The columns of fleet_load's query, in order. */
+enum fleet_col {
+	COL_ID, COL_EXTERNAL_ID, COL_USER_ID, COL_NAME, COL_TYPE, COL_STATUS,
+	COL_DESIRED, COL_INTENT_SEQ, COL_CPU, COL_MEMORY, COL_DISK,
+	COL_CREATION_COST, COL_PORT, COL_RESTART, COL_DUE, COL_OVERDUE,
+	COL_SCALED_DOWN, COL_FAILURES,
+};
+
+static bool
+flag_at(const PGresult *res, int i, enum fleet_col c)
+{
+	return PQgetvalue(res, i, c)[0] == 't';
+}
+
 static void
 fill(const PGresult *res, int i, struct fleet_row *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->row_id = db_get_i64(res, i, 0);
-	snprintf(r->id, sizeof(r->id), "%s", PQgetvalue(res, i, 1));
-	snprintf(r->user_id, sizeof(r->user_id), "%s", PQgetvalue(res, i, 2));
-	snprintf(r->name, sizeof(r->name), "%s", PQgetvalue(res, i, 3));
-	snprintf(r->type, sizeof(r->type), "%s", PQgetvalue(res, i, 4));
-	snprintf(r->status, sizeof(r->status), "%s", PQgetvalue(res, i, 5));
-	r->cpu = strtod(PQgetvalue(res, i, 6), NULL);
-	r->memory_mb = db_get_i64(res, i, 7);
-	r->disk_gb = db_get_i64(res, i, 8);
-	r->creation_cost = db_get_i64(res, i, 9);
-	r->port = (int)db_get_i64(res, i, 10);
-	r->restart = PQgetvalue(res, i, 11)[0] == 't';
-	r->due = PQgetvalue(res, i, 12)[0] == 't';
-	r->overdue = PQgetvalue(res, i, 13)[0] == 't';
-	r->scaled_down = PQgetvalue(res, i, 14)[0] == 't';
-	r->failures = db_get_i64(res, i, 15);
+	r->row_id = db_get_i64(res, i, COL_ID);
+	snprintf(r->id, sizeof(r->id), "%s", PQgetvalue(res, i, COL_EXTERNAL_ID));
+	snprintf(r->user_id, sizeof(r->user_id), "%s",
+	    PQgetvalue(res, i, COL_USER_ID));
+	snprintf(r->name, sizeof(r->name), "%s", PQgetvalue(res, i, COL_NAME));
+	snprintf(r->type, sizeof(r->type), "%s", PQgetvalue(res, i, COL_TYPE));
+	lc_status_parse(PQgetvalue(res, i, COL_STATUS), &r->status);
+	lc_desired_parse(PQgetvalue(res, i, COL_DESIRED), &r->desired);
+	r->intent_seq = db_get_i64(res, i, COL_INTENT_SEQ);
+	r->cpu = strtod(PQgetvalue(res, i, COL_CPU), NULL);
+	r->memory_mb = db_get_i64(res, i, COL_MEMORY);
+	r->disk_gb = db_get_i64(res, i, COL_DISK);
+	r->creation_cost = db_get_i64(res, i, COL_CREATION_COST);
+	r->port = (int)db_get_i64(res, i, COL_PORT);
+	r->restart = flag_at(res, i, COL_RESTART);
+	r->due = flag_at(res, i, COL_DUE);
+	r->overdue = flag_at(res, i, COL_OVERDUE);
+	r->scaled_down = flag_at(res, i, COL_SCALED_DOWN);
+	r->failures = db_get_i64(res, i, COL_FAILURES);
 }
 
 int
@@ -47,8 +64,8 @@ fleet_load(struct db *db, int64_t provision_timeout_s, struct fleet_row **rows,
 	snprintf(timeout, sizeof(timeout), "%lld",
 	    (long long)provision_timeout_s);
 	res = db_exec(db, "SELECT id, external_id, user_id, name, type, status,"
-	    " cpu, memory, disk, creation_cost, coalesce(port, 0),"
-	    " restart_requested, retry_at <= now(),"
+	    " desired, intent_seq, cpu, memory, disk, creation_cost,"
+	    " coalesce(port, 0), restart_requested, retry_at <= now(),"
 	    " status = 'provisioning' AND created_at"
 	    "  + make_interval(secs => $1::int) < now(),"
 	    " scaled_down, failures FROM db_instances"
@@ -61,6 +78,22 @@ fleet_load(struct db *db, int64_t provision_timeout_s, struct fleet_row **rows,
 		fill(res, (int)i, &(*rows)[i]);
 	PQclear(res);
 	return 0;
+}
+
+static struct lc_target
+target_of(const struct fleet_row *r, const char *reason)
+{
+	return (struct lc_target){ .row_id = r->row_id,
+		.seen_seq = r->intent_seq, .reason = reason };
+}
+
+int
+fleet_seen(struct db *db, const struct fleet_row *r, enum lc_event ev,
+	   const char *reason)
+{
+	struct lc_target t = target_of(r, reason);
+
+	return lifecycle_move(db, ev, &t, NULL);
 }
 
 /* One statement about row r ($1 = its id, $2 = text); through the macro
@@ -81,34 +114,54 @@ update_row_(struct db *db, const struct fleet_row *r, const char *sql_text,
 
 #define update_row(db, r, text, sql) update_row_((db), (r), (text), "" sql)
 
-int
-fleet_ready(struct db *db, const struct fleet_row *r, const char *host)
+static struct json_object *
+ready_mail(const struct fleet_row *r, const char *host)
 {
-	char row[24];
-	const char *params[] = { row };
 	struct json_object *p = json_object_new_object();
-	PGresult *res;
-	int64_t mail = 0;
-	int ret = -1;
 
-	snprintf(row, sizeof(row), "%lld", (long long)r->row_id);
 	json_object_object_add(p, "name", json_object_new_string(r->name));
 	json_object_object_add(p, "type", json_object_new_string(r->type));
 	json_object_object_add(p, "host", json_object_new_string(host));
 	json_object_object_add(p, "port", json_object_new_int(r->port));
+	return p;
+}
+
+/* The owner's address, for a mail. */
+static int
+owner_email(struct db *db, const struct fleet_row *r, char *out,
+	    size_t size)
+{
+	const char *params[] = { r->user_id };
+	PGresult *res = db_exec(db, "SELECT email FROM users WHERE id = $1",
+	    1, params);
+
+	if (!res || PQntuples(res) != 1) {
+		PQclear(res);
+		return -1;
+	}
+	snprintf(out, size, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int
+fleet_ready(struct db *db, const struct fleet_row *r, const char *host)
+{
+	struct json_object *p = ready_mail(r, host);
+	struct lc_target t = target_of(r, NULL);
+	char email[320];
+	int64_t mail = 0;
+	int ret;
+
 	if (db_begin(db) < 0) {
 		json_object_put(p);
 		return -1;
 	}
-	res = db_exec(db, "UPDATE db_instances SET status = 'running',"
-	    " status_reason = '', ready_at = now(), updated_at = now(),"
-	    " failures = 0 WHERE id = $1::bigint AND status = 'provisioning'"
-	    " RETURNING (SELECT email FROM users u WHERE u.id = user_id)",
-	    1, params);
-	if (res && PQntuples(res) == 1 && outbox_add(db, "instance_ready",
-	    PQgetvalue(res, 0, 0), json_object_to_json_string(p), &mail) == 0)
-		ret = db_commit(db);
-	PQclear(res);
+	ret = lifecycle_move(db, LC_SEEN_READY, &t, NULL);
+	if (ret == LC_MOVED && (owner_email(db, r, email, sizeof(email)) < 0 ||
+	    outbox_add(db, "instance_ready", email,
+	    json_object_to_json_string(p), &mail) < 0 || db_commit(db) < 0))
+		ret = -1;
 	db_rollback(db);
 	json_object_put(p);
 	return ret;
@@ -125,7 +178,7 @@ refund(struct db *db, const struct fleet_row *r)
 	snprintf(note, sizeof(note), "refund: instance %s did not start",
 	    r->name);
 	snprintf(row, sizeof(row), "%lld", (long long)r->row_id);
-	if (r->creation_cost == 0 || strcmp(r->status, "provisioning") != 0)
+	if (r->creation_cost == 0)
 		return 0;
 	return ledger_apply(db, &m) == LEDGER_OK ? 0 : -1;
 }
@@ -133,16 +186,19 @@ refund(struct db *db, const struct fleet_row *r)
 int
 fleet_error(struct db *db, const struct fleet_row *r, const char *reason)
 {
-	int ret = -1;
+	struct lc_target t = target_of(r, reason);
+	bool never_ready = r->status == LC_PROVISIONING;
+	int ret;
 
 	if (db_begin(db) < 0)
 		return -1;
-	if (update_row(db, r, reason, "UPDATE db_instances SET status ="
-	    " 'error', status_reason = $2, updated_at = now()"
-	    " WHERE id = $1::bigint") == 0 && refund(db, r) == 0)
-		ret = db_commit(db);
+	ret = lifecycle_move(db, never_ready ? LC_NEVER_READY :
+	    LC_SEEN_FAILED, &t, NULL);
+	if (ret == LC_MOVED && ((never_ready && refund(db, r) < 0) ||
+	    db_commit(db) < 0))
+		ret = -1;
 	db_rollback(db);
-	if (ret == 0)
+	if (ret == LC_MOVED)
 		log_warn("instance '%s': error: %s", r->id, reason);
 	return ret;
 }
@@ -185,10 +241,17 @@ fleet_scaled_down(struct db *db, const struct fleet_row *r)
 int
 fleet_destroyed(struct db *db, const struct fleet_row *r)
 {
-	return update_row(db, r, "", "WITH p AS (DELETE FROM port_allocations"
-	    " WHERE instance_id = $1::bigint) UPDATE db_instances SET"
-	    " destroyed_at = now(), port = NULL, scaled_down = true"
-	    " WHERE id = $1::bigint AND $2 = ''");
+	struct lc_target t = target_of(r, NULL);
+	int ret;
+
+	if (db_begin(db) < 0)
+		return -1;
+	ret = lifecycle_move(db, LC_DESTROYED, &t, NULL);
+	if (ret == LC_MOVED && (instance_release_port(db, r->row_id) < 0 ||
+	    db_commit(db) < 0))
+		ret = -1;
+	db_rollback(db);
+	return ret;
 }
 
 int64_t

@@ -1,8 +1,11 @@
 /*
  * The reconciler's view of instances: every instance that still has (or
- * may have) something running somewhere, read in one query, and the state
- * changes a reconcile pass records.  SQL lives here; prov/reconcile.c
- * decides.
+ * may have) something running somewhere, read in one query, and what a
+ * reconcile pass records.  State changes go through the lifecycle module
+ * (domain/lifecycle.h), guarded by the intent the pass read, so an
+ * observation never overwrites a newer intent; the rest here is the
+ * reconciler's own bookkeeping (backoff, restart flag, scaled down).
+ * SQL lives here; prov/reconcile.c decides.
  */
 #ifndef DOMAIN_FLEET_H
 #define DOMAIN_FLEET_H
@@ -20,7 +23,9 @@ struct fleet_row {
 	char user_id[INSTANCE_ID_LEN + 1];
 	char name[INSTANCE_NAME_MAX + 1];
 	char type[16];
-	char status[16];
+	enum lc_status status;		/* observed, as last recorded */
+	enum lc_desired desired;
+	int64_t intent_seq;
 	double cpu;
 	int64_t memory_mb, disk_gb, creation_cost;
 	int port;
@@ -34,10 +39,16 @@ struct fleet_row {
 /* Every instance not yet destroyed; *rows malloc'd.  0 or -1. */
 int fleet_load(struct db *db, int64_t provision_timeout_s,
 	       struct fleet_row **rows, size_t *n);
-/* provisioning -> running, and the "ready" mail (one transaction). */
+/* Records what the driver observed (LC_SEEN_UP, LC_SEEN_STOPPED,
+ * LC_SEEN_PAUSED) with reason (NULL: keep), guarded by the intent the pass
+ * read.  A lifecycle result (LC_MOVED, LC_LOST_RACE...) or -1. */
+int fleet_seen(struct db *db, const struct fleet_row *r, enum lc_event ev,
+	       const char *reason);
+/* provisioning -> running, and the "ready" mail (one transaction).  A
+ * lifecycle result or -1. */
 int fleet_ready(struct db *db, const struct fleet_row *r, const char *host);
 /* -> error with reason; a provisioning instance gets its creation cost
- * back through the ledger (one transaction). */
+ * back through the ledger (one transaction).  A lifecycle result or -1. */
 int fleet_error(struct db *db, const struct fleet_row *r, const char *reason);
 /* Records a failed repair: failures + 1, retry after a growing delay. */
 int fleet_backoff(struct db *db, const struct fleet_row *r, const char *why);
@@ -46,7 +57,8 @@ int fleet_healthy(struct db *db, const struct fleet_row *r);
 int fleet_restarted(struct db *db, const struct fleet_row *r);
 /* The instance no longer holds resources (stopped, paused, error). */
 int fleet_scaled_down(struct db *db, const struct fleet_row *r);
-/* Everything is gone where it ran: destroyed, port released. */
+/* Everything is gone where it ran: destroyed, port released (one
+ * transaction).  A lifecycle result or -1. */
 int fleet_destroyed(struct db *db, const struct fleet_row *r);
 /* Ports whose instance is destroyed or gone; returns how many, or -1. */
 int64_t fleet_release_ports(struct db *db);

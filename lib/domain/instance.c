@@ -11,13 +11,16 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/pause.h"
 #include "base/rand.h"
 #include "base/xalloc.h"
 #include "domain/instance.h"
 #include "domain/ledger.h"
+#include "domain/lifecycle.h"
 #include "store/db.h"
 
 #define CREATE_LOCK "7424590002"	/* dbtree-wide advisory lock key */
+#define RESET_LEASE_S 60	/* a credentials reset in flight holds it */
 
 bool
 instance_name_ok(const char *name)
@@ -130,8 +133,9 @@ instance_capacity(struct db *db, struct capacity *c)
 {
 	PGresult *res = db_exec(db, "SELECT coalesce(sum(cpu), 0),"
 	    " coalesce(sum(memory), 0), count(*) FROM db_instances"
-	    " WHERE destroyed_at IS NULL AND (status IN ('provisioning',"
-	    " 'running') OR NOT scaled_down)", 0, NULL);
+	    " WHERE destroyed_at IS NULL AND (desired = 'running'"
+	    " OR status IN ('provisioning', 'running') OR NOT scaled_down)",
+	    0, NULL);
 
 	if (!res)
 		return -1;
@@ -143,27 +147,38 @@ instance_capacity(struct db *db, struct capacity *c)
 }
 
 bool
+instance_holds(const struct instance_row *r)
+{
+	return r->desired == LC_WANT_RUNNING || r->status == LC_PROVISIONING ||
+	    r->status == LC_RUNNING;
+}
+
+bool
 instance_fits(const struct capacity *c, double cpu, int64_t memory_mb)
 {
 	return cpu <= c->total_cpu - c->reserved_cpu - c->used_cpu + 1e-9 &&
 	    memory_mb <= c->total_mb - c->reserved_mb - c->used_mb;
 }
 
-/* Inside the create transaction: quota, name, capacity.  INSTANCE_OK or
- * the refusal, or -1. */
+/* Inside the create transaction: the user row locked, then quota, name,
+ * capacity.  INSTANCE_OK or the refusal, or -1. */
 static int
 create_checks(struct db *db, const struct instance_create *c)
 {
 	const char *params[] = { c->user_id, c->name };
-	PGresult *res = db_exec(db, "SELECT count(*),"
-	    " count(*) FILTER (WHERE name = $2) FROM db_instances"
-	    " WHERE user_id = $1 AND deleted_at IS NULL", 2, params);
+	PGresult *res = db_exec(db, "SELECT count(i.id),"
+	    " count(i.id) FILTER (WHERE i.name = $2) FROM (SELECT id FROM users"
+	    " WHERE id = $1 AND NOT is_deleted FOR UPDATE) u"
+	    " LEFT JOIN db_instances i ON i.user_id = u.id"
+	    " AND i.deleted_at IS NULL GROUP BY u.id", 2, params);
 	struct capacity cap = { 0 };
 	int ret = INSTANCE_OK;
 
 	if (!res)
 		return -1;
-	if (db_get_i64(res, 0, 1) > 0)
+	if (PQntuples(res) != 1)
+		ret = INSTANCE_NO_USER;
+	else if (db_get_i64(res, 0, 1) > 0)
 		ret = INSTANCE_NAME_TAKEN;
 	else if (db_get_i64(res, 0, 0) >= c->quota)
 		ret = INSTANCE_QUOTA;
@@ -285,6 +300,7 @@ instance_create(struct db *db, struct instance_create *c)
 	    NULL);
 	ret = res ? create_checks(db, c) : -1;
 	PQclear(res);
+	pause_point("create.checked");
 	if (ret == INSTANCE_OK)
 		ret = insert_row(db, c) < 0 ? -1 : debit_creation(db, c);
 	if (ret == INSTANCE_OK)
@@ -312,7 +328,7 @@ instance_new_port(struct db *db, int64_t row_id, int old_port,
 	if (db_begin(db) < 0)
 		return -1;
 	res = db_exec(db, "WITH b AS (INSERT INTO burned_ports (port, reason)"
-	    " VALUES ($1::int, 'taken in the cluster') ON CONFLICT DO NOTHING)"
+	    " VALUES ($1::int, 'in use by something else') ON CONFLICT DO NOTHING)"
 	    " DELETE FROM port_allocations WHERE instance_id = $2::bigint",
 	    2, params);
 	if (res && (ret = allocate_port(db, &c)) == INSTANCE_OK &&
@@ -326,15 +342,28 @@ instance_new_port(struct db *db, int64_t row_id, int old_port,
 }
 
 int
+instance_release_port(struct db *db, int64_t row_id)
+{
+	char row[24];
+	const char *params[] = { row };
+	PGresult *res;
+
+	snprintf(row, sizeof(row), "%lld", (long long)row_id);
+	res = db_exec(db, "DELETE FROM port_allocations"
+	    " WHERE instance_id = $1::bigint", 1, params);
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+int
 instance_create_undo(struct db *db, const struct instance_create *c)
 {
 	char note[128], row[24];
-	const char *params[] = { row };
 	struct ledger_move m = { .user_id = c->user_id,
 		.action = "instance_create_refund",
 		.amount = c->spec.creation_cost, .note = note,
 		.instance_id = row };
-	PGresult *res;
+	struct lc_target t = { .row_id = c->row_id, .seen_seq = -1 };
 	int ret = -1;
 
 	snprintf(note, sizeof(note), "refund: instance %s could not be set up",
@@ -342,51 +371,39 @@ instance_create_undo(struct db *db, const struct instance_create *c)
 	snprintf(row, sizeof(row), "%lld", (long long)c->row_id);
 	if (db_begin(db) < 0)
 		return -1;
-	res = db_exec(db, "WITH p AS (DELETE FROM port_allocations"
-	    " WHERE instance_id = $1::bigint)"
-	    " UPDATE db_instances SET status = 'deleting', port = NULL,"
-	    " status_reason = 'could not be set up', deleted_at = now(),"
-	    " destroyed_at = now(), scaled_down = true"
-	    " WHERE id = $1::bigint", 1, params);
-	if (res && (m.amount == 0 || ledger_apply(db, &m) == LEDGER_OK))
-		ret = db_commit(db);
-	PQclear(res);
+	switch (lifecycle_move(db, LC_CREATE_UNDO, &t, NULL)) {
+	case LC_MOVED:
+		if (instance_release_port(db, c->row_id) == 0 &&
+		    (m.amount == 0 || ledger_apply(db, &m) == LEDGER_OK))
+			ret = db_commit(db);
+		break;
+	case LC_LOST_RACE:	/* deleted meanwhile: the reconciler cleans up */
+	case LC_NOT_ALLOWED:
+	case LC_NOT_FOUND:
+		ret = 0;
+		break;
+	}
 	db_rollback(db);
 	return ret;
 }
 
-/* The transition an action asks for, from the current status. */
-static const char *
-action_target(const char *action, const char *status)
-{
-	if (strcmp(action, "stop") == 0)
-		return strcmp(status, "running") == 0 ? "stopped" : NULL;
-	if (strcmp(action, "restart") == 0)
-		return strcmp(status, "running") == 0 ? "running" : NULL;
-	if (strcmp(action, "start") == 0)
-		return strcmp(status, "stopped") == 0 ||
-		    strcmp(status, "paused") == 0 ? "running" : NULL;
-	return NULL;
-}
-
-/* Locks the user's live instance; fills status, hourly cost and row id. */
+/* The row id and hourly cost of the user's live instance id (external). */
 static int
-lock_instance(struct db *db, const char *user_id, const char *id,
-	      char status[16], int64_t *hourly, int64_t *row)
+find_row(struct db *db, const char *user_id, const char *id, int64_t *row,
+	 int64_t *hourly)
 {
 	const char *params[] = { user_id, id };
-	PGresult *res = db_exec(db, "SELECT status, hourly_cost, id"
-	    " FROM db_instances WHERE user_id = $1 AND external_id::text = $2"
-	    " AND deleted_at IS NULL FOR UPDATE", 2, params);
+	PGresult *res = db_exec(db, "SELECT id, hourly_cost FROM db_instances"
+	    " WHERE user_id = $1 AND external_id::text = $2"
+	    " AND deleted_at IS NULL", 2, params);
 	int ret;
 
 	if (!res)
 		return -1;
 	ret = PQntuples(res) == 1 ? INSTANCE_OK : INSTANCE_NOT_FOUND;
 	if (ret == INSTANCE_OK) {
-		snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+		*row = db_get_i64(res, 0, 0);
 		*hourly = db_get_i64(res, 0, 1);
-		*row = db_get_i64(res, 0, 2);
 	}
 	PQclear(res);
 	return ret;
@@ -408,43 +425,36 @@ balance_covers(struct db *db, const char *user_id, int64_t hourly)
 }
 
 static int
-set_target(struct db *db, int64_t row, const char *target,
-	   const char *action)
+from_move(int r)
 {
-	char rows[24];
-	const char *params[] = { rows, target, action };
-	PGresult *res;
-
-	snprintf(rows, sizeof(rows), "%lld", (long long)row);
-	res = db_exec(db, "UPDATE db_instances SET status = $2::db_status,"
-	    " updated_at = now(), failures = 0, retry_at = now(),"
-	    " restart_requested = ($3 = 'restart'),"
-	    " scaled_down = scaled_down AND $2 <> 'running',"
-	    " paused_at = CASE WHEN $2 = 'running' THEN NULL ELSE paused_at END,"
-	    " status_reason = CASE $3 WHEN 'stop' THEN 'stopped by you'"
-	    " WHEN 'start' THEN 'started by you' ELSE 'restarted by you' END"
-	    " WHERE id = $1::bigint", 3, params);
-	PQclear(res);
-	return res ? 0 : -1;
+	switch (r) {
+	case LC_MOVED:
+		return INSTANCE_OK;
+	case LC_NOT_FOUND:
+		return INSTANCE_NOT_FOUND;
+	case LC_LOST_RACE:
+	case LC_NOT_ALLOWED:
+		return INSTANCE_BAD_STATE;
+	}
+	return -1;
 }
 
 int
 instance_action(struct db *db, const char *user_id, const char *id,
-		const char *action, char state[16])
+		enum lc_event ev, struct lc_state *now)
 {
-	int64_t hourly = 0, row = 0;
-	const char *target;
-	int ret;
+	struct lc_target t = { .user_id = user_id, .seen_seq = -1 };
+	int64_t hourly = 0;
+	int ret = find_row(db, user_id, id, &t.row_id, &hourly);
 
+	if (ret != INSTANCE_OK)
+		return ret;
 	if (db_begin(db) < 0)
 		return -1;
-	ret = lock_instance(db, user_id, id, state, &hourly, &row);
-	if (ret == INSTANCE_OK && !(target = action_target(action, state)))
-		ret = INSTANCE_BAD_STATE;
-	if (ret == INSTANCE_OK && strcmp(action, "start") == 0)
+	ret = from_move(lifecycle_move(db, ev, &t, now));
+	if (ret == INSTANCE_OK && ev == LC_START)
 		ret = balance_covers(db, user_id, hourly);
-	if (ret == INSTANCE_OK && (set_target(db, row, target, action) < 0 ||
-	    db_commit(db) < 0))
+	if (ret == INSTANCE_OK && db_commit(db) < 0)
 		ret = -1;
 	db_rollback(db);
 	return ret;
@@ -453,41 +463,82 @@ instance_action(struct db *db, const char *user_id, const char *id,
 int
 instance_delete(struct db *db, const char *user_id, const char *id)
 {
-	const char *params[] = { user_id, id };
-	PGresult *res = db_exec(db, "UPDATE db_instances SET status ="
-	    " 'deleting', status_reason = 'deleted by you', deleted_at = now(),"
-	    " updated_at = now(), retry_at = now(), failures = 0"
-	    " WHERE user_id = $1 AND external_id::text = $2"
-	    " AND deleted_at IS NULL", 2, params);
-	int ret;
+	struct lc_target t = { .user_id = user_id, .seen_seq = -1 };
+	int64_t hourly = 0;
+	int ret = find_row(db, user_id, id, &t.row_id, &hourly);
 
-	if (!res)
-		return -1;
-	ret = strcmp(PQcmdTuples(res), "1") == 0 ? INSTANCE_OK :
-	    INSTANCE_NOT_FOUND;
-	PQclear(res);
-	return ret;
+	if (ret != INSTANCE_OK)
+		return ret;
+	ret = from_move(lifecycle_move(db, LC_DELETE, &t, NULL));
+	return ret == INSTANCE_BAD_STATE ? INSTANCE_NOT_FOUND : ret;
 }
 
 int
 instance_delete_all(struct db *db, const char *user_id)
 {
-	const char *params[] = { user_id };
-	PGresult *res = db_exec(db, "UPDATE db_instances SET status ="
-	    " 'deleting', status_reason = 'account deleted', deleted_at = now(),"
-	    " updated_at = now(), retry_at = now(), failures = 0"
-	    " WHERE user_id = $1 AND deleted_at IS NULL", 1, params);
+	return lifecycle_delete_all(db, user_id) < 0 ? -1 : 0;
+}
 
+int
+instance_reset_begin(struct db *db, const char *user_id, const char *id,
+		     struct instance_row *row)
+{
+	const char *params[] = { user_id, id };
+	PGresult *res;
+	bool leased;
+	int ret;
+
+	pause_point("credentials.before");
+	res = db_exec(db, "UPDATE db_instances SET reset_until = now()"
+	    " + interval '" DB_SQL_INT(RESET_LEASE_S) " seconds'"
+	    " WHERE user_id = $1 AND external_id::text = $2"
+	    " AND deleted_at IS NULL AND status <> 'error'"
+	    " AND (reset_until IS NULL OR reset_until < now())", 2, params);
+	if (!res)
+		return -1;
+	leased = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	if ((ret = instance_get(db, user_id, id, row)) != INSTANCE_OK)
+		return ret;
+	if (leased)
+		return INSTANCE_OK;
+	return row->status == LC_ERROR ? INSTANCE_BAD_STATE : INSTANCE_BUSY;
+}
+
+int
+instance_reset_end(struct db *db, int64_t row_id)
+{
+	char row[24];
+	const char *params[] = { row };
+	PGresult *res;
+
+	snprintf(row, sizeof(row), "%lld", (long long)row_id);
+	res = db_exec(db, "UPDATE db_instances SET reset_until = NULL"
+	    " WHERE id = $1::bigint", 1, params);
 	PQclear(res);
 	return res ? 0 : -1;
 }
 
+/* The columns of ROW_COLUMNS, in order. */
+enum row_col {
+	COL_EXTERNAL_ID, COL_ID, COL_NAME, COL_TYPE, COL_SIZE, COL_MODE,
+	COL_PRESET, COL_CPU, COL_MEMORY, COL_DISK, COL_CREATION_COST,
+	COL_HOURLY_COST, COL_STATUS, COL_DESIRED, COL_REASON, COL_PORT,
+	COL_CREATED_AT, COL_UPDATED_AT, COL_PAUSED_AT,
+};
+
 #define ROW_COLUMNS "external_id, id, name, type, size, mode," \
 	" coalesce(created_from_preset, ''), cpu, memory, disk, creation_cost," \
-	" hourly_cost, status, status_reason, coalesce(port, 0)," \
+	" hourly_cost, status, desired, status_reason, coalesce(port, 0)," \
 	" extract(epoch FROM created_at)::bigint," \
 	" extract(epoch FROM updated_at)::bigint," \
 	" coalesce(extract(epoch FROM paused_at)::bigint, 0)"
+
+static void
+text_at(const PGresult *res, int i, enum row_col c, char *out, size_t size)
+{
+	snprintf(out, size, "%s", PQgetvalue(res, i, c));
+}
 
 static void
 row_from(const PGresult *res, int i, struct instance_row *r)
@@ -495,24 +546,25 @@ row_from(const PGresult *res, int i, struct instance_row *r)
 	struct instance_spec *s = &r->spec;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->id, sizeof(r->id), "%s", PQgetvalue(res, i, 0));
-	r->row_id = db_get_i64(res, i, 1);
-	snprintf(r->name, sizeof(r->name), "%s", PQgetvalue(res, i, 2));
-	snprintf(s->type, sizeof(s->type), "%s", PQgetvalue(res, i, 3));
-	snprintf(s->size, sizeof(s->size), "%s", PQgetvalue(res, i, 4));
-	snprintf(s->mode, sizeof(s->mode), "%s", PQgetvalue(res, i, 5));
-	snprintf(s->preset, sizeof(s->preset), "%s", PQgetvalue(res, i, 6));
-	s->cpu = strtod(PQgetvalue(res, i, 7), NULL);
-	s->memory_mb = db_get_i64(res, i, 8);
-	s->disk_gb = db_get_i64(res, i, 9);
-	s->creation_cost = db_get_i64(res, i, 10);
-	s->hourly_cost = db_get_i64(res, i, 11);
-	snprintf(r->status, sizeof(r->status), "%s", PQgetvalue(res, i, 12));
-	snprintf(r->reason, sizeof(r->reason), "%s", PQgetvalue(res, i, 13));
-	r->port = (int)db_get_i64(res, i, 14);
-	r->created_at = (time_t)db_get_i64(res, i, 15);
-	r->updated_at = (time_t)db_get_i64(res, i, 16);
-	r->paused_at = (time_t)db_get_i64(res, i, 17);
+	text_at(res, i, COL_EXTERNAL_ID, r->id, sizeof(r->id));
+	r->row_id = db_get_i64(res, i, COL_ID);
+	text_at(res, i, COL_NAME, r->name, sizeof(r->name));
+	text_at(res, i, COL_TYPE, s->type, sizeof(s->type));
+	text_at(res, i, COL_SIZE, s->size, sizeof(s->size));
+	text_at(res, i, COL_MODE, s->mode, sizeof(s->mode));
+	text_at(res, i, COL_PRESET, s->preset, sizeof(s->preset));
+	s->cpu = strtod(PQgetvalue(res, i, COL_CPU), NULL);
+	s->memory_mb = db_get_i64(res, i, COL_MEMORY);
+	s->disk_gb = db_get_i64(res, i, COL_DISK);
+	s->creation_cost = db_get_i64(res, i, COL_CREATION_COST);
+	s->hourly_cost = db_get_i64(res, i, COL_HOURLY_COST);
+	lc_status_parse(PQgetvalue(res, i, COL_STATUS), &r->status);
+	lc_desired_parse(PQgetvalue(res, i, COL_DESIRED), &r->desired);
+	text_at(res, i, COL_REASON, r->reason, sizeof(r->reason));
+	r->port = (int)db_get_i64(res, i, COL_PORT);
+	r->created_at = (time_t)db_get_i64(res, i, COL_CREATED_AT);
+	r->updated_at = (time_t)db_get_i64(res, i, COL_UPDATED_AT);
+	r->paused_at = (time_t)db_get_i64(res, i, COL_PAUSED_AT);
 }
 
 int

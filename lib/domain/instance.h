@@ -5,9 +5,8 @@
  * the provisioning driver's business (prov/prov.h); this module only writes
  * desired state, which the reconciler then makes real.
  *
- * Status machine (reference §8.6): provisioning -> running | error;
- * running -> stopped | paused | deleting; stopped, paused -> running |
- * deleting; error -> deleting.  Delete is allowed from every live state.
+ * State changes (start, stop, restart, delete) go through the lifecycle
+ * module (domain/lifecycle.h), which owns status, desired and deleted_at.
  */
 #ifndef DOMAIN_INSTANCE_H
 #define DOMAIN_INSTANCE_H
@@ -15,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "domain/lifecycle.h"
 
 struct db;
 
@@ -87,10 +88,13 @@ enum instance_result {
 	INSTANCE_NO_PORT,
 	INSTANCE_NOT_FOUND,
 	INSTANCE_BAD_STATE,	/* the action is not possible now */
+	INSTANCE_BUSY,		/* a credentials reset is in flight */
+	INSTANCE_NO_USER,	/* the account was deleted meanwhile */
 };
 
-/* One transaction: checks quota, name, capacity and balance, inserts the
- * row (provisioning), debits the creation cost through the ledger and
+/* One transaction: locks the user (so an account deletion waits, or is
+ * seen), checks quota, name, capacity and balance, inserts the row
+ * (provisioning), debits the creation cost through the ledger and
  * allocates a port.  INSTANCE_OK and out filled, another result, or -1. */
 int instance_create(struct db *db, struct instance_create *c);
 /* The instance's port is taken where it runs: burns it (never handed out
@@ -100,20 +104,26 @@ int instance_new_port(struct db *db, int64_t row_id, int old_port,
 		      const struct instance_create *range, int *port);
 /* Undoes a create whose secret could not be stored: refunds the creation
  * cost through the ledger, releases the port, and hides the row (deleted,
- * nothing to destroy).  0 or -1. */
+ * nothing to destroy), unless it was deleted meanwhile.  0 or -1. */
 int instance_create_undo(struct db *db, const struct instance_create *c);
+/* Releases the instance's port (inside the caller's transaction, if any).
+ * 0 or -1. */
+int instance_release_port(struct db *db, int64_t row_id);
 
 struct instance_row {
 	char id[INSTANCE_ID_LEN + 1];
 	int64_t row_id;
 	char name[INSTANCE_NAME_MAX + 1];
 	struct instance_spec spec;
-	char status[16];
+	enum lc_status status;		/* observed */
+	enum lc_desired desired;	/* asked for */
 	char reason[256];
 	int port;		/* 0 = none */
 	time_t created_at, updated_at, paused_at;
 };
 
+/* True when the instance holds CPU and memory (see instance_capacity). */
+bool instance_holds(const struct instance_row *r);
 /* The user's live instances, newest first: *rows is malloc'd (free()).
  * 0 or -1. */
 int instance_list(struct db *db, const char *user_id,
@@ -122,17 +132,27 @@ int instance_list(struct db *db, const char *user_id,
 int instance_get(struct db *db, const char *user_id, const char *id,
 		 struct instance_row *row);
 
-/* start | stop | restart for the user's instance id (external).  start
- * needs a balance of at least one hour.  INSTANCE_OK, INSTANCE_NOT_FOUND,
- * INSTANCE_BAD_STATE (current in *state), INSTANCE_POOR, or -1. */
+/* LC_START, LC_STOP or LC_RESTART for the user's instance id (external),
+ * through the lifecycle; start needs a balance of at least one hour.
+ * INSTANCE_OK, INSTANCE_NOT_FOUND, INSTANCE_BAD_STATE (the state in *now),
+ * INSTANCE_POOR, or -1. */
 int instance_action(struct db *db, const char *user_id, const char *id,
-		    const char *action, char state[16]);
+		    enum lc_event ev, struct lc_state *now);
 /* Marks the instance deleting (hidden at once; the reconciler removes it
  * and frees its port).  INSTANCE_OK, INSTANCE_NOT_FOUND or -1. */
 int instance_delete(struct db *db, const char *user_id, const char *id);
 /* Inside an open transaction: marks every live instance of the user
  * deleting (account deletion).  0 or -1. */
 int instance_delete_all(struct db *db, const char *user_id);
+
+/* A credentials reset, one at a time per instance: takes the instance's
+ * reset lease (60 s at most) and fills row.  INSTANCE_OK, INSTANCE_NOT_FOUND,
+ * INSTANCE_BUSY (another reset holds it), INSTANCE_BAD_STATE (the instance
+ * failed), or -1.  Whoever got INSTANCE_OK calls instance_reset_end() once
+ * the new password is stored (or not). */
+int instance_reset_begin(struct db *db, const char *user_id, const char *id,
+			 struct instance_row *row);
+int instance_reset_end(struct db *db, int64_t row_id);
 
 #include "base/banned.h"
 #endif

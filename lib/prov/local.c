@@ -348,7 +348,10 @@ op_apply(void *self, const struct prov_spec *spec)
 	}
 	local_secret_clear(&sec);
 	local_unlock(fd);
-	return ret;
+	if (ret == LOCAL_PORT_TAKEN)
+		log_warn("instance %s: port %d is taken by something else",
+		    in.id, spec->port);
+	return ret == LOCAL_PORT_TAKEN ? PROV_PORT_TAKEN : ret;
 }
 
 /* Finishes a pending PostgreSQL first-start setup if nobody holds the
@@ -413,6 +416,8 @@ observe_one(struct local *l, const struct prov_spec *spec, bool detail,
 	} else {
 		local_redis_observe(&in, &st, &sec, detail, o);
 	}
+	o->port_taken = o->state == PROV_FAILED &&
+	    strstr(o->reason, LOCAL_PORT_IN_USE_TAIL) != NULL;
 out:
 	local_secret_clear(&sec);
 }

@@ -30,7 +30,13 @@ enum {
 	LOCAL_MISSING = 1,	/* the file (or key) does not exist */
 	LOCAL_BUSY,		/* someone else holds the instance's lock */
 	LOCAL_CHANGED,		/* the file was (re)written */
+	LOCAL_PORT_TAKEN,	/* something else holds the instance's port */
 };
+
+/* The reason an observation gives for a server that could not bind its
+ * port, and the test for it. */
+#define LOCAL_PORT_IN_USE_FMT "port %d already in use"
+#define LOCAL_PORT_IN_USE_TAIL "already in use"
 
 #define LOCAL_PATH_MAX 256
 /* instance_dir + "/" + id + "/.s.PGSQL.65535" must fit a unix socket path

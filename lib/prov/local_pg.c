@@ -312,6 +312,8 @@ start(const struct local_inst *in, struct local_state *st)
 	int64_t offset;
 	int rc;
 
+	if (local_port_taken(in->l->bind, in->spec->port))
+		return LOCAL_PORT_TAKEN;
 	snprintf(prog, sizeof(prog), "%s/pg_ctl", in->l->pg_bin);
 	local_inst_path(in, "postgres.log", log);
 	local_inst_path(in, "start.log", out);
@@ -360,8 +362,8 @@ local_pg_apply(const struct local_inst *in, struct local_state *st,
 		return 0;
 	if (!pid && (ret = clear_stale_locks(in, st)) != 0)
 		return ret < 0 ? -1 : 0;	/* busy: the next apply starts it */
-	if (!pid && start(in, st) < 0)
-		return -1;
+	if (!pid && (ret = start(in, st)) != 0)
+		return ret;
 	if (st->synced)
 		return 0;
 	return local_pg_sql_sync(in, st, sec, pid ? 0 : READY_WAIT_MS);
@@ -432,7 +434,7 @@ log_reason(const struct local_inst *in, const struct local_state *st,
 	if (local_fs_tail(path, st->log_offset, &b) < 0)
 		goto out;
 	if (strstr(buf_cstr(&b), "Address already in use"))
-		snprintf(out, size, "port %d already in use", in->spec->port);
+		snprintf(out, size, LOCAL_PORT_IN_USE_FMT, in->spec->port);
 	else if (local_fs_last_line(buf_cstr(&b), is_failure_line, line,
 	    sizeof(line))) {
 		p = strstr(line, "FATAL:");

@@ -17,10 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -318,4 +320,31 @@ local_proc_memory(pid_t pid)
 		total = field_kb(buf_cstr(&b), "\nVmRSS:");
 	buf_release(&b);
 	return total < 0 ? -1 : total * 1024;
+}
+
+bool
+local_port_taken(const char *bind_addr, int port)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	char service[16];
+	bool taken = false;
+	int fd, one = 1;
+
+	snprintf(service, sizeof(service), "%d", port);
+	if (getaddrinfo(strcmp(bind_addr, "*") == 0 ? NULL : bind_addr,
+	    service, &hints, &ai) != 0)
+		return false;	/* the server's own start will say why */
+	for (struct addrinfo *a = ai; a && !taken; a = a->ai_next) {
+		if ((fd = socket(a->ai_family, a->ai_socktype, 0)) < 0)
+			continue;
+		/* a connection of an earlier run in TIME_WAIT is no owner */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		taken = bind(fd, a->ai_addr, a->ai_addrlen) < 0 &&
+		    errno == EADDRINUSE;
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return taken;
 }

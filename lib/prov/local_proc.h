@@ -38,6 +38,9 @@ pid_t local_proc_find(const char *comm, const char *cwd);
  * local_proc_is_alive sees it).  True when it is gone. */
 bool local_proc_stop(pid_t pid, int sig, int64_t wait_ms, const char *comm,
 		     const char *cwd);
+/* True when something else holds TCP port on address bind ("*": any
+ * address): a bind there fails with "address in use". */
+bool local_port_taken(const char *bind, int port);
 /* Memory of pid and its direct children in bytes: the sum of their
  * proportional set sizes, or pid's resident set size when that cannot be
  * read; -1 when unknown. */

@@ -144,6 +144,8 @@ start(const struct local_inst *in, struct local_state *st)
 	int64_t offset;
 	int rc;
 
+	if (local_port_taken(in->l->bind, in->spec->port))
+		return LOCAL_PORT_TAKEN;
 	local_inst_path(in, "redis.conf", conf);
 	local_inst_path(in, "redis.log", log);
 	local_inst_path(in, "start.log", out);
@@ -274,7 +276,7 @@ log_reason(const struct local_inst *in, const struct local_state *st,
 	local_inst_path(in, "redis.log", path);
 	if (local_fs_tail(path, st->log_offset, &b) == 0) {
 		if (strstr(buf_cstr(&b), "Address already in use"))
-			snprintf(out, size, "port %d already in use",
+			snprintf(out, size, LOCAL_PORT_IN_USE_FMT,
 			    in->spec->port);
 		else if (local_fs_last_line(buf_cstr(&b), NULL, line,
 		    sizeof(line)) && strstr(line, " # ") &&

@@ -47,6 +47,8 @@ struct prov_observation {
 	enum prov_state state;
 	char reason[PROV_REASON_LEN];	/* why FAILED or STARTING; "" */
 	bool drift;		/* what runs differs from the spec: apply again */
+	bool port_taken;	/* FAILED because something else holds the
+				 * port: give the instance another */
 	/* live figures when asked for (detail), -1 when unknown */
 	int64_t connections;
 	int64_t storage_bytes;

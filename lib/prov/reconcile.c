@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/pause.h"
 #include "base/xalloc.h"
 #include "domain/fleet.h"
 #include "domain/instance.h"
@@ -26,8 +27,13 @@ spec_of(const struct fleet_row *r, bool running)
 static bool
 wants_running(const struct fleet_row *r)
 {
-	return strcmp(r->status, "provisioning") == 0 ||
-	    strcmp(r->status, "running") == 0;
+	return r->desired == LC_WANT_RUNNING && r->status != LC_ERROR;
+}
+
+static bool
+is_up(const struct prov_observation *o)
+{
+	return o->state == PROV_RUNNING || o->state == PROV_STARTING;
 }
 
 static const struct reconcile_conf *rconf;	/* the pass's settings */
@@ -61,6 +67,7 @@ apply(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	struct prov_spec s = spec_of(r, running);
 	int ret;
 
+	pause_point(running ? "reconcile.start" : "reconcile.stop");
 	st->applied++;
 	ret = prov_apply(d, &s);
 	if (ret == PROV_PORT_TAKEN)
@@ -70,23 +77,88 @@ apply(struct db *db, struct prov_driver *d, struct fleet_row *r,
 		    "could not stop; retrying");
 }
 
+/* Down and meant to be: stopped or paused as the intent says. */
+static void
+record_down(struct db *db, const struct fleet_row *r)
+{
+	enum lc_status want = r->desired == LC_WANT_PAUSED ? LC_PAUSED :
+	    LC_STOPPED;
+
+	if (r->status == want || r->status == LC_ERROR)
+		fleet_scaled_down(db, r);
+	else
+		fleet_seen(db, r, want == LC_PAUSED ? LC_SEEN_PAUSED :
+		    LC_SEEN_STOPPED, NULL);
+}
+
+/* Stops the instance, then looks again: a stop is usually done by the
+ * time apply returns, and the status should say so at once. */
+static void
+stop_and_look(struct db *db, struct prov_driver *d, struct fleet_row *r,
+	      struct reconcile_stats *st)
+{
+	struct prov_spec s = spec_of(r, false);
+	struct prov_observation o;
+
+	apply(db, d, r, false, st);
+	if (prov_observe(d, &s, 1, false, &o) == 0 && !is_up(&o))
+		record_down(db, r);
+}
+
+static void
+error(struct db *db, const struct fleet_row *r, const char *why,
+      struct reconcile_stats *st)
+{
+	if (fleet_error(db, r, why) == LC_MOVED)
+		st->errors++;
+}
+
+/* The port is taken by something else: another one, and start again. */
+static bool
+port_taken(struct db *db, struct prov_driver *d, struct fleet_row *r,
+	   const struct prov_observation *o)
+{
+	if (o->state != PROV_FAILED || !o->port_taken)
+		return false;
+	if (new_port(db, d, r, true) < 0)
+		fleet_backoff(db, r, "port taken; retrying");
+	return true;
+}
+
 static void
 provisioning(struct db *db, struct prov_driver *d, struct fleet_row *r,
-	     const struct prov_observation *o, const struct reconcile_conf *rc,
-	     struct reconcile_stats *st)
+	     const struct prov_observation *o, struct reconcile_stats *st)
 {
-	char why[PROV_REASON_LEN + 64];
-
 	if (o->state == PROV_RUNNING) {
-		if (fleet_ready(db, r, rc->public_host) == 0)
+		if (fleet_ready(db, r, rconf->public_host) == LC_MOVED)
 			st->ready++;
-	} else if (o->state == PROV_FAILED || r->overdue) {
-		if (o->state == PROV_FAILED || o->reason[0])
-			snprintf(why, sizeof(why), "%s", o->reason);
-		else
-			snprintf(why, sizeof(why), "did not become ready in time");
-		if (fleet_error(db, r, why) == 0)
-			st->errors++;
+	} else if (port_taken(db, d, r, o)) {
+		return;
+	} else if (o->state == PROV_FAILED) {
+		error(db, r, o->reason, st);
+	} else if (r->overdue) {
+		error(db, r, o->reason[0] ? o->reason :
+		    "did not become ready in time", st);
+	} else if (o->state != PROV_STARTING && r->due) {
+		apply(db, d, r, true, st);
+	}
+}
+
+/* Wanted running, observed stopped or paused: start it, and say running
+ * once the driver sees it answer. */
+static void
+starting(struct db *db, struct prov_driver *d, struct fleet_row *r,
+	 const struct prov_observation *o, struct reconcile_stats *st)
+{
+	if (r->restart)		/* the stop half of a restart is done */
+		fleet_restarted(db, r);
+	if (o->state == PROV_RUNNING) {
+		fleet_seen(db, r, LC_SEEN_UP, NULL);
+		fleet_healthy(db, r);
+	} else if (port_taken(db, d, r, o)) {
+		return;
+	} else if (o->state == PROV_FAILED) {
+		error(db, r, o->reason, st);
 	} else if (o->state != PROV_STARTING && r->due) {
 		apply(db, d, r, true, st);
 	}
@@ -96,39 +168,37 @@ static void
 running(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	const struct prov_observation *o, struct reconcile_stats *st)
 {
-	if (r->restart && r->due) {
-		/* stop, then start once the driver sees it stopped: a
-		 * cluster needs the pod gone before it makes a new one */
-		if (o->state == PROV_RUNNING || o->state == PROV_STARTING) {
-			apply(db, d, r, false, st);
-		} else {
-			apply(db, d, r, true, st);
-			fleet_restarted(db, r);
-		}
+	if (r->restart && r->due && is_up(o)) {
+		/* stop, then start in a later pass: a cluster needs the pod
+		 * gone before it makes a new one */
+		stop_and_look(db, d, r, st);
 	} else if (o->state == PROV_RUNNING) {
 		if (o->drift && r->due)
 			apply(db, d, r, true, st);
 		fleet_healthy(db, r);
 	} else if (o->state == PROV_FAILED) {
-		if (fleet_error(db, r, o->reason) == 0)
-			st->errors++;
-	} else if (o->state != PROV_STARTING && r->due) {
-		log_warn("instance '%s' is not running; starting it", r->id);
-		apply(db, d, r, true, st);
-		fleet_backoff(db, r, "restarted after it stopped unexpectedly");
+		error(db, r, o->reason, st);
+	} else if (o->state != PROV_STARTING) {
+		/* crashed (or a restart's stop is done): the next pass starts
+		 * it, from the stopped status */
+		if (!r->restart)
+			log_warn("instance '%s' is not running; starting it",
+			    r->id);
+		if (fleet_seen(db, r, LC_SEEN_STOPPED, NULL) == LC_MOVED &&
+		    !r->restart)
+			fleet_backoff(db, r, "stopped unexpectedly; restarting");
 	}
 }
 
+/* Wanted stopped or paused, or failed: nothing may run. */
 static void
 at_rest(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	const struct prov_observation *o, struct reconcile_stats *st)
 {
-	if (o->state == PROV_RUNNING || o->state == PROV_STARTING) {
-		if (r->due)
-			apply(db, d, r, false, st);
-	} else {
-		fleet_scaled_down(db, r);
-	}
+	if (!is_up(o))
+		record_down(db, r);
+	else if (r->due)
+		stop_and_look(db, d, r, st);
 }
 
 static void
@@ -137,27 +207,58 @@ deleting(struct db *db, struct prov_driver *d, struct fleet_row *r,
 {
 	if (!r->due)
 		return;
+	pause_point("reconcile.destroy");
 	if (prov_destroy(d, r->id) < 0) {
 		fleet_backoff(db, r, "could not remove; retrying");
 		return;
 	}
-	if (fleet_destroyed(db, r) == 0)
+	if (fleet_destroyed(db, r) == LC_MOVED)
 		st->destroyed++;
 }
 
 static void
-one(struct db *db, struct prov_driver *d, struct fleet_row *r,
-    const struct prov_observation *o, const struct reconcile_conf *rc,
-    struct reconcile_stats *st)
+wanted_running(struct db *db, struct prov_driver *d, struct fleet_row *r,
+	       const struct prov_observation *o, struct reconcile_stats *st)
 {
-	if (strcmp(r->status, "deleting") == 0)
-		deleting(db, d, r, st);
-	else if (strcmp(r->status, "provisioning") == 0)
-		provisioning(db, d, r, o, rc, st);
-	else if (strcmp(r->status, "running") == 0)
+	switch (r->status) {
+	case LC_PROVISIONING:
+		provisioning(db, d, r, o, st);
+		return;
+	case LC_RUNNING:
 		running(db, d, r, o, st);
-	else
+		return;
+	case LC_STOPPED:
+	case LC_PAUSED:
+		starting(db, d, r, o, st);
+		return;
+	case LC_ERROR:
 		at_rest(db, d, r, o, st);
+		return;
+	case LC_DELETING:
+	case LC_MAINTENANCE:
+	case LC_BACKING_UP:
+	case LC_RESTORING:
+	case LC_UPGRADING:
+		return;		/* never with this intent */
+	}
+}
+
+static void
+one(struct db *db, struct prov_driver *d, struct fleet_row *r,
+    const struct prov_observation *o, struct reconcile_stats *st)
+{
+	switch (r->desired) {
+	case LC_WANT_DELETED:
+		deleting(db, d, r, st);
+		return;
+	case LC_WANT_RUNNING:
+		wanted_running(db, d, r, o, st);
+		return;
+	case LC_WANT_STOPPED:
+	case LC_WANT_PAUSED:
+		at_rest(db, d, r, o, st);
+		return;
+	}
 }
 
 /* What the driver has that no live row owns: leftovers of deleted rows go;
@@ -206,7 +307,7 @@ reconcile_run(struct db *db, struct prov_driver *d,
 	if (n && prov_observe(d, specs, n, false, obs) < 0)
 		n = 0;	/* nothing known: act on nothing this pass */
 	for (size_t i = 0; i < n && clock_mono_ms() < rc->deadline_ms; i++)
-		one(db, d, &rows[i], &obs[i], rc, st);
+		one(db, d, &rows[i], &obs[i], st);
 	orphans(db, d, st);
 	fleet_release_ports(db);
 	free(specs);

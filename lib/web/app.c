@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
-
+#include "base/pause.h"
 #include "web/app.h"
 
 static void
@@ -76,6 +76,7 @@ app_open(struct app *app, const struct conf *conf)
 {
 	memset(app, 0, sizeof(*app));
 	app->conf = *conf;
+	pause_setup(conf->test_pause_dir);
 	db_open(&app->db, conf->db_url, conf->db_connect_timeout_s,
 	    conf->db_statement_timeout_ms);
 	kv_open(&app->kv, conf->redis, conf->redis_timeout_ms);

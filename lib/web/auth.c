@@ -45,3 +45,14 @@ auth_user(struct req *req)
 	resp_error(req, r < 0 ? ERR_UNAVAILABLE : ERR_UNAUTHORIZED, NULL);
 	return NULL;
 }
+
+const char *
+auth_maybe_user(struct req *req)
+{
+	const char *token = auth_token(req);
+	char uid[USER_ID_LEN + 1];
+
+	if (!token || session_user(&req->app->db, token, uid) != SESSION_OK)
+		return NULL;
+	return req_strdup(req, uid);
+}

@@ -17,6 +17,10 @@ struct req;
 /* The user id behind the request's token (request lifetime), or NULL after
  * answering 401 (or 503 when the database is unavailable). */
 const char *auth_user(struct req *req);
+/* The user id behind the request's token, or NULL when there is no valid
+ * one (nothing is answered): for public routes that say more to a
+ * logged-in person. */
+const char *auth_maybe_user(struct req *req);
 /* The token of the request, or NULL when the header is malformed. */
 const char *auth_token(struct req *req);
 /* The same, answering 401 when there is none: for handlers whose domain

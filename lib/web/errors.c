@@ -82,6 +82,9 @@ static const struct err_info table[ERR__COUNT] = {
 		"invalid resource specification" },
 	[ERR_INSTANCE_NOT_READY] = { 1704, "instance_not_ready", 503,
 		"the instance is not ready" },
+	[ERR_RESET_IN_PROGRESS] = { 1705, "credentials_reset_in_progress",
+		409, "a credentials reset for this instance is already under"
+		" way; try again in a moment" },
 	[ERR_LIMIT_EXCEEDED] = { 1805, "limit_exceeded", 409,
 		"limit exceeded" },
 	[ERR_RESOURCE_EXHAUSTED] = { 1900, "resource_exhausted", 507,

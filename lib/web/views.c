@@ -1,5 +1,6 @@
 /* Shared JSON shapes (field names follow the reference API). */
 #include <json.h>
+#include <stdio.h>
 
 #include "base/clock.h"
 #include "domain/account.h"
@@ -33,4 +34,13 @@ view_profile(const struct profile *p)
 	    view_time(p->last_harvest_at));
 	json_object_object_add(o, "joinedAt", view_time(p->joined_at));
 	return o;
+}
+
+struct json_object *
+view_number(double d)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%.15g", d);
+	return json_object_new_double_s(d, text);
 }

@@ -12,6 +12,10 @@ struct profile;
 /* {id, email, lemonBalance, totalEarnedLemons, totalSpentLemons,
  *  lastHarvestAt (RFC 3339 or null), joinedAt}; the caller owns it. */
 struct json_object *view_profile(const struct profile *p);
+/* A fractional number as people write it: 0.1, not 0.10000000000000001
+ * (15 significant digits, the shortest form).  Every fractional field of
+ * every reply goes through this one formatter. */
+struct json_object *view_number(double d);
 /* RFC 3339 string, or JSON null for 0. */
 struct json_object *view_time(time_t t);
 

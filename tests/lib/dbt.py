@@ -73,6 +73,26 @@ def wait_until(cond, timeout=10.0, what="condition", interval=0.02):
         time.sleep(interval)
 
 
+class Pause:
+    """An armed pause point: processes reaching it wait until release()."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "w"):
+            pass
+
+    def wait_reached(self, timeout=30):
+        """Waits until a process is held here; returns its pid."""
+        reached = self.path + ".reached"
+        wait_until(lambda: os.path.exists(reached) and open(reached).read().strip(),
+                   timeout=timeout, what="pause point %s" % os.path.basename(self.path))
+        return int(open(reached).read())
+
+    def release(self):
+        if os.path.exists(self.path):
+            os.remove(self.path)
+
+
 class Stack:
     """A running throwaway stack started with bin/dbtree-local."""
 
@@ -225,6 +245,28 @@ class Stack:
         if check_rc and p.returncode != 0:
             raise AssertionError("dbtreectl %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr[-2000:]))
         return p
+
+    def ctl_bg(self, *args):
+        """Starts dbtreectl in the background; returns the Popen (wait() it)."""
+        return subprocess.Popen([os.path.join(self.build, "bin", "dbtreectl")] + list(args),
+                                env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+    @contextlib.contextmanager
+    def pause(self, name):
+        """Arms the pause point `name` (lib/base/pause.h) for the block: a
+        pool worker or dbtreectl reaching it is held until release() or the
+        end of the block.  Yields the Pause."""
+        p = Pause(os.path.join(self.env["DBTREE_TEST_PAUSE_DIR"], name))
+        try:
+            yield p
+        finally:
+            p.release()
+
+    def lock_waiters(self):
+        """How many sessions of the service database wait for a lock."""
+        return int(self.psql("SELECT count(*) FROM pg_stat_activity"
+                             " WHERE wait_event_type = 'Lock'")[0][0])
 
     def psql(self, sql, *params):
         """Runs one SQL statement as the service's database user; returns rows

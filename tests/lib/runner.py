@@ -130,9 +130,14 @@ def start_stack(kubernetes=False):
         "DBTREE_PAUSE_GRACE": "4",
         "DBTREE_CAPACITY_CPU_MILLI": "20000",
         "DBTREE_CAPACITY_MEMORY_MB": "65536",
+        "DBTREE_TEST_PAUSE_DIR": os.path.join(directory, "pause"),
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)
+    # pause points (tests/lib/dbt.py, Stack.pause): pools may run as
+    # another user than the tests; the stack directory keeps others out
+    os.makedirs(env["DBTREE_TEST_PAUSE_DIR"], exist_ok=True)
+    os.chmod(env["DBTREE_TEST_PAUSE_DIR"], 0o777)
     try:
         subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "start", directory],
                        env=env, check=True)

@@ -54,6 +54,7 @@ static const struct {
 	{ ERR_INVALID_INSTANCE_NAME, 1702, "invalid_instance_name" },
 	{ ERR_INVALID_RESOURCE_SPEC, 1703, "invalid_resource_spec" },
 	{ ERR_INSTANCE_NOT_READY, 1704, "instance_not_ready" },
+	{ ERR_RESET_IN_PROGRESS, 1705, "credentials_reset_in_progress" },
 	{ ERR_LIMIT_EXCEEDED, 1805, "limit_exceeded" },
 	{ ERR_RESOURCE_EXHAUSTED, 1900, "resource_exhausted" },
 	{ ERR_SYSTEM_CAPACITY_EXCEEDED, 1901, "system_capacity_exceeded" },
