@@ -221,6 +221,7 @@ def test_create_during_a_resume_in_flight_sees_the_quota():
                 "two live instances until the delete commits")
     release(ctx, proc)
     check(fut.result(timeout=30).status == 204, "deleted after the resume")
+    stack.grant(uid, 10)    # the resume charged its hour
     third, _, _ = create(token, "third")
     check(live(uid) == 2, "the quota of 2 holds", live(uid))
     for i in (other, third):
@@ -304,16 +305,18 @@ def test_reconciler_start_before_a_held_stop_then_stops_it():
 
 # -- start x billing pause -----------------------------------------------
 
-def test_start_after_a_pause_in_flight_resumes_it():
+def test_start_during_a_pause_in_flight_then_after_it():
     uid, token = user(5)
     iid, uri, port = create(token)
     reconcile_until(iid, "running")
     ctx, proc = held("lc.pause.after", "--only", "bill")
     stack.grant(uid, 10)
-    fut = POOL.submit(act, token, iid, "start")
-    blocked(fut)
+    r = act(token, iid, "start")
+    check_error(r, 409, 1700, "until the pause commits the instance is running")
+    check(r.json["data"]["current"] == "running", "and says so", r)
     release(ctx, proc)
-    check(fut.result(timeout=30).status == 204, "start after the pause committed")
+    check(row(iid)[1] == "paused", "paused", row(iid))
+    check(act(token, iid, "start").status == 204, "start after the pause committed")
     check(row(iid)[1] == "running", "the person's start wins", row(iid))
     reconcile_until(iid, "running", "running")
     job("bill")

@@ -116,10 +116,12 @@ function usernameFrom(uri) {
 
 function renderActions(inst) {
   const s = inst.status;
+  const want = inst.desiredStatus ?? s;
+  const settled = s === 'running' || s === 'stopped' || s === 'paused';
   const show = {
-    'action-start': s === 'stopped' || s === 'paused',
-    'action-stop': s === 'running',
-    'action-restart': s === 'running',
+    'action-start': settled && (want === 'stopped' || want === 'paused'),
+    'action-stop': settled && want === 'running',
+    'action-restart': s === 'running' && want === 'running',
     'action-reset': s !== 'error' && s !== 'deleting',
     'action-delete': s !== 'deleting',
   };
@@ -203,9 +205,11 @@ function renderDetail() {
   setText('detail-name', inst.name);
   setText('detail-kind', [typeLabel(inst.type), sizeLabel(inst.size), inst.mode].filter(Boolean).join(' · '));
   const badge = $('detail-status');
-  if (badge.dataset.status !== inst.status || !badge.firstChild) { // a live region: only real changes
+  const shown = statusText(inst);
+  if (badge.dataset.status !== inst.status || badge.dataset.text !== shown || !badge.firstChild) { // a live region: only real changes
     badge.dataset.status = inst.status;
-    badge.replaceChildren(statusDot(inst.status), h('span', {}, statusText({ status: inst.status })));
+    badge.dataset.text = shown;
+    badge.replaceChildren(statusDot(inst.status), h('span', {}, shown));
   }
   const reason = inst.statusReason || '';
   setText('detail-reason', reason ? `Reason: ${reason}` : '');
@@ -352,7 +356,7 @@ function refresh() {
 function schedule() {
   clearTimeout(state.timer);
   if (!isLoggedIn() || document.visibilityState === 'hidden') return;
-  const fast = Date.now() < state.fastUntil || state.instances.some((i) => isBusy(i.status));
+  const fast = Date.now() < state.fastUntil || state.instances.some((i) => isBusy(i));
   state.timer = setTimeout(refresh, fast ? FAST_MS : SLOW_MS);
 }
 

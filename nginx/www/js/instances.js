@@ -50,9 +50,21 @@ export function statusTone(status) {
   return STATUS[status]?.tone ?? 'idle';
 }
 
-// "Running", "Paused: out of lemons", "Error: the port is taken".
+// What the person asked for that the driver has not yet observed:
+// "Starting…", "Stopping…", "Deleting…", or '' when the two agree.
+const TOWARDS = { running: 'Starting…', stopped: 'Stopping…', paused: 'Stopping…', deleted: 'Deleting…' };
+export function transitionText(inst) {
+  const want = inst?.desiredStatus;
+  if (!want || want === inst.status || inst.status === 'error' || inst.status === 'provisioning') return '';
+  return TOWARDS[want] ?? '';
+}
+
+// "Running", "Paused: out of lemons", "Error: the port is taken",
+// "Starting…" while a start is on its way.
 export function statusText(inst) {
   const status = inst?.status;
+  const towards = transitionText(inst);
+  if (towards) return towards;
   const base = STATUS[status]?.label ?? sizeLabel(status || 'unknown');
   if (status === 'error' && inst.statusReason) return `${base}: ${inst.statusReason}`;
   return base;
@@ -63,9 +75,9 @@ export function statusWord(status) {
   return status === 'paused' ? 'paused' : String(status ?? 'unknown');
 }
 
-// Statuses that change on their own soon: poll fast while any is shown.
-export function isBusy(status) {
-  return status === 'provisioning' || status === 'deleting';
+// Instances whose status changes on its own soon: poll fast while any is shown.
+export function isBusy(inst) {
+  return inst.status === 'provisioning' || inst.status === 'deleting' || transitionText(inst) !== '';
 }
 
 // Instances that count toward the per-person limit.
