@@ -80,11 +80,12 @@ pass_ms() {	# median of three reconcile passes, in ms
 
 for rows in 500 1000 2000; do
 	sql -c "INSERT INTO db_instances (user_id, name, type, size, mode, cpu,
-		memory, disk, creation_cost, hourly_cost, status, scaled_down,
-		deleted_at, destroyed_at)
+		memory, disk, creation_cost, hourly_cost, status, desired,
+		scaled_down, deleted_at, destroyed_at)
 		SELECT '00000000-0000-4000-9000-000000000001', 'filler-' || g,
 		'redis', 'tiny', 'standalone', 0.1, 256, 1, 5, 1,
 		CASE WHEN g % 2 = 0 THEN 'stopped' ELSE 'deleting' END::db_status,
+		CASE WHEN g % 2 = 0 THEN 'stopped' ELSE 'deleted' END::db_desired,
 		true, CASE WHEN g % 2 = 1 THEN now() END,
 		CASE WHEN g % 2 = 1 THEN now() END
 		FROM generate_series((SELECT count(*) FROM db_instances) + 1, $rows) g" \
