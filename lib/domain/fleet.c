@@ -203,6 +203,23 @@ fleet_error(struct db *db, const struct fleet_row *r, const char *reason)
 	return ret;
 }
 
+bool
+fleet_intent_holds(struct db *db, const struct fleet_row *r)
+{
+	char row[24], seq[24];
+	const char *params[] = { row, seq };
+	PGresult *res;
+	bool holds;
+
+	snprintf(row, sizeof(row), "%lld", (long long)r->row_id);
+	snprintf(seq, sizeof(seq), "%lld", (long long)r->intent_seq);
+	res = db_exec(db, "SELECT 1 FROM db_instances WHERE id = $1::bigint"
+	    " AND intent_seq = $2::bigint", 2, params);
+	holds = res && PQntuples(res) == 1;
+	PQclear(res);
+	return holds;
+}
+
 int
 fleet_backoff(struct db *db, const struct fleet_row *r, const char *why)
 {

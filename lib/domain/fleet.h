@@ -50,6 +50,10 @@ int fleet_ready(struct db *db, const struct fleet_row *r, const char *host);
 /* -> error with reason; a provisioning instance gets its creation cost
  * back through the ledger (one transaction).  A lifecycle result or -1. */
 int fleet_error(struct db *db, const struct fleet_row *r, const char *reason);
+/* True when r's intent is still the one the pass read (nobody started,
+ * stopped or deleted it since); false also on errors.  Asked right before
+ * the driver starts something, so a delete that came in meanwhile wins. */
+bool fleet_intent_holds(struct db *db, const struct fleet_row *r);
 /* Records a failed repair: failures + 1, retry after a growing delay. */
 int fleet_backoff(struct db *db, const struct fleet_row *r, const char *why);
 /* A healthy observation: failures and reason cleared where they were set. */

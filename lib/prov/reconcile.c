@@ -68,6 +68,8 @@ apply(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	int ret;
 
 	pause_point(running ? "reconcile.start" : "reconcile.stop");
+	if (running && !fleet_intent_holds(db, r))
+		return;		/* stopped or deleted meanwhile: next pass */
 	st->applied++;
 	ret = prov_apply(d, &s);
 	if (ret == PROV_PORT_TAKEN)

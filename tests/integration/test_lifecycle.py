@@ -280,6 +280,7 @@ def test_stop_while_the_reconciler_starts_it_ends_stopped():
     ctx, proc = held("reconcile.start", "--only", "reconcile")
     check(act(token, iid, "stop").status == 204, "stop again before it is up")
     release(ctx, proc)
+    check(not answers(uri), "the reconciler did not start it after the stop")
     check(row(iid)[:2] == ("stopped", "stopped"), "never reported running", row(iid))
     reconcile_until(iid, "stopped", "stopped")
     job("reconcile")
@@ -300,6 +301,29 @@ def test_reconciler_start_before_a_held_stop_then_stops_it():
     reconcile_until(iid, "stopped", "stopped")
     check(not answers(uri), "stopped: no answer")
     delete(token, iid)
+    check_gone(iid, uri, port)
+
+
+# -- delete x reconcile start ---------------------------------------------
+
+def test_delete_while_the_reconciler_starts_it_never_runs():
+    uid, token, iid, uri, port = stopped_instance()
+    check(act(token, iid, "start").status == 204, "start")
+    ctx, proc = held("reconcile.start", "--only", "reconcile")
+    check(delete(token, iid).status == 204, "deleted before the start")
+    release(ctx, proc)
+    check(not answers(uri), "a deleted instance is not started")
+    check_gone(iid, uri, port)
+
+
+def test_reconciler_start_before_a_held_delete_then_removes_it():
+    uid, token, iid, uri, port = stopped_instance()
+    check(act(token, iid, "start").status == 204, "start")
+    with stack.pause("lc.delete.before") as p:
+        fut = POOL.submit(delete, token, iid)
+        p.wait_reached()
+        reconcile_until(iid, "running")
+    check(fut.result(timeout=30).status == 204, "the delete goes through")
     check_gone(iid, uri, port)
 
 
