@@ -1,7 +1,11 @@
 /*
  * The reconcile pass.  Reads every live instance in one query, observes
  * them with one driver call, then walks the rows: each row's decision
- * depends only on its desired status and its observed state.
+ * depends only on its desired state (what the person or billing asked
+ * for), its recorded status and what the driver observed.  What it learns
+ * goes back through the lifecycle (domain/lifecycle.h) under the intent
+ * it read, so nothing it saw overwrites a newer start, stop or delete;
+ * right before it starts anything it checks that intent again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,8 +112,8 @@ stop_and_look(struct db *db, struct prov_driver *d, struct fleet_row *r,
 }
 
 static void
-error(struct db *db, const struct fleet_row *r, const char *why,
-      struct reconcile_stats *st)
+record_error(struct db *db, const struct fleet_row *r, const char *why,
+	     struct reconcile_stats *st)
 {
 	if (fleet_error(db, r, why) == LC_MOVED)
 		st->errors++;
@@ -137,9 +141,9 @@ provisioning(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	} else if (port_taken(db, d, r, o)) {
 		return;
 	} else if (o->state == PROV_FAILED) {
-		error(db, r, o->reason, st);
+		record_error(db, r, o->reason, st);
 	} else if (r->overdue) {
-		error(db, r, o->reason[0] ? o->reason :
+		record_error(db, r, o->reason[0] ? o->reason :
 		    "did not become ready in time", st);
 	} else if (o->state != PROV_STARTING && r->due) {
 		apply(db, d, r, true, st);
@@ -160,7 +164,7 @@ starting(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	} else if (port_taken(db, d, r, o)) {
 		return;
 	} else if (o->state == PROV_FAILED) {
-		error(db, r, o->reason, st);
+		record_error(db, r, o->reason, st);
 	} else if (o->state != PROV_STARTING && r->due) {
 		apply(db, d, r, true, st);
 	}
@@ -179,7 +183,7 @@ running(struct db *db, struct prov_driver *d, struct fleet_row *r,
 			apply(db, d, r, true, st);
 		fleet_healthy(db, r);
 	} else if (o->state == PROV_FAILED) {
-		error(db, r, o->reason, st);
+		record_error(db, r, o->reason, st);
 	} else if (o->state != PROV_STARTING) {
 		/* crashed (or a restart's stop is done): the next pass starts
 		 * it, from the stopped status */
