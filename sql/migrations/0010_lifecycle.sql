@@ -17,7 +17,9 @@ UPDATE db_instances SET desired = CASE
 	WHEN deleted_at IS NOT NULL OR status = 'deleting' THEN 'deleted'
 	WHEN status = 'paused' THEN 'paused'
 	WHEN status IN ('stopped', 'error') THEN 'stopped'
-	ELSE 'running' END::db_desired;
+	ELSE 'running' END::db_desired,
+	deleted_at = CASE WHEN status = 'deleting'
+	THEN coalesce(deleted_at, updated_at) ELSE deleted_at END;
 
 -- Deleted means desired 'deleted', and the other way round.
 ALTER TABLE db_instances ADD CONSTRAINT db_instances_deleted_desired
