@@ -19,7 +19,9 @@ UPDATE db_instances SET desired = CASE
 	WHEN status IN ('stopped', 'error') THEN 'stopped'
 	ELSE 'running' END::db_desired,
 	deleted_at = CASE WHEN status = 'deleting'
-	THEN coalesce(deleted_at, updated_at) ELSE deleted_at END;
+	THEN coalesce(deleted_at, updated_at) ELSE deleted_at END,
+	status = CASE WHEN deleted_at IS NOT NULL THEN 'deleting'
+	ELSE status END::db_status;
 
 -- Deleted means desired 'deleted', and the other way round.
 ALTER TABLE db_instances ADD CONSTRAINT db_instances_deleted_desired
