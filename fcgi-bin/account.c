@@ -24,29 +24,24 @@
 static int
 get_user(struct req *req)
 {
-	const char *token = auth_token(req);
 	struct profile p;
 
-	if (!token)
-		return resp_error(req, ERR_UNAUTHORIZED, NULL);
-	switch (account_profile_by_token(&req->app->db, token, &p)) {
+	switch (account_profile_by_token(&req->app->db, req->token, &p)) {
 	case ACCOUNT_OK:
 		return resp_json(req, 200, view_profile(&p));
 	case ACCOUNT_NONE:
 		return resp_error(req, ERR_UNAUTHORIZED, NULL);
 	default:
-		return resp_error(req, ERR_UNAVAILABLE, NULL);
+		return ROUTE_FAILED;
 	}
 }
 
 static int
 delete_user(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	int64_t mail;
 
-	if (!uid)
-		return req->status;
 	switch (account_delete(&req->app->db, uid, &mail)) {
 	case ACCOUNT_OK:
 		outbox_send(&req->app->db, &req->app->mailer, mail, NULL);
@@ -54,7 +49,7 @@ delete_user(struct req *req)
 	case ACCOUNT_NONE:
 		return resp_error(req, ERR_UNAUTHORIZED, NULL);
 	default:
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	}
 }
 
@@ -75,12 +70,10 @@ read_context(struct req *req, struct support_inquiry *q)
 static int
 support_inquiry(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	struct support_inquiry q = { 0 };
 	int r;
 
-	if (!uid)
-		return req->status;
 	if ((r = jget_str(req->json, "category", 20, &q.category)) != JGET_OK)
 		return resp_jget_error(req, r, "category");
 	if (!support_is_category(q.category))
@@ -92,18 +85,20 @@ support_inquiry(struct req *req)
 		return resp_jget_error(req, r, "message");
 	read_context(req, &q);
 	r = support_submit(&req->app->db, uid, req->app->mailer.admin, &q);
-	if (r != 0)
-		return resp_error(req, r > 0 ? ERR_UNAUTHORIZED : ERR_INTERNAL,
-		    NULL);
+	if (r < 0)
+		return ROUTE_FAILED;
+	if (r > 0)
+		return resp_error(req, ERR_UNAUTHORIZED, NULL);
 	outbox_send(&req->app->db, &req->app->mailer, q.admin_mail, NULL);
 	outbox_send(&req->app->db, &req->app->mailer, q.confirm_mail, NULL);
 	return resp_empty(req, 204);
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/user", get_user, 0 },
-	{ "DELETE", "/api/user", delete_user, 0 },
-	{ "POST", "/api/support/inquiry", support_inquiry, ROUTE_JSON_BODY },
+	{ "GET", "/api/user", get_user, ROUTE_TOKEN, 0, LIMIT_NONE },
+	{ "DELETE", "/api/user", delete_user, ROUTE_USER, 0, LIMIT_NONE },
+	{ "POST", "/api/support/inquiry", support_inquiry, ROUTE_USER,
+	  ROUTE_JSON_BODY, LIMIT_SUPPORT },
 };
 
 int

@@ -89,7 +89,7 @@ send_otp(struct req *req)
 		return req->status;
 	r = login_send(&req->app->db, &req->app->login, email, &s);
 	if (r < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	if (r != LOGIN_SENT)
 		return send_limited(req, r, s.retry_after);
 	/* after commit; if this fails the mail job retries with a new code */
@@ -124,7 +124,7 @@ verify_failed(struct req *req, int r, const struct login_verify *v)
 		return resp_errorf(req, ERR_INVALID_OTP, data, "wrong code;"
 		    " %lld tries left", (long long)v->tries_left);
 	default:
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	}
 }
 
@@ -161,7 +161,7 @@ verify_otp(struct req *req)
 		outbox_send(&req->app->db, &req->app->mailer,
 		    v.welcome_outbox_id, NULL);
 	if (account_profile(&req->app->db, v.user_id, &p) != ACCOUNT_OK)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	out = json_object_new_object();
 	json_object_object_add(out, "profile", view_profile(&p));
 	json_object_object_add(out, "token", json_object_new_string(v.token));
@@ -173,19 +173,17 @@ verify_otp(struct req *req)
 static int
 logout(struct req *req)
 {
-	const char *uid = auth_user(req);
-
-	if (!uid)
-		return req->status;
-	if (session_end(&req->app->db, auth_token(req)) < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+	if (session_end(&req->app->db, req->token) < 0)
+		return ROUTE_FAILED;
 	return resp_json(req, 200, NULL);
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/send-otp", send_otp, ROUTE_JSON_BODY },
-	{ "POST", "/api/verify-otp", verify_otp, ROUTE_JSON_BODY },
-	{ "POST", "/api/logout", logout, 0 },
+	{ "POST", "/api/send-otp", send_otp, ROUTE_PUBLIC, ROUTE_JSON_BODY,
+	  LIMIT_NONE },
+	{ "POST", "/api/verify-otp", verify_otp, ROUTE_PUBLIC, ROUTE_JSON_BODY,
+	  LIMIT_NONE },
+	{ "POST", "/api/logout", logout, ROUTE_USER, 0, LIMIT_NONE },
 };
 
 int

@@ -110,7 +110,7 @@ presets(struct req *req)
 	size_t n = 0;
 
 	if (!req->app->prov || preset_list(&req->app->db, &p, &n) < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	capacity_of(req->app, &cap);
 	out = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
@@ -254,7 +254,7 @@ read_create(struct req *req, struct instance_create *c)
 	if (r == 1)
 		return resp_errorf(req, ERR_RESOURCE_NOT_FOUND, NULL, "there is"
 		    " no preset '%.40s'", preset), -1;
-	return r < 0 ? resp_error(req, ERR_INTERNAL, NULL), -1 : 0;
+	return r < 0 ? -1 : 0;	/* a domain failure: not answered */
 }
 
 static int
@@ -291,7 +291,7 @@ create_refused(struct req *req, int r, const struct instance_create *c)
 		return resp_error(req, ERR_UNAUTHORIZED, NULL);
 	default:
 		json_object_put(d);
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	}
 }
 
@@ -337,18 +337,16 @@ create_settings(struct app *app, struct instance_create *c, const char *uid)
 static int
 create(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	struct instance_create c = { 0 };
 	struct prov_spec ps;
 	struct json_object *o;
 	char password[25];
 	int r;
 
-	if (!uid)
-		return req->status;
 	create_settings(req->app, &c, uid);
 	if (read_create(req, &c) < 0)
-		return req->status;
+		return req->status ? req->status : ROUTE_FAILED;
 	if (!req->app->prov || !prov_supports(req->app->prov, c.spec.type))
 		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "type %s is"
 		    " not available on this server", c.spec.type);
@@ -360,7 +358,7 @@ create(struct req *req)
 		/* nothing may stay behind: money back, port free, no files */
 		instance_create_undo(&req->app->db, &c);
 		prov_destroy(req->app->prov, c.id);
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	}
 	o = json_object_new_object();
 	jadd(o, "id", json_object_new_string(c.id));
@@ -417,15 +415,13 @@ instance_json(struct app *app, const struct instance_row *r)
 static int
 list(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	struct instance_row *rows = NULL;
 	struct json_object *out;
 	size_t n = 0;
 
-	if (!uid)
-		return req->status;
 	if (instance_list(&req->app->db, uid, &rows, &n) < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	out = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(out, instance_json(req->app, &rows[i]));
@@ -466,18 +462,16 @@ add_metrics(struct app *app, const struct instance_row *r,
 static int
 get(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	struct instance_row r;
 	struct json_object *o;
 	int ret;
 
-	if (!uid)
-		return req->status;
 	ret = instance_get(&req->app->db, uid, req_param(req, "id"), &r);
 	if (ret == INSTANCE_NOT_FOUND)
 		return not_found(req);
 	if (ret != INSTANCE_OK)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	o = instance_json(req->app, &r);
 	add_metrics(req->app, &r, o);
 	return resp_json(req, 200, o);
@@ -486,16 +480,13 @@ get(struct req *req)
 static int
 destroy(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	int ret;
 
-	if (!uid)
-		return req->status;
 	ret = instance_delete(&req->app->db, uid, req_param(req, "id"));
 	if (ret == INSTANCE_NOT_FOUND)
 		return not_found(req);
-	return ret == INSTANCE_OK ? resp_empty(req, 204) :
-	    resp_error(req, ERR_INTERNAL, NULL);
+	return ret == INSTANCE_OK ? resp_empty(req, 204) : ROUTE_FAILED;
 }
 
 /* The event a status action asks for: 0, or -1 for an unknown one. */
@@ -531,13 +522,11 @@ bad_state(struct req *req, const char *act, const struct lc_state *now)
 static int
 action(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	const char *act = req_param(req, "status");
 	struct lc_state now = { 0 };
 	enum lc_event ev;
 
-	if (!uid)
-		return req->status;
 	if (action_event(act, &ev) < 0)
 		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "the action"
 		    " must be start, stop or restart");
@@ -553,7 +542,7 @@ action(struct req *req)
 	case INSTANCE_BAD_STATE:
 		return bad_state(req, act, &now);
 	default:
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	}
 }
 
@@ -570,7 +559,7 @@ reset_password(struct req *req, const struct instance_row *r)
 	stored = prov_store_secret(req->app->prov, &s, password);
 	instance_reset_end(&req->app->db, r->row_id);
 	if (stored < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	return resp_json(req, 200, credentials_json(req->app, r->spec.type,
 	    r->name, r->port, password));
 }
@@ -578,13 +567,11 @@ reset_password(struct req *req, const struct instance_row *r)
 static int
 credentials(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	struct instance_row r;
 
-	if (!uid)
-		return req->status;
 	if (!req->app->prov)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	switch (instance_reset_begin(&req->app->db, uid, req_param(req, "id"),
 	    &r)) {
 	case INSTANCE_OK:
@@ -597,7 +584,7 @@ credentials(struct req *req)
 		return resp_errorf(req, ERR_INVALID_STATUS_TRANSITION, NULL,
 		    "this instance failed to start; delete it instead");
 	default:
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	}
 }
 
@@ -614,15 +601,13 @@ by_name(const void *a, const void *b)
 static int
 summary(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	struct instance_row *rows = NULL;
 	struct json_object *out, *o;
 	size_t n = 0;
 
-	if (!uid)
-		return req->status;
 	if (instance_list(&req->app->db, uid, &rows, &n) < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	out = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		o = json_object_new_object();
@@ -636,15 +621,20 @@ summary(struct req *req)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/db/presets", presets, 0 },
-	{ "GET", "/api/system/resources", resources, 0 },
-	{ "POST", "/api/db/instances", create, ROUTE_JSON_BODY },
-	{ "GET", "/api/db/instances", list, 0 },
-	{ "GET", "/api/db/instances/:id", get, 0 },
-	{ "DELETE", "/api/db/instances/:id", destroy, 0 },
-	{ "POST", "/api/db/instances/:id/credentials", credentials, 0 },
-	{ "POST", "/api/db/instances/:id/:status", action, 0 },
-	{ "GET", "/api/stats/summary/instances", summary, 0 },
+	{ "GET", "/api/db/presets", presets, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/system/resources", resources, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "POST", "/api/db/instances", create, ROUTE_USER, ROUTE_JSON_BODY,
+	  LIMIT_CHURN },
+	{ "GET", "/api/db/instances", list, ROUTE_USER, 0, LIMIT_NONE },
+	{ "GET", "/api/db/instances/:id", get, ROUTE_USER, 0, LIMIT_NONE },
+	{ "DELETE", "/api/db/instances/:id", destroy, ROUTE_USER, 0,
+	  LIMIT_CHURN },
+	{ "POST", "/api/db/instances/:id/credentials", credentials, ROUTE_USER,
+	  0, LIMIT_RESET },
+	{ "POST", "/api/db/instances/:id/:status", action, ROUTE_USER, 0,
+	  LIMIT_NONE },
+	{ "GET", "/api/stats/summary/instances", summary, ROUTE_USER, 0,
+	  LIMIT_NONE },
 };
 
 int

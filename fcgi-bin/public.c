@@ -59,7 +59,7 @@ metrics(struct req *req)
 
 	if (metrics_render(req->app->conf.run_dir, &out) < 0) {
 		buf_release(&out);
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	}
 	/* the jobs' figures; without the database the pools' still show */
 	gauges_render(&req->app->db, &out);
@@ -70,9 +70,9 @@ metrics(struct req *req)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/health", health, 0 },
-	{ "GET", "/api/ready", ready, 0 },
-	{ "GET", "/metrics", metrics, 0 },
+	{ "GET", "/api/health", health, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/ready", ready, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/metrics", metrics, ROUTE_PUBLIC, 0, LIMIT_NONE },
 };
 
 int

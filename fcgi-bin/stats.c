@@ -99,7 +99,7 @@ global(struct req *req)
 	if (status)
 		return status;
 	if (stats_global(&req->app->db, &g) < 0)
-		return resp_error(req, ERR_UNAVAILABLE, NULL);
+		return ROUTE_FAILED;
 	out = json_object_new_object();
 	json_object_object_add(out, "totalHarvestedLemons",
 	    json_object_new_int64(g.harvested_lemons));
@@ -139,7 +139,7 @@ leaderboard(struct req *req)
 	if (status)
 		return status;
 	if (stats_leaderboard(&req->app->db, &lb) < 0)
-		return resp_error(req, ERR_UNAVAILABLE, NULL);
+		return ROUTE_FAILED;
 	out = json_object_new_object();
 	json_object_object_add(out, "lemonRichUsers",
 	    view_ranks(lb.rich, lb.nrich));
@@ -151,18 +151,16 @@ leaderboard(struct req *req)
 static int
 daily_harvest(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	struct stats_day days[STATS_DAYS_MAX];
 	struct json_object *out;
 	int64_t n;
 
-	if (!uid)
-		return req->status;
 	if (query_int(req, "days", STATS_DAYS_DEFAULT, 1, STATS_DAYS_MAX,
 	    true, &n) < 0)
 		return req->status;
 	if (stats_daily_harvest(&req->app->db, uid, (int)n, days) < 0)
-		return resp_error(req, ERR_UNAVAILABLE, NULL);
+		return ROUTE_FAILED;
 	out = json_object_new_array();
 	for (int i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
@@ -213,14 +211,12 @@ view_pagination(int64_t page, int64_t limit, int64_t total)
 static int
 transactions(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	const char *instance;
 	struct stats_page p;
 	struct json_object *out, *data;
 	int64_t page, limit;
 
-	if (!uid)
-		return req->status;
 	if (query_int(req, "page", 1, 1, PAGE_MAX, false, &page) < 0 ||
 	    query_int(req, "limit", STATS_LIMIT_DEFAULT, 1, STATS_LIMIT_MAX,
 	    true, &limit) < 0)
@@ -230,7 +226,7 @@ transactions(struct req *req)
 		instance = NULL;	/* "instanceName=": every row */
 	if (stats_transactions(&req->app->db, uid, instance, page, (int)limit,
 	    &p) < 0)
-		return resp_error(req, ERR_UNAVAILABLE, NULL);
+		return ROUTE_FAILED;
 	data = json_object_new_array();
 	for (int i = 0; i < p.n; i++)
 		json_object_array_add(data, view_tx(&p.rows[i]));
@@ -243,10 +239,13 @@ transactions(struct req *req)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/stats/global", global, 0 },
-	{ "GET", "/api/leaderboard/mini", leaderboard, 0 },
-	{ "GET", "/api/stats/daily-harvest", daily_harvest, 0 },
-	{ "GET", "/api/stats/transactions", transactions, 0 },
+	{ "GET", "/api/stats/global", global, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/leaderboard/mini", leaderboard, ROUTE_PUBLIC, 0,
+	  LIMIT_NONE },
+	{ "GET", "/api/stats/daily-harvest", daily_harvest, ROUTE_USER, 0,
+	  LIMIT_NONE },
+	{ "GET", "/api/stats/transactions", transactions, ROUTE_USER, 0,
+	  LIMIT_NONE },
 };
 
 int

@@ -88,8 +88,7 @@ game_error(struct req *req, int r, int64_t wait)
 	for (size_t i = 0; i < ARRAY_LEN(map); i++)
 		if (map[i].result == r)
 			return resp_error(req, map[i].err, NULL);
-	/* -1: PostgreSQL or Redis failed (logged) */
-	return resp_error(req, ERR_UNAVAILABLE, NULL);
+	return ROUTE_FAILED;	/* PostgreSQL or Redis failed (logged) */
 }
 
 /* GET /api/lemon/global-status: the same JSON for everyone, polled by
@@ -110,7 +109,7 @@ global_status(struct req *req)
 		return resp_text(req, 200, "application/json", cached,
 		    (size_t)len);
 	if (tree_status(&req->app->db, &st) < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	o = json_object_new_object();
 	pos = json_object_new_array();
 	for (int i = 0; i < st.navailable; i++)
@@ -130,15 +129,13 @@ global_status(struct req *req)
 static int
 harvestable(struct req *req)
 {
-	const char *uid = auth_user(req);
+	const char *uid = req->user_id;
 	int64_t wait;
 	struct json_object *o;
 
-	if (!uid)
-		return req->status;
 	wait = game_cooldown_left(&req->app->db, &req->app->game, uid);
 	if (wait < 0)
-		return resp_error(req, ERR_INTERNAL, NULL);
+		return ROUTE_FAILED;
 	o = json_object_new_object();
 	json_object_object_add(o, "canHarvest", json_object_new_boolean(!wait));
 	json_object_object_add(o, "waitSeconds", json_object_new_int64(wait));
@@ -148,14 +145,12 @@ harvestable(struct req *req)
 static int
 quiz_start(struct req *req)
 {
-	const char *token = auth_bearer(req);
+	const char *token = req->token;
 	const char *p = req_param(req, "positionID");
 	struct game_quiz q;
 	struct json_object *o;
 	int r;
 
-	if (!token)
-		return req->status;
 	if (!p || strlen(p) != 1 || p[0] < '0' || p[0] > '9')
 		return resp_error(req, ERR_INVALID_PARAMETER, "positionID");
 	r = game_start(&req->app->db, &req->app->kv, &req->app->game, token,
@@ -205,13 +200,11 @@ answer_json(const struct game_answer *a, int64_t attempt)
 static int
 quiz_answer(struct req *req)
 {
-	const char *token = auth_bearer(req);
+	const char *token = req->token;
 	int64_t attempt, option;
 	struct game_answer a;
 	int r;
 
-	if (!token)
-		return req->status;
 	if ((r = jget_i64(req->json, "attemptID", 1, INT64_MAX - 1,
 	    &attempt)) != JGET_OK)
 		return resp_jget_error(req, r, "attemptID");
@@ -230,14 +223,12 @@ quiz_answer(struct req *req)
 static int
 harvest(struct req *req)
 {
-	const char *token = auth_bearer(req);
+	const char *token = req->token;
 	int64_t pos, attempt;
 	struct game_harvest h;
 	struct json_object *o;
 	int r;
 
-	if (!token)
-		return req->status;
 	if ((r = jget_i64(req->json, "positionId", 0, 9, &pos)) != JGET_OK)
 		return resp_jget_error(req, r, "positionId");
 	if ((r = jget_i64(req->json, "attemptId", 1, INT64_MAX - 1,
@@ -262,11 +253,16 @@ harvest(struct req *req)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/lemon/global-status", global_status, 0 },
-	{ "GET", "/api/lemon/harvestable", harvestable, 0 },
-	{ "POST", "/api/lemon/harvest", harvest, ROUTE_JSON_BODY },
-	{ "GET", "/api/quiz/:positionID", quiz_start, 0 },
-	{ "POST", "/api/quiz/answer", quiz_answer, ROUTE_JSON_BODY },
+	{ "GET", "/api/lemon/global-status", global_status, ROUTE_PUBLIC, 0,
+	  LIMIT_NONE },
+	{ "GET", "/api/lemon/harvestable", harvestable, ROUTE_USER, 0,
+	  LIMIT_NONE },
+	{ "POST", "/api/lemon/harvest", harvest, ROUTE_TOKEN, ROUTE_JSON_BODY,
+	  LIMIT_NONE },
+	{ "GET", "/api/quiz/:positionID", quiz_start, ROUTE_TOKEN, 0,
+	  LIMIT_QUIZ },
+	{ "POST", "/api/quiz/answer", quiz_answer, ROUTE_TOKEN, ROUTE_JSON_BODY,
+	  LIMIT_NONE },
 };
 
 int

@@ -153,6 +153,8 @@ static const struct conf_var vars[] = {
 	  F(k8s_storage_class) },
 	{ "DBTREE_K8S_TIMEOUT_MS", CONF_INT, "10000", 100, 120000, NULL,
 	  F(k8s_timeout_ms) },
+	{ "DBTREE_ROUTE_LIMITS", CONF_BOOL, "true", 0, 0, NULL,
+	  F(route_limits) },
 	{ "DBTREE_TEST_PAUSE_DIR", CONF_STR, "", 0, 900, NULL,
 	  F(test_pause_dir) },
 };

@@ -92,6 +92,9 @@ struct conf {
 	int64_t k8s_timeout_ms;
 	/* logging */
 	const char *log_level;
+	/* per-person limits on costly routes (web/limit.h); off only for
+	 * benchmarks that drive one account hard */
+	bool route_limits;
 	/* tests only: pause points (base/pause.h); "" = off */
 	const char *test_pause_dir;
 };

@@ -31,6 +31,8 @@ struct req {
 	const char *client_addr;
 	const struct route *route;
 	struct route_params params;
+	const char *user_id;		/* ROUTE_USER routes: the session's */
+	const char *token;		/* ROUTE_USER and ROUTE_TOKEN routes */
 	struct json_object *json;	/* owned; put by the worker */
 	struct arena arena;
 	struct buf headers;		/* extra response headers */

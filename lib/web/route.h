@@ -8,20 +8,36 @@
 
 #include <stddef.h>
 
+#include "web/limit.h"
+
 struct req;
+
+/* Who may call a route; the dispatcher checks it before the handler. */
+enum route_access {
+	ROUTE_PUBLIC,		/* anyone */
+	ROUTE_USER,		/* a live session: req->user_id is set */
+	ROUTE_TOKEN,		/* a well-formed bearer token in req->token;
+				 * the handler's domain call checks the
+				 * session inside its own statement */
+};
 
 enum route_flags {
 	ROUTE_JSON_BODY = 1 << 0,	/* body parsed before the handler */
 };
 
-/* A handler answers the request and returns the HTTP status it sent. */
+/* A handler answers the request and returns the HTTP status it sent, or
+ * ROUTE_FAILED without answering when a domain call failed (already
+ * logged): the dispatcher answers every such failure the same way (503). */
 typedef int (*route_fn)(struct req *req);
+#define ROUTE_FAILED (-1)
 
 struct route {
 	const char *method;
 	const char *pattern;
 	route_fn fn;
+	enum route_access access;
 	unsigned flags;
+	enum route_limit limit;	/* per-person limit class (web/limit.h) */
 };
 
 #define ROUTE_MAX_PARAMS 4

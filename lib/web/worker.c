@@ -8,6 +8,7 @@
 #include <fcgiapp.h>
 #include <json.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,8 +18,11 @@
 #include "base/jget.h"
 #include "base/log.h"
 #include "base/rand.h"
+#include "base/sha256.h"
 #include "web/app.h"
+#include "web/auth.h"
 #include "web/conns.h"
+#include "web/limit.h"
 #include "web/metrics.h"
 #include "web/req.h"
 #include "web/worker.h"
@@ -95,6 +99,65 @@ read_json_body(struct req *req, int64_t max_body)
 	return 0;
 }
 
+/* The route's access rule: 0, or -1 after answering 401 (503 when the
+ * session could not be looked up). */
+static int
+authorize(struct req *req)
+{
+	switch (req->route->access) {
+	case ROUTE_PUBLIC:
+		return 0;
+	case ROUTE_USER:
+		if (!(req->user_id = auth_user(req)))
+			return -1;
+		req->token = auth_token(req);
+		return 0;
+	case ROUTE_TOKEN:
+		return (req->token = auth_bearer(req)) ? 0 : -1;
+	}
+	return -1;
+}
+
+/* The route's per-person limit: 0, or -1 after answering 429. */
+static int
+within_limit(struct req *req)
+{
+	enum route_limit cls = req->route->limit;
+	char who[2 * SHA256_LEN + 1], secs[24];
+	struct json_object *d;
+	int64_t wait = 0;
+
+	if (cls == LIMIT_NONE || !req->token || !req->app->conf.route_limits)
+		return 0;
+	if (req->user_id)
+		snprintf(who, sizeof(who), "%s", req->user_id);
+	else	/* a token-only route: its session, never the token itself */
+		sha256_hex(req->token, strlen(req->token), who);
+	if (limit_take(&req->app->kv, cls, who, &wait) == LIMIT_OK)
+		return 0;
+	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
+	resp_header(req, "Retry-After", secs);
+	d = json_object_new_object();
+	json_object_object_add(d, "retryAfter", json_object_new_int64(wait));
+	resp_errorf(req, ERR_TOO_MANY_REQUESTS, d, "%s; try again in %lld s",
+	    limit_rule(cls), (long long)wait);
+	return -1;
+}
+
+/* Runs the handler; a domain failure it reports is answered here, the
+ * same way for every route. */
+static void
+run_handler(struct req *req)
+{
+	if (req->route->fn(req) == ROUTE_FAILED && !req->status)
+		resp_error(req, ERR_UNAVAILABLE, NULL);
+	if (!req->status) {
+		log_err("bug: handler for '%s' did not answer",
+		    req->route->pattern);
+		resp_error(req, ERR_INTERNAL, NULL);
+	}
+}
+
 static void
 dispatch(struct req *req, const struct worker_ctx *ctx, size_t *route)
 {
@@ -121,16 +184,15 @@ dispatch(struct req *req, const struct worker_ctx *ctx, size_t *route)
 		return;
 	}
 	req->route = &ctx->routes[*route];
+	db_check(&req->app->db);
+	if (authorize(req) < 0)
+		return;
 	if ((req->route->flags & ROUTE_JSON_BODY) &&
 	    read_json_body(req, ctx->conf->max_body) < 0)
 		return;
-	db_check(&req->app->db);
-	req->route->fn(req);
-	if (!req->status) {
-		log_err("bug: handler for '%s' did not answer",
-		    req->route->pattern);
-		resp_error(req, ERR_INTERNAL, NULL);
-	}
+	if (within_limit(req) < 0)
+		return;
+	run_handler(req);
 }
 
 static void

@@ -23,17 +23,18 @@ handler(struct req *req)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/health", handler, 0 },
-	{ "GET", "/api/db/instances", handler, 0 },
-	{ "POST", "/api/db/instances", handler, ROUTE_JSON_BODY },
-	{ "GET", "/api/db/instances/:id", handler, 0 },
-	{ "DELETE", "/api/db/instances/:id", handler, 0 },
-	{ "POST", "/api/db/instances/:id/start", handler, 0 },
-	{ "GET", "/api/db/instances/:id/backups/:backup", handler, 0 },
-	{ "GET", "/api/db/:a/:b/:c/:d", handler, 0 },
-	{ "GET", "/v1/items/:id", handler, 0 },
-	{ "POST", "/v1/items/new", handler, 0 },
-	{ "GET", "/", handler, 0 },
+	{ "GET", "/api/health", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/db/instances", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "POST", "/api/db/instances", handler, ROUTE_PUBLIC, ROUTE_JSON_BODY,
+	  LIMIT_NONE },
+	{ "GET", "/api/db/instances/:id", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "DELETE", "/api/db/instances/:id", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "POST", "/api/db/instances/:id/start", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/db/instances/:id/backups/:backup", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/db/:a/:b/:c/:d", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/v1/items/:id", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "POST", "/v1/items/new", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
 };
 
 static void

@@ -235,7 +235,7 @@ def test_driver_failure_after_the_debit_leaves_nothing():
         f.write("not a directory")
     try:
         r = create(token, {"name": "doomed", "presetId": "redis-standalone-tiny"})
-        check_error(r, 500, 1001, "the driver failed")
+        check_error(r, 503, 1002, "the driver failed")
     finally:
         os.remove(idir)
         os.rename(idir + ".away", idir)

@@ -101,10 +101,11 @@ tx_probe(struct req *req)
 }
 
 static const struct route routes[] = {
-	{ "POST", "/api/_probe/echo", echo, ROUTE_JSON_BODY },
-	{ "GET", "/api/_probe/sleep", sleep_ms, 0 },
-	{ "GET", "/api/_probe/db", db_probe, 0 },
-	{ "GET", "/api/_probe/tx", tx_probe, 0 },
+	{ "POST", "/api/_probe/echo", echo, ROUTE_PUBLIC, ROUTE_JSON_BODY,
+	  LIMIT_NONE },
+	{ "GET", "/api/_probe/sleep", sleep_ms, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/_probe/db", db_probe, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/_probe/tx", tx_probe, ROUTE_PUBLIC, 0, LIMIT_NONE },
 };
 
 int

@@ -16,20 +16,20 @@ handler(struct req *req)
 }
 
 static const struct route routes[] = {
-	/* 0 */ { "GET", "/api/health", handler, 0 },
-	/* 1 */ { "GET", "/api/db/instances", handler, 0 },
-	/* 2 */ { "POST", "/api/db/instances", handler, ROUTE_JSON_BODY },
-	/* 3 */ { "GET", "/api/db/instances/:id", handler, 0 },
-	/* 4 */ { "DELETE", "/api/db/instances/:id", handler, 0 },
-	/* 5 */ { "POST", "/api/db/instances/:id/start", handler, 0 },
-	/* 6 */ { "GET", "/api/db/instances/:id/backups/:backup", handler, 0 },
-	/* 7 */ { "GET", "/api/db/:a/:b/:c/:d", handler, 0 },
-	/* 8 */ { "GET", "/v1/items/:id", handler, 0 },
-	/* 9 */ { "GET", "/v1/items/new", handler, 0 },	/* shadowed by 8 */
-	/* 10 */ { "POST", "/v1/items/new", handler, 0 },
-	/* 11 */ { "GET", "/v1/new/thing", handler, 0 },
-	/* 12 */ { "GET", "/v1/:kind/thing", handler, 0 },
-	/* 13 */ { "GET", "/", handler, 0 },
+	/* 0 */ { "GET", "/api/health", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 1 */ { "GET", "/api/db/instances", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 2 */ { "POST", "/api/db/instances", handler, ROUTE_PUBLIC, ROUTE_JSON_BODY, LIMIT_NONE },
+	/* 3 */ { "GET", "/api/db/instances/:id", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 4 */ { "DELETE", "/api/db/instances/:id", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 5 */ { "POST", "/api/db/instances/:id/start", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 6 */ { "GET", "/api/db/instances/:id/backups/:backup", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 7 */ { "GET", "/api/db/:a/:b/:c/:d", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 8 */ { "GET", "/v1/items/:id", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 9 */ { "GET", "/v1/items/new", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },	/* shadowed by 8 */
+	/* 10 */ { "POST", "/v1/items/new", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 11 */ { "GET", "/v1/new/thing", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 12 */ { "GET", "/v1/:kind/thing", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	/* 13 */ { "GET", "/", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
 };
 
 struct found {
@@ -306,8 +306,8 @@ static void
 test_params_from_match_only(void)
 {
 	static const struct route table[] = {
-		{ "GET", "/x/:a/one", handler, 0 },
-		{ "GET", "/x/b/two", handler, 0 },
+		{ "GET", "/x/:a/one", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
+		{ "GET", "/x/b/two", handler, ROUTE_PUBLIC, 0, LIMIT_NONE },
 	};
 	struct route_params rp;
 	size_t index = 99;
