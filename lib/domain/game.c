@@ -618,16 +618,19 @@ sweep_unanswered(struct db *db, struct kv *kv, const char *grace)
 {
 	const char *params[] = { grace };
 	PGresult *res;
-	int64_t n;
+	int64_t n = -1;
 
+	if (db_begin_batch(db) < 0)
+		return -1;
 	res = db_exec(db, "UPDATE user_quiz_attempts SET status = 'timeout'"
 	    " WHERE id IN (SELECT id FROM user_quiz_attempts"
 	    "  WHERE " SWEEP_UNANSWERED SWEEP_LIMIT ")"
 	    " AND " SWEEP_UNANSWERED " RETURNING id, user_id", 1, params);
-	if (!res)
-		return -1;
-	n = PQntuples(res);
-	release_locks(kv, res);
+	if (res && db_commit(db) == 0) {
+		n = PQntuples(res);
+		release_locks(kv, res);
+	}
+	db_rollback(db);
 	PQclear(res);
 	return n;
 }
@@ -636,16 +639,19 @@ sweep_unanswered(struct db *db, struct kv *kv, const char *grace)
 static int64_t
 sweep_unclicked(struct db *db)
 {
-	PGresult *res = db_exec(db, "UPDATE user_quiz_attempts"
+	PGresult *res;
+	int64_t n = -1;
+
+	if (db_begin_batch(db) < 0)
+		return -1;
+	res = db_exec(db, "UPDATE user_quiz_attempts"
 	    " SET harvest_status = 'harvest_timeout'"
 	    " WHERE id IN (SELECT id FROM user_quiz_attempts"
 	    "  WHERE " SWEEP_UNCLICKED SWEEP_LIMIT ")"
 	    " AND " SWEEP_UNCLICKED, 0, NULL);
-	int64_t n;
-
-	if (!res)
-		return -1;
-	n = strtoll(PQcmdTuples(res), NULL, 10);
+	if (res && db_commit(db) == 0)
+		n = strtoll(PQcmdTuples(res), NULL, 10);
+	db_rollback(db);
 	PQclear(res);
 	return n;
 }

@@ -118,7 +118,11 @@ session_end(struct db *db, const char *token)
 static int
 sweep_batch(struct db *db, int64_t *n, bool *more)
 {
-	PGresult *res = db_exec(db, "WITH s AS (DELETE FROM sessions"
+	PGresult *res;
+
+	if (db_begin_batch(db) < 0)
+		return -1;
+	res = db_exec(db, "WITH s AS (DELETE FROM sessions"
 	    " WHERE token_hash IN (SELECT token_hash FROM sessions"
 	    "  WHERE " SESSION_EXPIRED SESSION_SWEEP_LIMIT ")"
 	    " AND " SESSION_EXPIRED " RETURNING 1),"
@@ -130,9 +134,11 @@ sweep_batch(struct db *db, int64_t *n, bool *more)
 	    " AND " SEND_STALE " RETURNING 1)"
 	    " SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM c),"
 	    " (SELECT count(*) FROM n)", 0, NULL);
-
-	if (!res)
+	if (!res || db_commit(db) < 0) {
+		db_rollback(db);
+		PQclear(res);
 		return -1;
+	}
 	*n = 0;
 	*more = false;
 	for (int i = 0; i < 3; i++) {

@@ -381,3 +381,18 @@ db_get_str(const PGresult *res, int r, int c)
 		return NULL;
 	return PQgetvalue(res, r, c);
 }
+
+int
+db_begin_batch(struct db *db)
+{
+	PGresult *res;
+
+	if (db_begin(db) < 0)
+		return -1;
+	res = db_exec(db, "SET LOCAL enable_nestloop = off", 0, NULL);
+	PQclear(res);
+	if (res)
+		return 0;
+	db_rollback(db);
+	return -1;
+}

@@ -59,6 +59,13 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 /* Rolls back an open transaction; harmless when none is open. */
 void db_rollback(struct db *db);
+/* Starts a transaction for one batch statement of a sweep ("... WHERE id
+ * IN (SELECT id ... LIMIT n)"), planned without nested loops: a backlog
+ * arrives faster than the table's statistics, and planned from a count of
+ * a few rows such a statement compared every backlog row with every id of
+ * the batch (25,000 x 10,000: past the statement timeout); a hash join
+ * does not care what the statistics say.  0 or -1. */
+int db_begin_batch(struct db *db);
 
 /* Before each request: reset a broken connection and roll back a
  * transaction a previous request left open (logged as a bug). */
