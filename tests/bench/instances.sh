@@ -15,7 +15,9 @@ psql_bin=$(command -v psql)
 now_ms() { date +%s%3N; }
 # shellcheck source=tests/bench/median.sh
 . tests/bench/median.sh
-sql() { "$psql_bin" -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
+# as the stack's service user: its PostgreSQL lets no one else in
+svc() { bin/dbtree-local exec "$dir" "$@"; }
+sql() { svc "$psql_bin" -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 # shellcheck source=tests/bench/accounts.sh
 . tests/bench/accounts.sh
@@ -49,7 +51,7 @@ first_connection() {	# first_connection KIND PRESET: ms from create to a query
 	echo $(( $(now_ms) - t0 ))
 }
 
-"$ctl" jobs --loop 1 >>"$dir/log/jobs.log" 2>&1 &
+svc "$ctl" jobs --loop 1 >>"$dir/log/jobs.log" 2>&1 &
 loop=$!
 redis_ms=$(first_connection redis redis-standalone-tiny)
 pg_ms=$(first_connection postgres postgres-standalone-tiny)

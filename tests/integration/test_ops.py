@@ -36,6 +36,7 @@ def test_concurrent_migrations_on_a_fresh_database_apply_each_file_once():
 
 def test_a_failing_migration_is_rolled_back_and_stops_the_run():
     tmp = tempfile.mkdtemp()
+    os.chmod(tmp, 0o755)    # dbtreectl runs as the service's user
     os.makedirs(os.path.join(tmp, "migrations"))
     with open(os.path.join(tmp, "migrations", "0001_good.sql"), "w") as f:
         f.write("CREATE TABLE mig_probe_a (x int);")
@@ -49,12 +50,9 @@ def test_a_failing_migration_is_rolled_back_and_stops_the_run():
                       extra_env={"DBTREE_DB": dsn, "DBTREE_SQL_DIR": tmp})
         check(p.returncode == 1, "the run fails", p)
         check("0002_bad.sql" in p.stderr, "the failing file is named", p.stderr)
-        out = subprocess.run(["psql", "-h", os.path.join(stack.dir, "run"), "-U", "dbtree",
-                              "-d", "dbtree_migrate_bad", "-tAc",
-                              "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations;"
-                              " SELECT to_regclass('mig_probe_b') IS NULL"],
-                             capture_output=True, text=True).stdout.split()
-        check(out == ["0001_good.sql", "t"], "first kept, second rolled back", out)
+        out = stack.psql("SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations;"
+                         " SELECT to_regclass('mig_probe_b') IS NULL", db="dbtree_migrate_bad")
+        check(out == [["0001_good.sql"], ["t"]], "first kept, second rolled back", out)
     finally:
         stack.psql("DROP DATABASE IF EXISTS dbtree_migrate_bad")
 
@@ -118,8 +116,8 @@ def test_install_layout_and_nginx_config_is_valid():
 
 def test_a_job_held_elsewhere_is_skipped_and_the_others_run():
     holder = subprocess.Popen(
-        ["psql", "-h", os.path.join(stack.dir, "run"), "-U", "dbtree", "-d", "dbtree", "-X", "-q"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stack.psql_argv() + ["-q"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, **stack.as_service())
     try:
         holder.stdin.write("SELECT pg_advisory_lock(hashtext('dbtree:job:mail'));\n"
                            "SELECT 'locked';\n")
