@@ -19,7 +19,8 @@
  * directory (a valid id, no "." or ".." component), only the driver's
  * programs, and only the signals the driver sends, to postgres and
  * redis-server processes working in an instance directory, so that a
- * confused caller reaches no further.
+ * confused caller reaches no further.  Who may connect is up to the
+ * socket's directory (the instance user's group: the service's user).
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <dirent.h>
@@ -315,9 +316,10 @@ static int
 do_run(const struct local *l, const struct request *r)
 {
 	long timeout_ms = r->n >= 5 ? number(r->f[1], 10) : -1;
+	bool top;	/* the instance's directory itself is a fine cwd */
 
 	if (timeout_ms < 0 || timeout_ms > 600000 ||
-	    !is_instance_path(l, r->f[2], &(bool){ false }) ||
+	    !is_instance_path(l, r->f[2], &top) ||
 	    !is_below_instance(l, r->f[3]) || !is_driver_program(l, r->f[4]))
 		return fail("refused: run '%s'", r->n >= 5 ? r->f[4] : "");
 	return local_proc_run(l, r->f + 4, r->f[2], r->f[3], timeout_ms);

@@ -6,6 +6,7 @@ import os
 import pwd
 import re
 import secrets
+import socket
 import stat
 import subprocess
 
@@ -221,3 +222,40 @@ def test_instances_run_as_their_own_user_who_reads_nothing_of_the_service():
         stack.ctl("jobs")
     check(not any(os.path.exists(os.path.join(idir, iid)) for iid, _ in made.values()),
           "removed, the instance user's files too")
+
+
+def _agent(*fields):
+    """One request to the instance agent (as root, who may connect); its
+    answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(30)
+        s.connect(stack.env["DBTREE_INSTANCE_AGENT"])
+        s.send(b"".join(f.encode() + b"\0" for f in fields))
+        return s.recv(64).decode()
+
+
+def test_the_instance_agent_does_only_what_the_driver_asks_for():
+    check(is_root_run(), "the suites run as root", stack.service_user)
+    idir = stack.env["DBTREE_INSTANCE_DIR"]
+    inst = os.path.join(idir, "0" * 8 + "-0000-0000-0000-" + "0" * 12)
+    victim = os.path.join(stack.dir, "agent", "victim")
+    as_user(stack.env["DBTREE_INSTANCE_USER"], "touch", victim)
+    check(os.path.exists(victim), "a file the agent could remove")
+    refused = [
+        ("run", "1000", inst, inst + "/out.log", "/bin/touch", victim + "2"),
+        ("remove", victim),
+        ("remove", inst + "/../../agent/victim"),
+        ("remove", idir),
+        ("write", victim, "600", "x"),
+        ("mkdir", os.path.join(stack.dir, "agent", "d"), "700"),
+        ("signal", str(os.getpid()), "9", "python3", inst + "/data"),
+        ("nonsense",),
+    ]
+    for req in refused:
+        check(_agent(*req) == "-1", "refused: %s" % " ".join(req[:2]))
+    check(os.path.exists(victim) and not os.path.exists(victim + "2"),
+          "nothing was done")
+    check(_agent("mkdir", inst, "750") == "-1", "no instance directory of its own making")
+    check(_agent("remove", inst + "/data") == "0", "while a request in bounds is done")
+    check("refused" in open(os.path.join(stack.dir, "log", "agent.log")).read(),
+          "refusals are logged")
