@@ -23,13 +23,11 @@
  * LATENCY LATEST/HISTORY.  DEBUG and MODULE are also off for everyone
  * (enable-debug-command, enable-module-command).
  */
-#include <errno.h>
 #include <hiredis.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
