@@ -104,6 +104,8 @@ static const struct conf_var vars[] = {
 	  F(instance_dir) },
 	{ "DBTREE_INSTANCE_USER", CONF_STR, "", 0, 64, NULL,
 	  F(instance_user) },
+	{ "DBTREE_INSTANCE_AGENT", CONF_STR, "", 0, 100, NULL,
+	  F(instance_agent) },
 	{ "DBTREE_INSTANCE_BIND", CONF_STR, "127.0.0.1", 1, 255, NULL,
 	  F(instance_bind) },
 	{ "DBTREE_PUBLIC_DB_HOST", CONF_STR, "127.0.0.1", 1, 255, NULL,

@@ -68,6 +68,7 @@ struct conf {
 	const char *provisioner;	/* local | kubernetes */
 	const char *instance_dir;	/* local: "" = <state>/instances */
 	const char *instance_user;	/* local: run instances as this user */
+	const char *instance_agent;	/* local: that user's agent (socket) */
 	const char *instance_bind;	/* local: address instances listen on */
 	const char *public_db_host;	/* host in connection strings */
 	int64_t port_min, port_max;

@@ -4,10 +4,20 @@
  * recipient marks it failed, anything else schedules a retry with
  * exponential backoff (30 s doubling, at most an hour) until the mail is
  * 24 hours old.
+ *
+ * The file transport (a local run without a mail server) also appends each
+ * login code it sends to <mail dir>/login-codes.log, created 0600, so one
+ * can log in without opening .eml files.  A code never goes to a process's
+ * log: those are shared with the service's group.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -106,6 +116,29 @@ code_for(struct db *db, const struct claimed *c, const char *code,
 	return login_reissue(db, c->recipient, out);
 }
 
+/* Appends "<time> <recipient> <code>" to the file transport's code file,
+ * 0600 whatever mode an older file had. */
+static void
+keep_code(const struct mailer *m, const char *to, const char *code)
+{
+	char path[PATH_MAX], when[32], line[512];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/login-codes.log", m->conf.file_dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		log_warn("login code file '%s': %s", path, strerror(errno));
+		return;
+	}
+	clock_rfc3339(when, sizeof(when), clock_now());
+	n = snprintf(line, sizeof(line), "%s %s %s\n", when, to, code);
+	if (fchmod(fd, 0600) < 0 || n < 0 || (size_t)n >= sizeof(line) ||
+	    write(fd, line, (size_t)n) != n)
+		log_warn("login code file '%s': not written", path);
+	close(fd);
+}
+
 static int
 deliver(const struct mailer *m, const struct claimed *c, const char *code)
 {
@@ -121,9 +154,8 @@ deliver(const struct mailer *m, const struct claimed *c, const char *code)
 			buf_cstr(&mc.html), c->message_id };
 		ret = mail_send(m->curl, &m->conf, &msg);
 	}
-	if (ret == MAIL_SENT && m->log_codes && *code)
-		log_info("login code for '%s': %s (file transport)",
-		    c->recipient, code);
+	if (ret == MAIL_SENT && m->keep_codes && *code)
+		keep_code(m, c->recipient, code);
 	mails_release(&mc);
 	return ret;
 }

@@ -24,7 +24,8 @@ struct mailer {
 	const char *from;
 	const char *admin;	/* support inquiries go here */
 	const char *site_url;	/* links in mails */
-	bool log_codes;		/* file transport: log login codes too */
+	bool keep_codes;	/* file transport: login codes also go to
+				 * <file_dir>/login-codes.log (0600) */
 };
 
 /* Inside an open transaction: queues a mail of kind (see mails.h) to

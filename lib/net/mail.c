@@ -771,11 +771,12 @@ sync_dir(const char *dir)
 		close(fd);
 }
 
-/* Writes b to fd (mode 0640), syncs and closes it. */
+/* Writes b to fd (mode 0600: a mail may hold a login code), syncs and
+ * closes it. */
 static int
 write_synced(int fd, const struct buf *b)
 {
-	if (fchmod(fd, 0640) < 0 || write_all(fd, b) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || write_all(fd, b) < 0 || fsync(fd) < 0) {
 		int e = errno;
 
 		close(fd);

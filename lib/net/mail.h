@@ -68,7 +68,7 @@ enum mail_result {
  * printable ASCII with an '@' or that contains '/', '\\', '<' or '>'.  CR
  * and LF in the subject or From become spaces: they never start a header.
  *
- * MAIL_FILE writes <file_dir>/<message_id>.eml (mode 0640) atomically,
+ * MAIL_FILE writes <file_dir>/<message_id>.eml (mode 0600) atomically,
  * replacing an earlier file of the same message.
  */
 int mail_send(void *curl, const struct mail_conf *conf,

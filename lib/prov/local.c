@@ -13,9 +13,11 @@
  * directory is reported (FAILED, "data directory is missing"), never
  * silently recreated empty.
  *
- * As root with DBTREE_INSTANCE_USER set, instance processes run as that
- * user (PostgreSQL refuses to run as root), who owns the instance
- * directories; the secret and state files stay the service's.
+ * With DBTREE_INSTANCE_USER naming another user than ours, instance
+ * processes run as that user and the driver asks that user's agent
+ * (DBTREE_INSTANCE_AGENT, local_agent.h) for everything done as it; see
+ * local_fs.h for who owns what then.  PostgreSQL refuses to run as root,
+ * so root needs an instance user, and with it the agent.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +33,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "prov/driver.h"
+#include "prov/local_agent.h"
 #include "prov/local_fs.h"
 #include "prov/local_pg.h"
 #include "prov/local_redis.h"
@@ -54,7 +57,23 @@ op_close(void *self)
 	free(l->host);
 	free(l->pg_bin);
 	free(l->redis_server);
+	free(l->agent);
 	free(l);
+}
+
+/* True when gid is one of this process's groups. */
+static bool
+is_my_group(gid_t gid)
+{
+	gid_t groups[256];
+	int n = getgroups(ARRAY_LEN(groups), groups);
+
+	if (getegid() == gid)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
 }
 
 static int
@@ -73,15 +92,24 @@ open_user(struct local *l, const struct conf *c)
 	    !res)
 		return fail("instance user '%s' does not exist",
 		    c->instance_user);
-	if (geteuid() != 0) {
-		if (pw.pw_uid != geteuid())
-			log_warn("not root: instances run as the current user,"
-			    " not '%s'", c->instance_user);
+	if (pw.pw_uid == geteuid())
+		return 0;
+	if (!c->instance_agent[0] && geteuid() == 0)
+		return fail("instances run as '%s': DBTREE_INSTANCE_AGENT must"
+		    " name that user's agent", c->instance_user);
+	if (!c->instance_agent[0]) {
+		log_warn("no DBTREE_INSTANCE_AGENT: instances run as the"
+		    " current user, not '%s'", c->instance_user);
 		return 0;
 	}
-	l->drop = pw.pw_uid != 0;
+	l->split = true;
 	l->uid = pw.pw_uid;
 	l->gid = pw.pw_gid;
+	l->agent = xstrdup(c->instance_agent);
+	if (geteuid() != 0 && !is_my_group(l->gid))
+		log_warn("not in the group of instance user '%s' (gid %d):"
+		    " its agent and instance logs are out of reach",
+		    c->instance_user, (int)l->gid);
 	return 0;
 }
 
@@ -176,14 +204,14 @@ open_dir(struct local *l, const struct conf *c)
 	else if (l->dir && strlen(l->dir) > LOCAL_DIR_MAX)
 		log_err("instance directory '%s' is longer than %d characters:"
 		    " unix socket paths would not fit", l->dir, LOCAL_DIR_MAX);
-	else if (l->dir && l->drop && lchown(l->dir, l->uid, l->gid) < 0)
-		log_err("chown '%s': %s", l->dir, strerror(errno));
+	else if (l->dir && l->split)
+		ret = local_fs_share(l, l->dir, 02710);
 	else if (l->dir && chmod(l->dir, 0700) < 0)
 		log_err("chmod '%s': %s", l->dir, strerror(errno));
 	else if (l->dir)
 		ret = 0;
 	free(want);
-	if (ret == 0 && l->drop)
+	if (ret == 0 && l->split)
 		check_reachable(l);
 	return ret;
 }
@@ -204,6 +232,35 @@ prov_local_open(const struct conf *c)
 		log_warn("no redis-server in PATH: redis instances are not"
 		    " available");
 	return l;
+}
+
+struct local *
+local_agent_open(const struct conf *c)
+{
+	struct local *l = xcalloc(1, sizeof(*l));
+	char *want = dir_wanted(c);
+
+	l->split = true;
+	l->uid = getuid();
+	l->gid = getgid();
+	if (l->uid == 0)
+		log_err("the instance agent must not run as root");
+	else if (!(l->dir = realpath(want, NULL)))
+		log_err("instance directory '%s': %s", want, strerror(errno));
+	free(want);
+	if (!l->dir || l->uid == 0) {
+		op_close(l);
+		return NULL;
+	}
+	l->pg_bin = local_pg_find();
+	l->redis_server = local_redis_find();
+	return l;
+}
+
+void
+local_agent_close(struct local *l)
+{
+	op_close(l);
 }
 
 static bool
@@ -453,6 +510,8 @@ op_destroy(void *self, const char *id)
 	ret = strcmp(st.type, "redis") != 0 ? local_pg_stop(&in) : 0;
 	if (ret == 0 && strcmp(st.type, "postgres") != 0)
 		ret = local_redis_stop(&in);
+	if (ret == 0)	/* split: the agent's part first, then ours */
+		ret = local_fs_remove_as(in.l, in.dir);
 	if (ret == 0)
 		ret = local_fs_remove(in.dir);
 	local_unlock(fd);

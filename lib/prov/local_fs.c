@@ -1,10 +1,10 @@
 /*
  * Files and directories of the local driver.  Everything written is
  * replaced atomically (a temporary file opened O_EXCL|O_NOFOLLOW, fsync,
- * rename, fsync of the directory), because the instance directory belongs
- * to the instance user and a crash must never leave half a secret.  Tree
- * walks use openat/unlinkat and never follow symbolic links, so removing
- * an instance cannot reach outside its directory.
+ * rename, fsync of the directory), because the instance user may write in
+ * the instance directory too and a crash must never leave half a secret.
+ * Tree walks use openat/unlinkat and never follow symbolic links, so
+ * removing an instance cannot reach outside its directory.
  */
 #define _GNU_SOURCE	/* syncfs */
 #include <dirent.h>
@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/rand.h"
+#include "prov/local_agent.h"
 #include "prov/local_fs.h"
 
 #define WALK_DEPTH 64
@@ -61,9 +62,38 @@ local_inst_mkdir(const struct local_inst *in)
 {
 	if (mkdir(in->dir, 0700) < 0 && errno != EEXIST)
 		return fail("mkdir '%s': %s", in->dir, strerror(errno));
-	if (in->l->drop && lchown(in->dir, in->l->uid, in->l->gid) < 0)
-		return fail("chown '%s': %s", in->dir, strerror(errno));
+	return in->l->split ? local_fs_share(in->l, in->dir, 03770) : 0;
+}
+
+int
+local_fs_share(const struct local *l, const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return fail("'%s' is not a directory", path);
+	if (l->split && st.st_gid != l->gid &&
+	    chown(path, (uid_t)-1, l->gid) < 0)
+		return fail("give '%s' the instance user's group: %s", path,
+		    strerror(errno));
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) < 0)
+		return fail("chmod '%s': %s", path, strerror(errno));
 	return 0;
+}
+
+int
+local_fs_mkdir_as(const struct local *l, const char *path, mode_t mode)
+{
+	if (l->split)
+		mode |= S_IRGRP | S_IXGRP;
+	if (l->agent)
+		return local_agent_mkdir(l, path, mode);
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return fail("mkdir '%s': %s", path, strerror(errno));
+	if (!local_fs_is_dir(path))
+		return fail("'%s' is not a directory", path);
+	return chmod(path, mode) < 0 ? fail("chmod '%s': %s", path,
+	    strerror(errno)) : 0;
 }
 
 bool
@@ -182,8 +212,8 @@ sync_parent(const char *path)
 
 /* Writes text into a new temporary file next to path; its name to tmp. */
 static int
-write_temp(const struct local *l, const char *path, const char *text,
-	   mode_t mode, bool as_user, char tmp[LOCAL_PATH_MAX])
+write_temp(const char *path, const char *text, mode_t mode,
+	   char tmp[LOCAL_PATH_MAX])
 {
 	char suffix[17];
 	int fd;
@@ -194,8 +224,7 @@ write_temp(const struct local *l, const char *path, const char *text,
 	    mode);
 	if (fd < 0)
 		return fail("create '%s': %s", tmp, strerror(errno));
-	if ((as_user && l->drop && fchown(fd, l->uid, l->gid) < 0) ||
-	    fchmod(fd, mode) < 0 || write_all(fd, text, strlen(text)) < 0 ||
+	if (fchmod(fd, mode) < 0 || write_all(fd, text, strlen(text)) < 0 ||
 	    fsync(fd) < 0) {
 		log_err("write '%s': %s", tmp, strerror(errno));
 		close(fd);
@@ -216,7 +245,11 @@ local_fs_write(const struct local *l, const char *path, const char *text,
 {
 	char tmp[LOCAL_PATH_MAX];
 
-	if (write_temp(l, path, text, mode, as_user, tmp) < 0)
+	if (as_user && l->agent)
+		return local_agent_write(l, path, text, mode);
+	if (as_user && l->split)
+		mode |= S_IRGRP;	/* the service reads it back */
+	if (write_temp(path, text, mode, tmp) < 0)
 		return -1;
 	if (rename(tmp, path) < 0) {
 		log_err("rename '%s': %s", tmp, strerror(errno));
@@ -317,6 +350,12 @@ local_fs_remove(const char *path)
 	}
 	close(fd);
 	return sync_parent(path);
+}
+
+int
+local_fs_remove_as(const struct local *l, const char *path)
+{
+	return l->agent ? local_agent_remove(l, path) : local_fs_remove(path);
 }
 
 int64_t

@@ -2,14 +2,32 @@
  * For the local driver only (prov/local*.c): the driver's settings, one
  * instance's paths, and the file-system helpers they share.
  *
- * Layout under the instance directory (0700, owned by the instance user):
+ * Layout under the instance directory:
  *
- *	<instance_dir>/<id>/		0700, the instance user's
+ *	<instance_dir>/<id>/		the instance's directory
  *		secret			0600, the service's: password, root
  *		state			0600, the service's: type, created, ...
  *		lock			flock(2) serialising apply, secrets, destroy
  *		data/			PostgreSQL cluster or Redis data
  *		postgres.log | redis.log, redis.conf, redis.pid, start.log
+ *
+ * Two ways to run (struct local's split):
+ *
+ *  - one user: instances run as the service's own user; every directory
+ *    is 0700 and every file 0600.
+ *  - split: instances run as a user of their own (DBTREE_INSTANCE_USER,
+ *    e.g. dbtree-db), whose group the service's user belongs to.  The
+ *    service owns <instance_dir> (02710) and each <id> (03770: setgid, so
+ *    everything in it has the instance user's group; sticky, so the
+ *    instance user may add files but never remove or rename the
+ *    service's), with the instance user's group.  What the instance's
+ *    servers read or write (data/, its configuration, logs, sockets) is
+ *    the instance user's and group-readable (umask 027, initdb
+ *    --allow-group-access), so the service reads logs and sizes; secret,
+ *    state and lock stay 0600 and the service's.  Whatever must be done
+ *    as the instance user (start a server, signal it, write a file into
+ *    data/, remove its files) goes through the instance agent
+ *    (local_agent.h).
  *
  * An id is checked against ^[0-9a-f-]{36}$ (local_inst_init) before it is
  * ever put into a path.
@@ -49,9 +67,11 @@ struct local {
 	char *host;		/* address the driver connects to reach bind */
 	char *pg_bin;		/* newest PostgreSQL bin dir; NULL: none */
 	char *redis_server;	/* redis-server's path; NULL: none */
-	bool drop;		/* root: instance processes run as uid:gid */
+	bool split;		/* instances run as uid:gid, not as us */
 	uid_t uid;
 	gid_t gid;
+	char *agent;		/* split: the agent's socket; NULL: we are
+				 * the instance user (the agent itself) */
 };
 
 struct local_inst {
@@ -71,7 +91,7 @@ int local_inst_init(struct local_inst *in, const struct local *l,
 /* out = <in->dir>/<leaf>. */
 void local_inst_path(const struct local_inst *in, const char *leaf,
 		     char out[LOCAL_PATH_MAX]);
-/* Creates in->dir (0700, owned by the instance user) if missing. 0, -1. */
+/* Creates in->dir if missing (see the layout above).  0 or -1. */
 int local_inst_mkdir(const struct local_inst *in);
 
 bool local_fs_is_dir(const char *path);
@@ -85,8 +105,9 @@ int local_fs_read(const char *path, struct buf *out);
 #define LOCAL_TAIL_MAX 65536
 int local_fs_tail(const char *path, int64_t offset, struct buf *out);
 /* Replaces path atomically with text (temporary file, fsync, rename,
- * fsync of the directory), with mode; owned by the instance user when
- * as_user, else by the caller.  0 or -1 (logged). */
+ * fsync of the directory), with mode.  as_user: a file the instance's
+ * server reads, so, when split, written by the instance user (through the
+ * agent) and group-readable.  0 or -1 (logged). */
 int local_fs_write(const struct local *l, const char *path, const char *text,
 		   mode_t mode, bool as_user);
 /* local_fs_write unless the file already holds text: 0 (unchanged),
@@ -96,6 +117,15 @@ int local_fs_update(const struct local *l, const char *path, const char *text,
 /* Removes path and everything below it without following symbolic
  * links; a missing path is fine.  0 or -1 (logged). */
 int local_fs_remove(const char *path);
+/* local_fs_remove as the instance user (through the agent when split);
+ * for an instance's own directory the agent removes only what is the
+ * instance user's, so the caller then removes the rest.  0 or -1. */
+int local_fs_remove_as(const struct local *l, const char *path);
+/* mkdir as the instance user (through the agent when split), then mode
+ * (group r-x added when split).  An existing directory is fine.  0, -1. */
+int local_fs_mkdir_as(const struct local *l, const char *path, mode_t mode);
+/* Gives path the instance user's group (when split) and mode.  0, -1. */
+int local_fs_share(const struct local *l, const char *path, mode_t mode);
 /* Bytes allocated on disk for everything below path; -1 when unknown. */
 int64_t local_fs_usage(const char *path);
 /* Flushes the file system holding path to disk.  0 or -1 (logged). */

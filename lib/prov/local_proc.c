@@ -1,22 +1,26 @@
 /*
  * Processes of the local driver.  A helper runs in a session of its own
  * (setsid) with default signal dispositions and an empty signal mask, as
- * the instance user, with every inherited descriptor closed: a pool
- * worker's FastCGI socket or libpq connection must never leak into a
- * postmaster.  Between fork and exec the child only makes
- * async-signal-safe calls (the caller may have threads, e.g. curl's
- * resolver), so everything it needs is prepared before fork.
+ * the instance user (when split, the agent runs it: local_agent.h), with
+ * every inherited descriptor closed: a pool worker's FastCGI socket or
+ * libpq connection must never leak into a postmaster.  Between fork and
+ * exec the child only makes async-signal-safe calls (the caller may have
+ * threads, e.g. curl's resolver), so everything it needs is prepared
+ * before fork.
  *
  * Liveness is judged from /proc: a pid file can be stale and its pid
  * reused, so a pid counts only if the process is not a zombie, has the
- * expected name and works in the instance's data directory.
+ * expected name and works in the instance's data directory.  /proc shows
+ * another user's working directory to no one but root, so when split the
+ * service checks the command line instead, which names the instance's
+ * directory (postgres -D <dir>/data; redis-server's title ends with
+ * <dir>/redis.conf).
  */
 #define _GNU_SOURCE	/* close_range */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +34,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "prov/local_agent.h"
 #include "prov/local_fs.h"
 #include "prov/local_proc.h"
 
@@ -87,10 +92,7 @@ child_run(const struct spawn *sp)
 
 	child_reset_signals();
 	setsid();
-	if (sp->l->drop && (setgroups(1, &sp->l->gid) < 0 ||
-	    setgid(sp->l->gid) < 0 || setuid(sp->l->uid) < 0))
-		_exit(126);
-	umask(077);
+	umask(sp->l->split ? 027 : 077);	/* split: the service reads */
 	null_fd = open("/dev/null", O_RDONLY);
 	out_fd = open(sp->out_path, O_WRONLY | O_CREAT | O_APPEND |
 	    O_NOFOLLOW, 0600);
@@ -141,6 +143,8 @@ local_proc_run(const struct local *l, const char *const argv[],
 	const char *name = strrchr(argv[0], '/');
 	pid_t pid;
 
+	if (l->agent)
+		return local_agent_run(l, argv, cwd, out_path, timeout_ms);
 	name = name ? name + 1 : argv[0];
 	pid = fork();
 	if (pid < 0)
@@ -194,7 +198,30 @@ proc_is_named(pid_t pid, const char *comm)
 	return ok;
 }
 
-/* True when pid works in cwd (or we may not look). */
+/* True when pid's command line names cwd's parent directory (with its
+ * trailing slash). */
+static bool
+proc_names_parent(pid_t pid, const char *cwd)
+{
+	struct buf b = BUF_INIT(8192);
+	char parent[LOCAL_PATH_MAX];
+	const char *slash = strrchr(cwd, '/');
+	bool ok = false;
+
+	if (!slash || !proc_read(pid, "cmdline", &b))
+		goto out;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - cwd + 1), cwd);
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] == '\0')
+			b.data[i] = ' ';
+	ok = strstr(buf_cstr(&b), parent) != NULL;
+out:
+	buf_release(&b);
+	return ok;
+}
+
+/* True when pid works in cwd (see the file comment when we may not
+ * look). */
 static bool
 proc_is_in(pid_t pid, const char *cwd)
 {
@@ -206,7 +233,8 @@ proc_is_in(pid_t pid, const char *cwd)
 	snprintf(link, sizeof(link), "/proc/%d/cwd", (int)pid);
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
-		return errno == EACCES || errno == EPERM;
+		return (errno == EACCES || errno == EPERM) &&
+		    proc_names_parent(pid, cwd);
 	target[n] = '\0';
 	if ((size_t)n > dl && strcmp(target + n - dl, deleted) == 0)
 		target[n - dl] = '\0';
@@ -258,16 +286,29 @@ local_proc_find(const char *comm, const char *cwd)
 	return found;
 }
 
+int
+local_proc_signal(const struct local *l, pid_t pid, int sig,
+		  const char *comm, const char *cwd)
+{
+	if (l->agent)
+		return local_agent_signal(l, pid, sig, comm, cwd);
+	if (!local_proc_is_alive(pid, comm, cwd) || kill(pid, sig) == 0 ||
+	    errno == ESRCH)
+		return 0;
+	return fail("signal %d to %s (pid %d): %s", sig, comm, (int)pid,
+	    strerror(errno));
+}
+
 bool
-local_proc_stop(pid_t pid, int sig, int64_t wait_ms, const char *comm,
-		const char *cwd)
+local_proc_stop(const struct local *l, pid_t pid, int sig, int64_t wait_ms,
+		const char *comm, const char *cwd)
 {
 	int64_t deadline = clock_mono_ms() + wait_ms;
 
 	if (!local_proc_is_alive(pid, comm, cwd))
 		return true;
-	if (kill(pid, sig) < 0 && errno == ESRCH)
-		return true;
+	if (local_proc_signal(l, pid, sig, comm, cwd) < 0)
+		return false;
 	while (local_proc_is_alive(pid, comm, cwd)) {
 		if (clock_mono_ms() >= deadline)
 			return false;

@@ -10,7 +10,10 @@
  * Users: "default" is the driver's superuser (the secret's root
  * password); "admin" is the user's.  redis.conf names their passwords
  * only by SHA-256 (`#<hex>`), so the file holds no clear password; it is
- * 0600 and the instance user's, who must be able to read it.  The admin
+ * 0600 (0640 when split) and the instance user's, who must be able to
+ * read it.  The process title ends with redis.conf's path, which tells
+ * the driver whose server it is when it may not see its working
+ * directory (local_proc.h).  The admin
  * gets +@all -@dangerous, which denies CONFIG, DEBUG, MODULE, SHUTDOWN,
  * ACL SETUSER/DELUSER/LOAD/SAVE/LIST/GETUSER, SAVE, BGSAVE, BGREWRITEAOF,
  * REPLICAOF/SLAVEOF, SYNC/PSYNC, MIGRATE, RESTORE, FAILOVER, CLUSTER and
@@ -20,13 +23,11 @@
  * LATENCY LATEST/HISTORY.  DEBUG and MODULE are also off for everyone
  * (enable-debug-command, enable-module-command).
  */
-#include <errno.h>
 #include <hiredis.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -94,6 +95,8 @@ conf_text(const struct local_inst *in, const struct local_secret *sec,
 	    "maxmemory %lldmb\nmaxmemory-policy noeviction\nmaxclients %lld\n"
 	    "enable-debug-command no\nenable-module-command no\n"
 	    "enable-protected-configs no\n"
+	    "proc-title-template \"{title} {listen-addr} {server-mode}"
+	    " {config-file}\"\n"
 	    "user default on #%s ~* &* +@all\nuser admin on #%s "
 	    ADMIN_RULES "\n", in->spec->port, bind, in->dir, in->dir,
 	    in->data, (long long)(mem * 7 / 10 > 1 ? mem * 7 / 10 : 1),
@@ -123,12 +126,9 @@ write_conf(const struct local_inst *in, struct local_state *st,
 static int
 create(const struct local_inst *in, struct local_state *st)
 {
-	if (mkdir(in->data, 0700) < 0 && errno != EEXIST)
-		return local_state_fail(in, st, "mkdir data: %s",
-		    strerror(errno));
-	if (in->l->drop && lchown(in->data, in->l->uid, in->l->gid) < 0)
-		return local_state_fail(in, st, "chown data: %s",
-		    strerror(errno));
+	if (local_fs_mkdir_as(in->l, in->data, 0700) < 0)
+		return local_state_fail(in, st, "cannot make the data"
+		    " directory");
 	st->created = true;
 	log_info("instance %s: created a redis data directory", in->id);
 	return 0;
@@ -176,8 +176,8 @@ local_redis_apply(const struct local_inst *in, struct local_state *st,
 		return -1;
 	pid = server_pid(in);
 	if (pid && (!in->spec->running || conf == LOCAL_CHANGED)) {
-		if (!local_proc_stop(pid, SIGTERM, STOP_WAIT_MS, "redis-server",
-		    in->data))
+		if (!local_proc_stop(in->l, pid, SIGTERM, STOP_WAIT_MS,
+		    "redis-server", in->data))
 			return local_state_fail(in, st, "redis (pid %d) did not"
 			    " stop within %d ms", (int)pid, STOP_WAIT_MS);
 		st->started_at = 0;	/* down on purpose: not "starting" */
@@ -354,8 +354,8 @@ local_redis_stop(const struct local_inst *in)
 
 	if (!pid)
 		pid = local_proc_find("redis-server", in->data);
-	if (!pid || local_proc_stop(pid, SIGKILL, KILL_WAIT_MS, "redis-server",
-	    in->data))
+	if (!pid || local_proc_stop(in->l, pid, SIGKILL, KILL_WAIT_MS,
+	    "redis-server", in->data))
 		return 0;
 	return fail("instance %s: redis (pid %d) does not die", in->id,
 	    (int)pid);

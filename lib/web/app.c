@@ -35,8 +35,8 @@ app_mailer(struct app *app, const struct conf *c)
 	m->from = c->mail_from;
 	m->admin = c->admin_email;
 	m->site_url = c->site_url;
-	m->log_codes = m->conf.transport == MAIL_FILE;
-	if (m->conf.transport == MAIL_FILE && mkdir(app->mail_dir, 0750) < 0 &&
+	m->keep_codes = m->conf.transport == MAIL_FILE;
+	if (m->conf.transport == MAIL_FILE && mkdir(app->mail_dir, 0700) < 0 &&
 	    errno != EEXIST)
 		log_warn("create mail folder '%s': %m", app->mail_dir);
 }

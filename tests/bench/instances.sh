@@ -16,7 +16,9 @@ psql_bin=$(command -v psql)
 now_ms() { date +%s%3N; }
 # shellcheck source=tests/bench/median.sh
 . tests/bench/median.sh
-sql() { "$psql_bin" -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
+# as the stack's service user: its PostgreSQL lets no one else in
+svc() { bin/dbtree-local exec "$dir" "$@"; }
+sql() { svc "$psql_bin" -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 # shellcheck source=tests/bench/accounts.sh
 . tests/bench/accounts.sh
@@ -64,7 +66,7 @@ first_connection() {
 	echo "$first $said $ok"
 }
 
-"$ctl" jobs --loop 1 >>"$dir/log/jobs.log" 2>&1 &
+svc "$ctl" jobs --loop 1 >>"$dir/log/jobs.log" 2>&1 &
 loop=$!
 read -r redis_ms redis_said redis_ok < <(first_connection redis redis-standalone-tiny)
 read -r pg_ms pg_said pg_ok < <(first_connection postgres postgres-standalone-tiny)

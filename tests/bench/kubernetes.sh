@@ -39,7 +39,9 @@ export DBTREE_BUILD=$build DBTREE_FAST=1 DBTREE_PROVISIONER=kubernetes \
 bin/dbtree-local start "$dir" 2>/dev/null
 # shellcheck disable=SC1091
 . "$dir/env"
-sql() { psql -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
+# as the stack's service user: its PostgreSQL lets no one else in
+svc() { bin/dbtree-local exec "$dir" "$@"; }
+sql() { svc psql -h "$dir/run" -U dbtree -d dbtree -v ON_ERROR_STOP=1 -qtA "$@"; }
 now_ms() { date +%s%3N; }
 
 # shellcheck source=tests/bench/accounts.sh
@@ -60,7 +62,7 @@ create_upto() {	# create_upto N: instances 1..N exist (two per user)
 
 settle() {	# reconcile until every instance runs
 	for _ in $(seq 30); do
-		"$DBTREE_BUILD/bin/dbtreectl" jobs --only reconcile >/dev/null 2>&1 || true
+		svc "$DBTREE_BUILD/bin/dbtreectl" jobs --only reconcile >/dev/null 2>&1 || true
 		[ "$(sql -c "SELECT count(*) FROM db_instances
 			WHERE deleted_at IS NULL AND status <> 'running'")" -eq 0 ] && return 0
 	done
@@ -70,10 +72,10 @@ settle() {	# reconcile until every instance runs
 for n in 250 500 1000; do
 	create_upto "$n"
 	settle || echo "kubernetes: not every instance became running at $n"
-	"$DBTREE_BUILD/bin/dbtreectl" jobs --only reconcile >/dev/null 2>&1
+	svc "$DBTREE_BUILD/bin/dbtreectl" jobs --only reconcile >/dev/null 2>&1
 	curl -sf -X POST "$k8s/_control/reset-stats" >/dev/null
 	t0=$(now_ms)
-	"$DBTREE_BUILD/bin/dbtreectl" jobs --only reconcile >/dev/null 2>&1
+	svc "$DBTREE_BUILD/bin/dbtreectl" jobs --only reconcile >/dev/null 2>&1
 	ms=$(( $(now_ms) - t0 ))
 	requests=$(curl -sf "$k8s/_control/stats" |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"])')

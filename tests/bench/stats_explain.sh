@@ -29,7 +29,8 @@ dir=${1:?usage: stats_explain.sh STACK_DIR}
 TARGET_MS=5
 plans=$dir/log/stats-explain.log
 
-sql() { psql "$DBTREE_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
+# as the stack's service user: its PostgreSQL lets no one else in
+sql() { bin/dbtree-local exec "$dir" psql "$DBTREE_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
 value() { sql -tA "$@"; }
 
 load() {

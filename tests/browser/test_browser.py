@@ -12,6 +12,7 @@ HERE = os.path.join(ROOT, "tests", "browser")
 def _scenario(script, *args):
     env = dict(os.environ, DBTREE_URL="http://127.0.0.1:%d" % stack.port,
                DBTREE_SMTP_DIR=stack.smtp.dir, DBTREE_RUN_DIR=os.path.join(stack.dir, "run"),
+               DBTREE_SERVICE_USER=stack.service_user,
                DBTREE_ARTIFACTS=os.path.join(ROOT, "tests", "artifacts"))
     p = subprocess.run(["node", os.path.join(HERE, script)] + list(args), env=env,
                        capture_output=True, text=True, timeout=120)
@@ -28,10 +29,8 @@ def test_harvest_a_lemon_in_the_browser():
 
 
 def test_dashboard_create_stop_start_delete_in_the_browser():
-    jobs = subprocess.Popen([os.path.join(stack.build, "bin", "dbtreectl"), "jobs", "--loop", "1"],
-                            env=stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack.local("jobs-start")
     try:
         _scenario("dashboard.mjs", "dash-user@example.com")
     finally:
-        jobs.terminate()
-        jobs.wait(timeout=30)
+        stack.local("jobs-stop")

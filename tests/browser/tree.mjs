@@ -8,9 +8,15 @@ import { launch, url, check, shot, codeFor, finish } from './lib.mjs';
 const email = process.argv[2];
 const runDir = process.env.DBTREE_RUN_DIR;
 
+// as the service's user: the only one its PostgreSQL lets in
+const asService = process.getuid() === 0 && process.env.DBTREE_SERVICE_USER &&
+  process.env.DBTREE_SERVICE_USER !== 'root'
+  ? ['runuser', '-u', process.env.DBTREE_SERVICE_USER, '--'] : [];
+
 function sql(query) {
-  return execFileSync('psql', ['-h', runDir, '-U', 'dbtree', '-d', 'dbtree', '-X', '-t', '-A',
-    '-c', query], { encoding: 'utf8' }).trim();
+  const argv = [...asService, 'psql', '-h', runDir, '-U', 'dbtree', '-d', 'dbtree', '-X',
+    '-t', '-A', '-c', query];
+  return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' }).trim();
 }
 
 function rightOption(pos) {

@@ -301,7 +301,7 @@ def test_refused_recipient_is_marked_failed_not_retried():
 def test_file_transport_writes_one_eml_per_message():
     address = fresh()
     stack.psql("INSERT INTO mail_outbox (kind, recipient) VALUES ('goodbye', :'p1')", address)
-    maildir = os.path.join(stack.dir, "file-mail")
+    maildir = os.path.join(stack.dir, "mail", "file-mail")   # the service's folder
     stack.ctl("jobs", extra_env={"DBTREE_MAIL_TRANSPORT": "file", "DBTREE_MAIL_DIR": maildir})
     files = os.listdir(maildir)
     check(len(files) == 1 and files[0].endswith(".eml"), "one .eml", files)

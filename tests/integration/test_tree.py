@@ -166,9 +166,8 @@ def test_one_user_clicking_two_lemons_at_once_harvests_once():
     (uid, token), = stack.make_users(1)
     a, b = play(token, 0), play(token, 1)
     holder = subprocess.Popen(
-        ["psql", "-h", os.path.join(stack.dir, "run"), "-U", "dbtree", "-d", "dbtree",
-         "-X", "-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1"],
-        stdin=subprocess.PIPE, text=True)
+        stack.psql_argv() + ["-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, text=True, **stack.as_service())
     try:
         holder.stdin.write("BEGIN; SELECT 1 FROM users WHERE id = '%s' FOR UPDATE;\n" % uid)
         holder.stdin.flush()

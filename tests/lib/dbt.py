@@ -16,6 +16,7 @@ import glob
 import http.client
 import json
 import os
+import pwd
 import re
 import socket
 import subprocess
@@ -102,6 +103,17 @@ class Stack:
         self.port = int(env["DBTREE_HTTP_PORT"])
         self.build = env["DBTREE_BUILD"]
         self.smtp = smtp  # SmtpSink or None
+        self.service_user = env.get("DBTREE_SERVICE_USER", "")
+
+    def as_service(self):
+        """subprocess keyword arguments that run a program as the user the
+        stack's programs run as (dbtree when root started it): PostgreSQL
+        lets no one else in."""
+        if os.getuid() != 0 or self.service_user in ("", "root"):
+            return {}
+        pw = pwd.getpwnam(self.service_user)
+        return {"user": pw.pw_uid, "group": pw.pw_gid,
+                "extra_groups": os.getgrouplist(self.service_user, pw.pw_gid)}
 
     # -- mail ---------------------------------------------------------------
     def mails(self, to=None):
@@ -241,7 +253,8 @@ class Stack:
         env = dict(self.env)
         env.update(extra_env or {})
         p = subprocess.run([os.path.join(self.build, "bin", "dbtreectl")] + list(args),
-                           env=env, capture_output=True, text=True, timeout=120)
+                           env=env, capture_output=True, text=True, timeout=120,
+                           **self.as_service())
         if check_rc and p.returncode != 0:
             raise AssertionError("dbtreectl %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr[-2000:]))
         return p
@@ -250,7 +263,7 @@ class Stack:
         """Starts dbtreectl in the background; returns the Popen (wait() it)."""
         return subprocess.Popen([os.path.join(self.build, "bin", "dbtreectl")] + list(args),
                                 env=self.env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.DEVNULL, **self.as_service())
 
     @contextlib.contextmanager
     def pause(self, name):
@@ -268,14 +281,19 @@ class Stack:
         return int(self.psql("SELECT count(*) FROM pg_stat_activity"
                              " WHERE wait_event_type = 'Lock'")[0][0])
 
-    def psql(self, sql, *params):
+    def psql_argv(self, db="dbtree"):
+        """psql connecting to the service's database (run it with
+        as_service())."""
+        return ["psql", "-h", os.path.join(self.dir, "run"), "-U", "dbtree", "-d", db, "-X"]
+
+    def psql(self, sql, *params, db="dbtree"):
         """Runs one SQL statement as the service's database user; returns rows
         as lists of strings.  Values are passed as psql variables."""
-        cmd = ["psql", "-h", os.path.join(self.dir, "run"), "-U", "dbtree", "-d", "dbtree",
-               "-X", "-q", "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
+        cmd = self.psql_argv(db) + ["-q", "-t", "-A", "-F", "\t", "-v", "ON_ERROR_STOP=1"]
         for i, p in enumerate(params, 1):
             cmd += ["-v", "p%d=%s" % (i, p)]
-        p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60)
+        p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60,
+                           **self.as_service())
         if p.returncode != 0:
             raise AssertionError("psql failed: %s" % p.stderr)
         return [line.split("\t") for line in p.stdout.splitlines() if line]
@@ -304,7 +322,7 @@ class Stack:
 
     def pids(self, group):
         """(master pid, [worker pids]) of a pool."""
-        with open(os.path.join(self.dir, "run", "pool-%s.pid" % group)) as f:
+        with open(os.path.join(self.dir, "pid", "pool-%s.pid" % group)) as f:
             master = int(f.read())
         out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
         return master, sorted(int(x) for x in out.split())

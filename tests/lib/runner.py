@@ -39,6 +39,7 @@ class SmtpSink:
 
     def __init__(self, directory):
         self.dir = os.path.join(directory, "smtp")
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)    # mails hold login codes
         self.port = free_port()
         self.proc = None
         self.log = os.path.join(directory, "log", "smtp.log")
@@ -116,8 +117,9 @@ def start_stack(kubernetes=False):
         "DBTREE_FAST": "1",
         "DBTREE_POOL_DIRS": "%s/fcgi %s/test-fcgi" % (build, build),
         "DBTREE_NGINX_EXTRA": os.path.join(ROOT, "tests", "stack", "probe.nginx.conf"),
-        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:log_path=" + os.path.join(directory, "log", "asan"),
-        "UBSAN_OPTIONS": "print_stacktrace=1:log_path=" + os.path.join(directory, "log", "ubsan"),
+        # log/san/: the one log folder the service's user may write in
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:log_path=" + os.path.join(directory, "log", "san", "asan"),
+        "UBSAN_OPTIONS": "print_stacktrace=1:log_path=" + os.path.join(directory, "log", "san", "ubsan"),
         "DBTREE_MAIL_TRANSPORT": "smtp",
         "DBTREE_SMTP_URL": "smtp://127.0.0.1:%d" % smtp.port,
         "DBTREE_SMTP_TIMEOUT_MS": "3000",
@@ -197,13 +199,16 @@ def run_tests(tests):
 
 
 def sanitizer_reports(directory):
-    """Sanitizer findings in the stack's logs (pools and their workers)."""
+    """Sanitizer findings in the stack's logs (pools and their workers),
+    as paths below log/."""
     found = []
-    for path in glob.glob(os.path.join(directory, "log", "*")):
-        with open(path, errors="replace") as f:
-            text = f.read()
-        if SANITIZER.search(text):
-            found.append(os.path.basename(path))
+    top = os.path.join(directory, "log")
+    for d, _, files in os.walk(top):
+        for name in files:
+            with open(os.path.join(d, name), errors="replace") as f:
+                text = f.read()
+            if SANITIZER.search(text):
+                found.append(os.path.relpath(os.path.join(d, name), top))
     return found
 
 

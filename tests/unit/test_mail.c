@@ -297,7 +297,7 @@ test_file_written(void)
 	if (!CHECK(stat(path, &st) == 0))
 		return;
 	CHECK(S_ISREG(st.st_mode));
-	CHECK_INT(st.st_mode & 07777, 0640);
+	CHECK_INT(st.st_mode & 07777, 0600);
 	CHECK(st.st_size > 200);
 	count_entries(&hidden);
 	CHECK_INT(hidden, 0);	/* no temporary file left behind */
