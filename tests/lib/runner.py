@@ -136,10 +136,6 @@ def start_stack(kubernetes=False):
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)
-    # pause points (tests/lib/dbt.py, Stack.pause): pools may run as
-    # another user than the tests; the stack directory keeps others out
-    os.makedirs(env["DBTREE_TEST_PAUSE_DIR"], exist_ok=True)
-    os.chmod(env["DBTREE_TEST_PAUSE_DIR"], 0o777)
     try:
         subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "start", directory],
                        env=env, check=True)
@@ -157,6 +153,13 @@ def start_stack(kubernetes=False):
                 env[m.group(1)] = m.group(2)
     stack = dbt.Stack(directory, env, smtp)
     stack.k8s = k8s
+    # pause points (Stack.pause): the service's user writes "reached" there
+    pause = env["DBTREE_TEST_PAUSE_DIR"]
+    os.makedirs(pause, mode=0o700, exist_ok=True)
+    if os.getuid() == 0 and stack.service_user not in ("", "root"):
+        import pwd
+        pw = pwd.getpwnam(stack.service_user)
+        os.chown(pause, pw.pw_uid, pw.pw_gid)
     return stack
 
 
