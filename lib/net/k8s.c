@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 #include "net/k8s.h"
 
@@ -344,7 +345,7 @@ status_field(const struct buf *out, const char *key, char *dst,
 	dst[0] = '\0';
 	if (o && json_object_object_get_ex(o, key, &v) &&
 	    json_object_is_type(v, json_type_string))
-		snprintf(dst, size, "%s", json_object_get_string(v));
+		utf8_copy(dst, size, json_object_get_string(v));
 	json_object_put(o);
 }
 

@@ -37,6 +37,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/rand.h"
+#include "base/utf8.h"
 #include "net/mail.h"
 
 #define HEADER_MAX 4096		/* one header line, folded */
@@ -220,20 +221,6 @@ needs_encoding(const char *s)
 		if (*p < ' ' || *p >= 0x7f)
 			return true;
 	return strstr(s, "=?") != NULL;
-}
-
-/* Length of the longest prefix of s (n bytes) up to max bytes that does
- * not end inside a UTF-8 sequence. */
-static size_t
-utf8_prefix(const char *s, size_t n, size_t max)
-{
-	size_t k = max;
-
-	if (n <= max)
-		return n;
-	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
-		k--;
-	return k > 0 ? k : max;	/* not UTF-8 after all: cut anywhere */
 }
 
 static int

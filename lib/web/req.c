@@ -276,10 +276,13 @@ resp_error_obj(struct req *req, enum err e, struct json_object *data,
 	const struct err_info *info = err_info(e);
 	struct json_object *o = json_object_new_object();
 	char msg[600];
+	int n;
 
 	if (info->http_status >= 500)
 		text = info->message;	/* never leak internals */
-	snprintf(msg, sizeof(msg), "[%s] %s", info->name, text);
+	n = snprintf(msg, sizeof(msg), "[%s] ", info->name);
+	/* a long text is cut, on a character boundary: it may echo input */
+	utf8_copy(msg + n, sizeof(msg) - (size_t)n, text);
 	json_object_object_add(o, "code", json_object_new_int(info->code));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	json_object_object_add(o, "data", data ? data :
@@ -307,13 +310,16 @@ int
 resp_errorf(struct req *req, enum err e, struct json_object *data,
 	    const char *fmt, ...)
 {
-	char text[512];
+	struct buf text = BUF_INIT(1 << 16);
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	buf_vaddf(&text, fmt, ap);
 	va_end(ap);
-	return resp_error_obj(req, e, data, text);
+	ret = resp_error_obj(req, e, data, buf_cstr(&text));
+	buf_release(&text);
+	return ret;
 }
 
 int

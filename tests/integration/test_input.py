@@ -90,3 +90,13 @@ def test_invalid_text_in_a_json_key_is_400():
         check_error(r, 400, 1100, "body %r" % body)
         strict_json(r)
 
+
+def test_an_echoed_multibyte_name_is_cut_on_a_character_boundary():
+    (uid, token), = stack.make_users(1)
+    preset = "a" + "\u00e9" * 23          # 47 bytes; 40 end inside an e-acute
+    r = stack.post("/api/db/instances", {"name": "cut-test", "presetId": preset},
+                   headers=stack.auth(token))
+    check(400 <= r.status < 500, "refused", r)
+    body = strict_json(r)
+    check("a" + "\u00e9" * 19 in body["message"], "the name is echoed up to a boundary", body)
+    check("\ufffd" not in body["message"], "no broken character", body)
