@@ -306,8 +306,9 @@ login_reissue(struct db *db, const char *email, char code[LOGIN_CODE_LEN + 1])
 	int ret;
 
 	new_code(code, hash);
-	res = db_exec(db, "UPDATE login_codes SET code_hash = decode($2, 'hex'),"
-	    " wrong_tries = 0 WHERE email = $1 AND used_at IS NULL"
+	/* wrong_tries stays: a flaky relay must not buy more guesses */
+	res = db_exec(db, "UPDATE login_codes SET code_hash = decode($2, 'hex')"
+	    " WHERE email = $1 AND used_at IS NULL"
 	    " AND code_hash IS NOT NULL AND expires_at > now() RETURNING 1",
 	    2, params);
 	if (!res)

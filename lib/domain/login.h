@@ -73,8 +73,9 @@ int login_verify(struct db *db, const struct login_policy *p,
 		 const char *email, const char *code, struct login_verify *out);
 
 /* For the mail job: replaces the live, unused code of email with a fresh
- * one (same expiry) when its first mail could not be sent.  0 with code
- * filled, 1 when there is no live code any more (drop the mail), -1. */
+ * one (same expiry, and the wrong codes tried so far still count against
+ * max_tries) when its first mail could not be sent.  0 with code filled, 1
+ * when there is no live code any more (drop the mail), -1. */
 int login_reissue(struct db *db, const char *email,
 		  char code[LOGIN_CODE_LEN + 1]);
 
