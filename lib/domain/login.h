@@ -9,9 +9,10 @@
  *
  * login_verify() checks a code (at most max_tries wrong ones, then the code
  * is void) and, on success, finds or creates the account, pays the welcome
- * bonus once per address ever, and opens a session for this device — all
- * in one transaction, with the address's login row locked, so parallel
- * verifies of one code open exactly one session.
+ * bonus once per mailbox ever (email_mailbox(): "a+1@x" and "a+2@x" are
+ * one; the account keeps the address as typed), and opens a session for
+ * this device — all in one transaction, with the address's login row
+ * locked, so parallel verifies of one code open exactly one session.
  */
 #ifndef DOMAIN_LOGIN_H
 #define DOMAIN_LOGIN_H

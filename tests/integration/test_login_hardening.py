@@ -1,9 +1,11 @@
-"""Login hardening: wrong codes survive a mail retry."""
+"""Login hardening: wrong codes survive a mail retry, and the welcome bonus
+is paid once per mailbox (plus-tags, and Gmail's dots, make no new one)
+while the account keeps the address as typed."""
 import hashlib
 import itertools
 import os
 
-from dbt import stack, check, check_error
+from dbt import stack, check, check_error, ROOT
 
 SEND = "/api/send-otp?type=authentication"
 VERIFY = "/api/verify-otp?type=authentication"
@@ -53,3 +55,67 @@ def test_wrong_codes_survive_a_mail_retry():
     r = verify(address, code)
     check_error(r, 401, 1200, "the mailed code after six wrong ones")
     check("too many" in r.json["message"], "void, not merely wrong", r)
+
+
+def log_in(address):
+    """Logs a new address in; returns (lemon balance, token)."""
+    r = stack.post(SEND, {"email": address})
+    check(r.status == 200, "send-otp %s" % address, r)
+    r = verify(address, stack.code_for(address))
+    check(r.status == 200, "verify %s" % address, r)
+    check(r.json["profile"]["email"] == address, "the address stays as typed", r)
+    return r.json["profile"]["lemonBalance"], r.json["token"]
+
+
+def balance_of(address):
+    return log_in(address)[0]
+
+
+def test_plus_tags_get_one_bonus_between_them():
+    local = tag()
+    first = balance_of("%s+1@example.com" % local)
+    second = balance_of("%s+2@example.com" % local)
+    third = balance_of("%s@example.com" % local)
+    check((first, second, third) == (15, 0, 0), "one bonus for the mailbox",
+          (first, second, third))
+    rows = stack.psql("SELECT count(*) FROM user_lemon_transactions t JOIN users u"
+                      " ON u.id = t.user_id WHERE t.action_type = 'welcome_bonus'"
+                      " AND u.email LIKE :'p1'", local + "%@example.com")
+    check(rows == [["1"]], "one bonus in the ledger", rows)
+
+
+def test_gmail_dots_and_googlemail_get_one_bonus_between_them():
+    local = tag()
+    dotted = "%s.%s@gmail.com" % (local[:3], local[3:])
+    first, token = log_in(dotted)
+    paid = [first, balance_of("%s@googlemail.com" % local),
+            balance_of("%s.%s+x@googlemail.com" % (local[:2], local[2:])),
+            balance_of("%s@gmail.com" % local)]
+    check(paid == [15, 0, 0, 0], "one bonus for the Gmail mailbox", paid)
+    r = stack.get("/api/user", headers=stack.auth(token))
+    check(r.status == 200 and r.json["email"] == dotted, "the profile keeps the dots", r)
+
+
+def test_dots_elsewhere_are_other_mailboxes():
+    local = tag()
+    paid = [balance_of("%s.%s@example.com" % (local[:3], local[3:])),
+            balance_of("%s@example.com" % local)]
+    check(paid == [15, 15], "dots count outside Gmail", paid)
+
+
+def test_accounts_paid_before_mailbox_keys_are_not_paid_again():
+    """Migration 0011 gives live accounts paid under the old per-address
+    key a row under their mailbox key, computed as email_mailbox() does."""
+    a, b, c = tag(), tag(), tag()
+    old_and_new = [("%s+old@example.com" % a, "%s+new@example.com" % a),
+                   ("x.%s@googlemail.com" % b, "x%s+y@gmail.com" % b),
+                   ("%s@example.com" % c, "%s+z@example.com" % c)]
+    for old, _ in old_and_new:
+        stack.psql("WITH u AS (INSERT INTO users (email) VALUES (:'p1') RETURNING id)"
+                   " INSERT INTO welcome_bonuses (email_hash, user_id)"
+                   " SELECT sha256(convert_to(:'p1', 'UTF8')), id FROM u", old)
+    with open(os.path.join(ROOT, "sql", "migrations", "0011_welcome_mailbox.sql")) as f:
+        stack.psql(f.read())
+    paid = [balance_of(new) for _, new in old_and_new]
+    check(paid == [0, 0, 0], "mailbox variants of old accounts are not paid again", paid)
+    check(balance_of("%s+new@example.com" % tag()) == 15, "a new mailbox still is")
