@@ -37,9 +37,9 @@ int email_normalize(const char *in, char *out, size_t size);
 /* The mailbox key of a normalised address, for "once per mailbox" rules
  * (the welcome bonus): the local part loses a "+tag" (every domain) and,
  * at gmail.com and googlemail.com, its dots, and googlemail.com becomes
- * gmail.com: "ann.lee+news@googlemail.com" -> "annlee@gmail.com".  A '+'
- * that starts the local part starts no tag, and a local part the rules
- * would leave empty is kept whole.  Writes the key into out, for which
+ * gmail.com: "ann.lee+news@googlemail.com" -> "annlee@gmail.com".  The
+ * tag starts at the first '+'; a local part that starts with '+' has none,
+ * and one the rules would leave empty is kept whole.  Writes the key into out, for which
  * strlen(email) + 1 bytes always suffice; 0, or -1 when email has no '@'
  * or out is too small. */
 int email_mailbox(const char *email, char *out, size_t size);

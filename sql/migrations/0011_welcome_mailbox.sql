@@ -14,7 +14,8 @@ WITH paid AS (
 	FROM welcome_bonuses b
 	JOIN users u ON u.id = b.user_id AND NOT u.is_deleted
 ), untagged AS (
-	-- a '+' that starts the local part starts no tag
+	-- the tag starts at the first '+'; a local part that starts with
+	-- '+' has none
 	SELECT user_id, paid_at, local, domain,
 	       domain IN ('gmail.com', 'googlemail.com') AS gmail,
 	       CASE WHEN position('+' IN local) > 1
