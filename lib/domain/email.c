@@ -145,7 +145,9 @@ is_domain(const char *d)
 
 	for (const char *p = d;; p++) {
 		if (*p == '.' || *p == '\0') {
-			if (len == 0 || p[-1] == '-' || p[-len] == '-' || len > 63)
+			/* p - len, not p[-len]: -len is a huge size_t */
+			if (len == 0 || p[-1] == '-' || *(p - len) == '-' ||
+			    len > 63)
 				return false;
 			labels++;
 			if (*p == '\0')
