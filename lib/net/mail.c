@@ -353,6 +353,21 @@ build_headers(const struct mail_msg *m, struct curl_slist **list)
 	return ret;
 }
 
+struct curl_slist *
+mail_headers(const struct mail_msg *msg)
+{
+	char from_addr[ADDR_MAX + 1];
+	struct curl_slist *list = NULL;
+
+	if (check_msg(msg, from_addr) < 0)
+		return NULL;
+	if (build_headers(msg, &list) < 0) {
+		curl_slist_free_all(list);
+		return NULL;
+	}
+	return list;
+}
+
 /* Most bytes body s can take on the wire: quoted-printable, CRLF line
  * ends (4: a space before one becomes "=20"), soft line breaks every 76
  * characters and dot-stuffing (the quarter on top). */
