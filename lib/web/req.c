@@ -1,7 +1,9 @@
 /*
  * Requests and responses over libfcgi.  Every answer carries
  * Content-Length, Cache-Control: no-store and X-Request-Id; 5xx answers
- * never carry text from libpq, Redis or curl.
+ * never carry text from libpq, Redis or curl.  Client text is checked in
+ * one place, req_check_input (UTF-8 without NUL, base/utf8.h), and error
+ * messages, which may echo it, are cut on a character boundary.
  */
 #include <fcgiapp.h>
 #include <json.h>
