@@ -21,6 +21,7 @@
 
 #include "base/jget.h"
 #include "base/pause.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 #include "domain/instance.h"
 #include "domain/preset.h"
@@ -253,7 +254,8 @@ read_create(struct req *req, struct instance_create *c)
 	r = instance_preset_spec(&req->app->db, preset, &c->spec);
 	if (r == 1)
 		return resp_errorf(req, ERR_RESOURCE_NOT_FOUND, NULL, "there is"
-		    " no preset '%.40s'", preset), -1;
+		    " no preset '%.*s'", (int)utf8_prefix(preset,
+		    strlen(preset), 40), preset), -1;
 	return r < 0 ? -1 : 0;	/* a domain failure: not answered */
 }
 

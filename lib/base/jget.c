@@ -9,39 +9,44 @@
 #include <string.h>
 
 #include "base/jget.h"
+#include "base/utf8.h"
 
-/* Length of the well-formed UTF-8 sequence at s (1..4), or 0: no overlong
- * forms, no surrogates, nothing above U+10FFFF. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+static int
+hex4(const unsigned char *s)
 {
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
+	int v = 0;
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
+	for (int i = 0; i < 4; i++) {
+		int c = s[i];
+
+		if (!isxdigit(c))
+			return -1;
+		v = v * 16 + (isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+	}
+	return v;
+}
+
+/* Length of the escape at s[0..n) (s[0] is the backslash), or 0 for a
+ * "\u" escape json-c would quietly change: \u0000 (it cuts a key there)
+ * and a surrogate without its other half (it becomes U+FFFD).  Other
+ * escapes are json-c's to check. */
+static size_t
+escape_len(const unsigned char *s, size_t n)
+{
+	int u, low;
+
+	if (n < 2 || s[1] != 'u')
+		return 2;
+	if (n < 6 || (u = hex4(s + 2)) <= 0)
 		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (len > n || s[1] < lo || s[1] > hi)
+	if (u >= 0xdc00 && u <= 0xdfff)
 		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
+	if (u < 0xd800 || u > 0xdbff)
+		return 6;
+	if (n < 12 || s[6] != '\\' || s[7] != 'u')
+		return 0;
+	low = hex4(s + 8);
+	return low >= 0xdc00 && low <= 0xdfff ? 12 : 0;
 }
 
 /* Index just past the string opening at s[i], or 0 when it is not one. */
@@ -55,7 +60,8 @@ string_end(const unsigned char *s, size_t i, size_t n)
 			return i + 1;
 		if (s[i] < 0x20)
 			return 0;
-		len = s[i] == '\\' ? 2 : utf8_len(s + i, n - i);
+		len = s[i] == '\\' ? escape_len(s + i, n - i) :
+		    utf8_seq_len((const char *)s + i, n - i);
 		if (len == 0)
 			return 0;
 		i += len;
@@ -112,8 +118,9 @@ word_end(const unsigned char *s, size_t i, size_t n)
 }
 
 /* json-c's strict mode still takes NaN, Infinity, "1.", "00", single
- * quotes, raw control characters and overlong UTF-8: check the tokens
- * ourselves first, json-c then checks the structure. */
+ * quotes, raw control characters, overlong UTF-8, \u0000 and lone
+ * surrogates: check the tokens ourselves first, json-c then checks the
+ * structure. */
 static bool
 is_strict_json(const unsigned char *s, size_t n)
 {

@@ -26,7 +26,10 @@ enum jget_result {
 
 /* Parses text[0..len) strictly (UTF-8 checked, depth capped) and returns a
  * new object the caller puts, or NULL when it is not a single JSON object
- * (why, if not NULL, gets a short reason for the client). */
+ * (why, if not NULL, gets a short reason for the client).  Every key and
+ * string of the result is text (base/utf8.h): \u0000 and unpaired
+ * surrogate escapes are refused, as json-c would cut a key at the NUL and
+ * turn a lone surrogate into U+FFFD. */
 struct json_object *jget_parse_object(const char *text, size_t len,
 				      const char **why);
 

@@ -96,6 +96,41 @@ email_normalize(const char *in, char *out, size_t size)
 }
 
 static bool
+is_gmail(const char *domain)
+{
+	return strcmp(domain, "gmail.com") == 0 ||
+	    strcmp(domain, "googlemail.com") == 0;
+}
+
+int
+email_mailbox(const char *email, char *out, size_t size)
+{
+	const char *at = strrchr(email, '@'), *plus, *domain;
+	size_t local, keep, n = 0;
+	bool gmail;
+
+	if (!at || size == 0)
+		return -1;
+	local = (size_t)(at - email);
+	plus = memchr(email, '+', local);
+	keep = plus && plus > email ? (size_t)(plus - email) : local;
+	gmail = is_gmail(at + 1);
+	domain = gmail ? "gmail.com" : at + 1;
+	if (local + 1 + strlen(domain) >= size)
+		return -1;
+	for (size_t i = 0; i < keep; i++)
+		if (!gmail || email[i] != '.')
+			out[n++] = email[i];
+	if (n == 0) {
+		memcpy(out, email, local);
+		n = local;
+	}
+	out[n++] = '@';
+	memcpy(out + n, domain, strlen(domain) + 1);
+	return 0;
+}
+
+static bool
 is_local_char(char c)
 {
 	return isalnum((unsigned char)c) || strchr("._%+-", c);
@@ -110,7 +145,9 @@ is_domain(const char *d)
 
 	for (const char *p = d;; p++) {
 		if (*p == '.' || *p == '\0') {
-			if (len == 0 || p[-1] == '-' || p[-len] == '-' || len > 63)
+			/* p - len, not p[-len]: -len is a huge size_t */
+			if (len == 0 || p[-1] == '-' || *(p - len) == '-' ||
+			    len > 63)
 				return false;
 			labels++;
 			if (*p == '\0')

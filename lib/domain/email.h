@@ -1,5 +1,6 @@
 /*
- * E-mail addresses: normalisation (trimmed, lower-cased), a strict format
+ * E-mail addresses: normalisation (trimmed, lower-cased), the mailbox key
+ * (plus-tags and Gmail's dots do not make another mailbox), a strict format
  * check, the disposable-domain blocklist, and an MX check that only refuses
  * a domain DNS says does not take mail (a lookup that fails for any other
  * reason lets the address through).
@@ -33,6 +34,15 @@ void email_rules_release(struct email_rules *r);
 /* Writes the trimmed, lower-cased form of in into out (size >= EMAIL_MAX+1).
  * Returns 0, or -1 when it is too long or holds control characters. */
 int email_normalize(const char *in, char *out, size_t size);
+/* The mailbox key of a normalised address, for "once per mailbox" rules
+ * (the welcome bonus): the local part loses a "+tag" (every domain) and,
+ * at gmail.com and googlemail.com, its dots, and googlemail.com becomes
+ * gmail.com: "ann.lee+news@googlemail.com" -> "annlee@gmail.com".  The
+ * tag starts at the first '+'; a local part that starts with '+' has none,
+ * and one the rules would leave empty is kept whole.  Writes the key into out, for which
+ * strlen(email) + 1 bytes always suffice; 0, or -1 when email has no '@'
+ * or out is too small. */
+int email_mailbox(const char *email, char *out, size_t size);
 /* Format, blocklist and (when enabled) MX check of a normalised address. */
 enum email_verdict email_check(const struct email_rules *r,
 			       const char *email);

@@ -52,10 +52,14 @@ game_cooldown_left(struct db *db, const struct game_rules *r,
  *	dbtree:v1:attempt:<attempt>	the user: the attempt is still live
  * Both carry the same expiry (the quiz time limit plus a grace), so an
  * answer finds its attempt's owner in one GET and a flushed or expired
- * lock ends the quiz.
+ * lock ends the quiz.  kv_command() sends a script again when the first
+ * try timed out, and the first try may have taken the lock: a lock that
+ * already holds this attempt's own id counts as taken, not as held by
+ * another quiz (that would lock the person out until it expires).
  */
 static const char lock_take_lua[] =
-    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3]) then"
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[3])"
+    " or redis.call('GET', KEYS[1]) == ARGV[1] then"
     " redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 end"
     " return 0";
 static const char lock_drop_lua[] =

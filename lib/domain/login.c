@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/rand.h"
 #include "base/sha256.h"
+#include "domain/email.h"
 #include "domain/ledger.h"
 #include "domain/login.h"
 #include "domain/outbox.h"
@@ -220,28 +221,51 @@ find_or_create_user(struct db *db, const char *email, struct login_verify *out)
 	return 0;
 }
 
-/* Pays the welcome bonus unless this address was ever paid one. */
+enum bonus_claim {
+	BONUS_CLAIMED = 0,
+	BONUS_PAID_BEFORE = 1,	/* this mailbox, or in a row from before
+				 * mailbox keys this very address */
+};
+
+/* Records the bonus of email's mailbox for the user: BONUS_CLAIMED,
+ * BONUS_PAID_BEFORE or -1. */
+static int
+claim_bonus(struct db *db, const char *email, const char *user_id)
+{
+	char key[EMAIL_MAX + 1], key_hash[2 * SHA256_LEN + 1];
+	char addr_hash[2 * SHA256_LEN + 1];
+	const char *params[] = { key_hash, user_id, addr_hash };
+	PGresult *res;
+	int ret;
+
+	if (email_mailbox(email, key, sizeof(key)) < 0)
+		return fail("login: no mailbox key for user '%s'", user_id);
+	sha256_hex(key, strlen(key), key_hash);
+	sha256_hex(email, strlen(email), addr_hash);
+	res = db_exec(db, "INSERT INTO welcome_bonuses (email_hash, user_id)"
+	    " SELECT decode($1, 'hex'), $2::uuid WHERE NOT EXISTS"
+	    " (SELECT 1 FROM welcome_bonuses WHERE email_hash = decode($3, 'hex'))"
+	    " ON CONFLICT DO NOTHING RETURNING 1", 3, params);
+	if (!res)
+		return -1;
+	ret = PQntuples(res) == 1 ? BONUS_CLAIMED : BONUS_PAID_BEFORE;
+	PQclear(res);
+	return ret;
+}
+
+/* Pays the welcome bonus unless this mailbox was ever paid one. */
 static int
 welcome_bonus(struct db *db, const struct login_policy *p, const char *email,
 	      struct login_verify *out)
 {
-	char hash[2 * SHA256_LEN + 1];
-	const char *params[] = { hash, out->user_id };
 	struct ledger_move m = { .user_id = out->user_id,
 		.action = "welcome_bonus", .amount = p->welcome_bonus,
 		.cap = p->lemon_cap, .clip = true, .note = "sign-up bonus" };
-	PGresult *res;
-	int paid;
+	int r = claim_bonus(db, email, out->user_id);
 
-	sha256_hex(email, strlen(email), hash);
-	res = db_exec(db, "INSERT INTO welcome_bonuses (email_hash, user_id)"
-	    " VALUES (decode($1, 'hex'), $2) ON CONFLICT DO NOTHING"
-	    " RETURNING 1", 2, params);
-	if (!res)
+	if (r < 0)
 		return -1;
-	paid = PQntuples(res) == 1;
-	PQclear(res);
-	if (!paid || p->welcome_bonus <= 0)
+	if (r == BONUS_PAID_BEFORE || p->welcome_bonus <= 0)
 		return 0;
 	if (ledger_apply(db, &m) != LEDGER_OK)
 		return fail("login: welcome bonus for '%s' failed",
@@ -306,8 +330,9 @@ login_reissue(struct db *db, const char *email, char code[LOGIN_CODE_LEN + 1])
 	int ret;
 
 	new_code(code, hash);
-	res = db_exec(db, "UPDATE login_codes SET code_hash = decode($2, 'hex'),"
-	    " wrong_tries = 0 WHERE email = $1 AND used_at IS NULL"
+	/* wrong_tries stays: a flaky relay must not buy more guesses */
+	res = db_exec(db, "UPDATE login_codes SET code_hash = decode($2, 'hex')"
+	    " WHERE email = $1 AND used_at IS NULL"
 	    " AND code_hash IS NOT NULL AND expires_at > now() RETURNING 1",
 	    2, params);
 	if (!res)

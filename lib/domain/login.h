@@ -9,9 +9,10 @@
  *
  * login_verify() checks a code (at most max_tries wrong ones, then the code
  * is void) and, on success, finds or creates the account, pays the welcome
- * bonus once per address ever, and opens a session for this device — all
- * in one transaction, with the address's login row locked, so parallel
- * verifies of one code open exactly one session.
+ * bonus once per mailbox ever (email_mailbox(): "a+1@x" and "a+2@x" are
+ * one; the account keeps the address as typed), and opens a session for
+ * this device — all in one transaction, with the address's login row
+ * locked, so parallel verifies of one code open exactly one session.
  */
 #ifndef DOMAIN_LOGIN_H
 #define DOMAIN_LOGIN_H
@@ -73,8 +74,9 @@ int login_verify(struct db *db, const struct login_policy *p,
 		 const char *email, const char *code, struct login_verify *out);
 
 /* For the mail job: replaces the live, unused code of email with a fresh
- * one (same expiry) when its first mail could not be sent.  0 with code
- * filled, 1 when there is no live code any more (drop the mail), -1. */
+ * one (same expiry, and the wrong codes tried so far still count against
+ * max_tries) when its first mail could not be sent.  0 with code filled, 1
+ * when there is no live code any more (drop the mail), -1. */
 int login_reissue(struct db *db, const char *email,
 		  char code[LOGIN_CODE_LEN + 1]);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/utf8.h"
 #include "domain/mails.h"
 #include "net/mail.h"
 
@@ -100,8 +101,9 @@ render_support_admin(struct mail_content *c, struct json_object *p)
 {
 	int ret = buf_adds(&c->subject, "[dbtree support] ");
 
-	ret |= buf_addf(&c->subject, "%s - %.100s", pstr(p, "category"),
-	    pstr(p, "subject"));
+	ret |= buf_addf(&c->subject, "%s - %.*s", pstr(p, "category"),
+	    (int)utf8_prefix(pstr(p, "subject"), strlen(pstr(p, "subject")),
+	    100), pstr(p, "subject"));
 	ret |= field(c, "Category", pstr(p, "category"));
 	ret |= field(c, "Subject", pstr(p, "subject"));
 	ret |= field(c, "From", pstr(p, "userEmail"));

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 #include "net/k8s.h"
 
@@ -312,19 +314,20 @@ k8s_request(struct k8s *k, const char *method, const char *path,
 	return exchange(k, &c, out, status, retry_after_s);
 }
 
-/* out parsed as one JSON object (to put), or NULL. */
+/* s[0..n) parsed as one JSON object (to put), or NULL. */
 static struct json_object *
-parse_object(const struct buf *out)
+parse_text(const char *s, size_t n)
 {
-	struct json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
+	struct json_tokener *tok;
 	struct json_object *o;
 
-	if (!tok || out->len == 0) {
-		json_tokener_free(tok);
+	if (n == 0 || n > INT_MAX)
 		return NULL;
-	}
+	tok = json_tokener_new_ex(JSON_DEPTH);
+	if (!tok)
+		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, out->data, (int)out->len);
+	o = json_tokener_parse_ex(tok, s, (int)n);
 	if (json_tokener_get_error(tok) != json_tokener_success ||
 	    !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
@@ -332,6 +335,13 @@ parse_object(const struct buf *out)
 	}
 	json_tokener_free(tok);
 	return o;
+}
+
+/* out parsed as one JSON object (to put), or NULL. */
+static struct json_object *
+parse_object(const struct buf *out)
+{
+	return parse_text(out->data, out->len);
 }
 
 /* The string field key of a Status answer into dst ("" when absent). */
@@ -344,7 +354,7 @@ status_field(const struct buf *out, const char *key, char *dst,
 	dst[0] = '\0';
 	if (o && json_object_object_get_ex(o, key, &v) &&
 	    json_object_is_type(v, json_type_string))
-		snprintf(dst, size, "%s", json_object_get_string(v));
+		utf8_copy(dst, size, json_object_get_string(v));
 	json_object_put(o);
 }
 
@@ -537,24 +547,35 @@ take_page(const char *path, struct json_object *page,
 	return 0;
 }
 
+int
+k8s_list_page(const char *path, const char *body, size_t len,
+	      struct json_object *items, char **cont)
+{
+	struct json_object *page = parse_text(body, len);
+	int ret;
+
+	*cont = NULL;
+	if (!page)
+		return fail("k8s GET %s: the answer is not an object", path);
+	ret = take_page(path, page, items, cont);
+	json_object_put(page);
+	return ret;
+}
+
 /* One page: 0 (items appended, *cont set) or -1 (logged). */
 static int
 list_page(struct k8s *k, struct call *c, struct json_object *items,
 	  char **cont)
 {
 	struct buf out = BUF_INIT(BODY_MAX);
-	struct json_object *page = NULL;
 	long st = run_call(k, c, &out);
 	int ret = -1;
 
 	*cont = NULL;
-	if (st / 100 == 2 && !(page = parse_object(&out)))
-		log_err("k8s GET %s: the answer is not an object", c->path);
-	else if (st / 100 == 2)
-		ret = take_page(c->path, page, items, cont);
+	if (st / 100 == 2)
+		ret = k8s_list_page(c->path, out.data, out.len, items, cont);
 	else if (st > 0)
 		fail_status(c, st, &out);
-	json_object_put(page);
 	buf_release(&out);
 	return ret;
 }

@@ -96,6 +96,13 @@ int k8s_create(struct k8s *k, const char *path, struct json_object *obj);
  * array (to put), or -1 (logged). */
 int k8s_list(struct k8s *k, const char *path, const char *selector,
 	     bool metadata_only, struct json_object **items);
+/* One page of a list answer, body[0..len) (the text k8s_list receives):
+ * appends its items (each a new reference) to the array items and sets
+ * *cont to its continue token (to free(); NULL on the last page).  0, or
+ * -1 when body is not a JSON object or its "items" is neither an array
+ * nor null (logged with path; nothing appended, *cont NULL). */
+int k8s_list_page(const char *path, const char *body, size_t len,
+		  struct json_object *items, char **cont);
 /* DELETE path with propagationPolicy propagation (NULL for the API's
  * default; "Foreground", "Background" or "Orphan").  0 when deleted,
  * being deleted or already gone (404); -1 (logged). */

@@ -37,6 +37,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/rand.h"
+#include "base/utf8.h"
 #include "net/mail.h"
 
 #define HEADER_MAX 4096		/* one header line, folded */
@@ -222,20 +223,6 @@ needs_encoding(const char *s)
 	return strstr(s, "=?") != NULL;
 }
 
-/* Length of the longest prefix of s (n bytes) up to max bytes that does
- * not end inside a UTF-8 sequence. */
-static size_t
-utf8_prefix(const char *s, size_t n, size_t max)
-{
-	size_t k = max;
-
-	if (n <= max)
-		return n;
-	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
-		k--;
-	return k > 0 ? k : max;	/* not UTF-8 after all: cut anywhere */
-}
-
 static int
 add_base64(struct buf *b, const unsigned char *p, size_t n)
 {
@@ -364,6 +351,21 @@ build_headers(const struct mail_msg *m, struct curl_slist **list)
 		log_err("send mail '%s': a header is over %d bytes",
 		    m->message_id, HEADER_MAX);
 	return ret;
+}
+
+struct curl_slist *
+mail_headers(const struct mail_msg *msg)
+{
+	char from_addr[ADDR_MAX + 1];
+	struct curl_slist *list = NULL;
+
+	if (check_msg(msg, from_addr) < 0)
+		return NULL;
+	if (build_headers(msg, &list) < 0) {
+		curl_slist_free_all(list);
+		return NULL;
+	}
+	return list;
 }
 
 /* Most bytes body s can take on the wire: quoted-printable, CRLF line

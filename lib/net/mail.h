@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 struct buf;
+struct curl_slist;
 
 /* The largest message mail_send accepts, as sent on the wire. */
 #define MAIL_MAX_SIZE (256 * 1024)
@@ -73,6 +74,19 @@ enum mail_result {
  */
 int mail_send(void *curl, const struct mail_conf *conf,
 	      const struct mail_msg *msg);
+
+/*
+ * The top-level header lines mail_send writes for msg, one node each and
+ * in this order: Date, From, To, Subject, Message-ID, MIME-Version and
+ * Content-Type.  msg passes the same checks as in mail_send (NULL when it
+ * does not, logged).  Every node is printable ASCII; the only line breaks
+ * are the folds "\r\n " of a Subject that is not printable ASCII (or holds
+ * "=?"), which is written as RFC 2047 "B" encoded-words on lines of at
+ * most 76 characters, each word ending on a character boundary
+ * (base/utf8.h).  CR and LF in the subject or From become spaces.  A new
+ * list to curl_slist_free_all().
+ */
+struct curl_slist *mail_headers(const struct mail_msg *msg);
 
 /*
  * Appends s to out with & < > " ' replaced by HTML character references.

@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/rand.h"
+#include "base/utf8.h"
 #include "prov/local_agent.h"
 #include "prov/local_fs.h"
 
@@ -41,7 +42,8 @@ local_inst_init(struct local_inst *in, const struct local *l, const char *id,
 {
 	memset(in, 0, sizeof(*in));
 	if (!id || !local_is_id(id))
-		return fail("instance id '%.40s' is not valid", id ? id : "");
+		return fail("instance id '%.*s' is not valid", id ?
+		    (int)utf8_prefix(id, strlen(id), 40) : 0, id ? id : "");
 	in->l = l;
 	in->spec = spec;
 	in->id = id;

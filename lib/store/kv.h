@@ -29,7 +29,10 @@ void kv_close(struct kv *kv);
 /* Runs one command given as argc strings.  Returns a reply to
  * freeReplyObject() (which may be a REDIS_REPLY_ERROR: an answer, logged
  * here), or NULL when Redis could not be reached (logged; the context is
- * dropped and reconnected next time). */
+ * dropped and reconnected next time).  A command whose reply does not come
+ * (a dropped connection, or the command timeout) is sent once more on a
+ * new connection, and the first may have run: commands and scripts must
+ * give the same answer when run twice. */
 struct redisReply *kv_command(struct kv *kv, int argc, const char **argv);
 /* True when PING answers PONG within the command timeout. */
 bool kv_ping(struct kv *kv);

@@ -1,9 +1,10 @@
 /*
  * Requests and responses over libfcgi.  Every answer carries
  * Content-Length, Cache-Control: no-store and X-Request-Id; 5xx answers
- * never carry text from libpq, Redis or curl.
+ * never carry text from libpq, Redis or curl.  Client text is checked in
+ * one place, req_check_input (UTF-8 without NUL, base/utf8.h), and error
+ * messages, which may echo it, are cut on a character boundary.
  */
-#include <ctype.h>
 #include <fcgiapp.h>
 #include <json.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 
 #include "base/jget.h"
 #include "base/log.h"
+#include "base/utf8.h"
+#include "web/query.h"
 #include "web/req.h"
 
 char *
@@ -47,56 +50,134 @@ req_param(const struct req *req, const char *name)
 	return NULL;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Decodes s[0..n) (+ is space); NULL when malformed or holding NUL. */
-static char *
-query_decode(struct req *req, const char *s, size_t n)
-{
-	char *out = arena_alloc(&req->arena, n + 1), *o = out;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-
-			if (lo < 0 || (hi | lo) == 0)
-				return NULL;
-			*o++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	return out;
-}
-
 const char *
 req_query(struct req *req, const char *name)
 {
-	size_t nlen = strlen(name);
-	const char *p = req->query;
+	struct query_pair p;
+	char *out;
 
-	while (*p) {
-		size_t len = strcspn(p, "&");
-		const char *eq = memchr(p, '=', len);
-		size_t klen = eq ? (size_t)(eq - p) : len;
+	if (!query_find(req->query, name, &p))
+		return NULL;
+	if (!p.value)
+		return "";
+	out = arena_alloc(&req->arena, p.value_len + 1);
+	return query_decode(p.value, p.value_len, out, NULL) == QUERY_OK ?
+	    out : NULL;
+}
 
-		if (klen == nlen && strncmp(p, name, nlen) == 0)
-			return eq ? query_decode(req, eq + 1, len - klen - 1) :
-			    "";
-		p += len + (p[len] == '&');
+/* Answers 400 for input that is not text: where ("path", "query",
+ * "body"), the parameter it is in when that is known and text itself, and
+ * what is wrong with it. */
+static int
+refuse_input(struct req *req, const char *where, const char *param,
+	     size_t param_len, const char *what)
+{
+	struct json_object *data = json_object_new_object();
+	int shown = (int)utf8_prefix(param ? param : "", param_len, 64);
+
+	json_object_object_add(data, "in", json_object_new_string(where));
+	if (!param)
+		return resp_errorf(req, ERR_INVALID_PARAMETER, data,
+		    "the %s %s", where, what);
+	json_object_object_add(data, "parameter",
+	    json_object_new_string_len(param, (int)param_len));
+	return resp_errorf(req, ERR_INVALID_PARAMETER, data, "%s parameter"
+	    " '%.*s' %s", where, shown, param, what);
+}
+
+static int
+check_query(struct req *req)
+{
+	struct query_pair bad;
+	char *key;
+	size_t len;
+	int r = query_check(req->query, &bad);
+
+	if (r == QUERY_OK)
+		return 0;
+	key = arena_alloc(&req->arena, bad.key_len + 1);
+	if (query_decode(bad.key, bad.key_len, key, &len) != QUERY_OK)
+		key = NULL;
+	refuse_input(req, "query", key, len, r == QUERY_BAD_ESCAPE ?
+	    "is not valid percent-encoding" : "is not UTF-8 text without"
+	    " NUL bytes");
+	return -1;
+}
+
+static bool is_json_text(struct json_object *o, const char **bad_key);
+
+/* The members of object o; *bad_key as for is_json_text. */
+static bool
+is_members_text(struct json_object *o, const char **bad_key)
+{
+	struct json_object_iterator it = json_object_iter_begin(o);
+	struct json_object_iterator end = json_object_iter_end(o);
+
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+
+		if (!utf8_is_text(key, strlen(key))) {
+			*bad_key = "";
+			return false;
+		}
+		if (!is_json_text(json_object_iter_peek_value(&it), bad_key)) {
+			if (!*bad_key)
+				*bad_key = key;
+			return false;
+		}
 	}
-	return NULL;
+	return true;
+}
+
+/* True when every key and string under o is text; else false, with
+ * *bad_key the innermost member holding the culprit ("" when a key is
+ * the culprit, NULL when no member holds it). */
+static bool
+is_json_text(struct json_object *o, const char **bad_key)
+{
+	size_t n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		return utf8_is_text(json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++)
+			if (!is_json_text(json_object_array_get_idx(o, i),
+			    bad_key))
+				return false;
+		return true;
+	case json_type_object:
+		return is_members_text(o, bad_key);
+	case json_type_null:
+	case json_type_boolean:
+	case json_type_double:
+	case json_type_int:
+		return true;
+	}
+	return true;
+}
+
+int
+req_check_input(struct req *req)
+{
+	const char *bad_key = NULL;
+
+	if (!utf8_is_text(req->path, strlen(req->path)))
+		return refuse_input(req, "path", NULL, 0, "is not UTF-8 text"),
+		    -1;
+	if (check_query(req) < 0)
+		return -1;
+	if (!req->json || is_json_text(req->json, &bad_key))
+		return 0;
+	if (bad_key && *bad_key)
+		refuse_input(req, "body", bad_key, strlen(bad_key), "is not"
+		    " UTF-8 text without NUL bytes");
+	else
+		refuse_input(req, "body", NULL, 0, "is not UTF-8 text"
+		    " without NUL bytes");
+	return -1;
 }
 
 const char *
@@ -197,10 +278,13 @@ resp_error_obj(struct req *req, enum err e, struct json_object *data,
 	const struct err_info *info = err_info(e);
 	struct json_object *o = json_object_new_object();
 	char msg[600];
+	int n;
 
 	if (info->http_status >= 500)
 		text = info->message;	/* never leak internals */
-	snprintf(msg, sizeof(msg), "[%s] %s", info->name, text);
+	n = snprintf(msg, sizeof(msg), "[%s] ", info->name);
+	/* a long text is cut, on a character boundary: it may echo input */
+	utf8_copy(msg + n, sizeof(msg) - (size_t)n, text);
 	json_object_object_add(o, "code", json_object_new_int(info->code));
 	json_object_object_add(o, "message", json_object_new_string(msg));
 	json_object_object_add(o, "data", data ? data :
@@ -228,13 +312,16 @@ int
 resp_errorf(struct req *req, enum err e, struct json_object *data,
 	    const char *fmt, ...)
 {
-	char text[512];
+	struct buf text = BUF_INIT(1 << 16);
 	va_list ap;
+	int ret;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	buf_vaddf(&text, fmt, ap);
 	va_end(ap);
-	return resp_error_obj(req, e, data, text);
+	ret = resp_error_obj(req, e, data, buf_cstr(&text));
+	buf_release(&text);
+	return ret;
 }
 
 int

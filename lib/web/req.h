@@ -47,10 +47,19 @@ char *req_printf(struct req *req, const char *fmt, ...)
 /* The value of :name in the route pattern, or NULL. */
 const char *req_param(const struct req *req, const char *name);
 /* The percent-decoded value of query parameter name, or NULL when absent;
- * NULL too when it does not decode to text without NUL bytes. */
+ * NULL too when it does not decode to text (base/utf8.h), which cannot
+ * happen in a handler: see req_check_input(). */
 const char *req_query(struct req *req, const char *name);
 /* A request header, e.g. req_header(req, "AUTHORIZATION"), or NULL. */
 const char *req_header(const struct req *req, const char *name);
+
+/* The one check of client text, run by the worker before any handler:
+ * the path (route parameters included), every query key and value once
+ * decoded, and every key and string of req->json when it has been parsed
+ * must be UTF-8 text without NUL bytes (base/utf8.h).  0, or -1 after
+ * answering 400 (1100) with data {"in": "path"|"query"|"body"} and the
+ * parameter when it is known and text itself. */
+int req_check_input(struct req *req);
 
 /* Adds a response header line ("Retry-After", "42") before answering. */
 void resp_header(struct req *req, const char *name, const char *value);

@@ -1,9 +1,11 @@
 /*
- * A worker and the path of one request: route, check and parse the body
- * for JSON routes, run the handler, count it.  Connections and stopping are
- * web/conns.c's: SIGTERM is taken only while the worker waits for work, and
- * the worker then serves what nginx still sends on the connections it holds
- * before it leaves.
+ * A worker and the path of one request: refuse client text that is not
+ * UTF-8 (req_check_input, before routing and again once a JSON body is
+ * parsed), route, check and parse the body for JSON routes, run the
+ * handler, count it.  Connections and stopping are web/conns.c's: SIGTERM
+ * is taken only while the worker waits for work, and the worker then
+ * serves what nginx still sends on the connections it holds before it
+ * leaves.
  */
 #include <fcgiapp.h>
 #include <json.h>
@@ -162,10 +164,13 @@ static void
 dispatch(struct req *req, const struct worker_ctx *ctx, size_t *route)
 {
 	char allow[64];
-	int r = route_find(ctx->routes, ctx->nroutes, req->method, req->path,
-	    route, &req->params, allow, sizeof(allow));
 	struct json_object *data;
+	int r;
 
+	if (req_check_input(req) < 0)
+		return;
+	r = route_find(ctx->routes, ctx->nroutes, req->method, req->path,
+	    route, &req->params, allow, sizeof(allow));
 	if (r == ROUTE_NO_PATH) {
 		data = json_object_new_object();
 		json_object_object_add(data, "path",
@@ -188,7 +193,8 @@ dispatch(struct req *req, const struct worker_ctx *ctx, size_t *route)
 	if (authorize(req) < 0)
 		return;
 	if ((req->route->flags & ROUTE_JSON_BODY) &&
-	    read_json_body(req, ctx->conf->max_body) < 0)
+	    (read_json_body(req, ctx->conf->max_body) < 0 ||
+	    req_check_input(req) < 0))
 		return;
 	if (within_limit(req) < 0)
 		return;

@@ -1,7 +1,10 @@
 """The game when Redis loses its memory or goes away mid-quiz: clear errors,
 nothing half-done, and play resumes once Redis is back."""
-import subprocess
 import os
+import signal
+import socket
+import subprocess
+import threading
 
 from dbt import stack, check, check_error, wait_until
 
@@ -46,3 +49,93 @@ def test_redis_stopped_mid_quiz_then_back():
     r = wait_until(lambda: (lambda x: x if x.status == 200 else None)(_start(token, 4)),
                    timeout=5, what="play to resume")
     check(r.json["attemptID"] > a, "a fresh attempt after recovery", r)
+
+
+class StallingProxy:
+    """A unix-socket proxy in front of Redis that passes everything through
+    but, on the connection that first sends `marker`, forwards that command
+    and then swallows every reply: the command runs, its answer never comes
+    and the client times out."""
+
+    def __init__(self, path, upstream, marker):
+        self.upstream, self.marker = upstream, marker
+        self.seen = 0        # commands holding the marker sent to Redis
+        self.lock = threading.Lock()
+        self.socks = []
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(path)
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            redis = socket.socket(socket.AF_UNIX)
+            redis.connect(self.upstream)
+            with self.lock:
+                self.socks += [client, redis]
+            stall = threading.Event()
+            threading.Thread(target=self._pump, args=(client, redis, stall, True),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(redis, client, stall, False),
+                             daemon=True).start()
+
+    def _pump(self, src, dst, stall, upward):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if upward and self.marker in data:
+                    with self.lock:
+                        self.seen += 1
+                        if self.seen == 1:
+                            stall.set()
+                if upward or not stall.is_set():
+                    dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.listener.close()
+        with self.lock:
+            for s in self.socks:
+                s.close()
+
+
+def test_a_timed_out_lock_script_does_not_lock_the_person_out():
+    # kv_command sends a command again when its reply does not come within
+    # DBTREE_REDIS_TIMEOUT_MS; the first try of the lock script has then
+    # taken the lock already, and the retry must count it as taken.
+    run = os.path.join(stack.dir, "run")
+    path, real = os.path.join(run, "redis.sock"), os.path.join(run, "redis-real.sock")
+    (uid, token), = stack.make_users(1)
+    os.rename(path, real)           # Redis keeps listening on it
+    proxy = StallingProxy(path, real, b"'NX'")
+    try:
+        # new tree workers connect to Redis through the proxy
+        master, before = stack.pids("tree")
+        os.kill(master, signal.SIGHUP)
+        wait_until(lambda: (lambda w: len(w) == len(before) and not set(w) & set(before))(
+            stack.pids("tree")[1]), timeout=10, what="every tree worker replaced")
+        r = _start(token, 5)
+        check(proxy.seen == 2, "the lock script timed out once and was sent again", proxy.seen)
+        check(r.status == 200, "the quiz starts: the retry found its own lock", r)
+        rows = stack.psql("SELECT count(*) FROM user_quiz_attempts WHERE id = :p1"
+                          " AND status = 'started'", r.json["attemptID"])
+        check(rows == [["1"]], "the attempt is kept", rows)
+        r = _answer(token, r.json["attemptID"], 0)
+        check(r.status == 200 and "isCorrect" in r.json, "and it can be answered", r)
+    finally:
+        proxy.close()
+        os.rename(real, path)
+    r = _start(token, 6)
+    check(r.status in (200, 409), "the game goes on after the proxy is gone", r)

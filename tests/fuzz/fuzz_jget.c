@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the JSON input path: jget_parse_object on the raw
  * bytes, then every getter on every key of what it returns, checking
- * that a getter's OK result keeps its promises (type, bounds, no NUL).
+ * that a getter's OK result keeps its promises (type, bounds, no NUL) and
+ * that every key and string of the object is UTF-8 text (base/utf8.h).
  */
 #include <json.h>
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "base/jget.h"
+#include "base/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,6 +19,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_getters(struct json_object *obj, const char *key,
 			  int depth);
+
+/* jget.h: every string under v, keys included, is text. */
+static void
+check_text(struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		MUST(utf8_is_text(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v)));
+	if (json_object_is_type(v, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			check_text(json_object_array_get_idx(v, i));
+	if (json_object_is_type(v, json_type_object)) {
+		struct json_object_iterator it = json_object_iter_begin(v);
+		struct json_object_iterator end = json_object_iter_end(v);
+
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it)) {
+			const char *key = json_object_iter_peek_name(&it);
+
+			MUST(utf8_is_text(key, strlen(key)));
+			check_text(json_object_iter_peek_value(&it));
+		}
+	}
+}
 
 static void
 check_every_key(struct json_object *obj, int depth)
@@ -71,6 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	MUST(json_object_is_type(obj, json_type_object));
+	check_text(obj);
 	check_every_key(obj, 1);
 	check_getters(obj, "absent-key", 1);
 	json_object_put(obj);

@@ -83,11 +83,82 @@ test_dns_verdicts(void)
 	CHECK(!email_dns_refuses(EMAIL_DNS_NODATA, EMAIL_DNS_TRANSIENT));
 }
 
+/* One mailbox, one key: plus-tags for every domain, dots only at Gmail. */
+static void
+test_mailbox(void)
+{
+	static const struct {
+		const char *email, *key;
+	} t[] = {
+		{ "a@example.com", "a@example.com" },
+		{ "a+1@example.com", "a@example.com" },
+		{ "a+1+2@example.com", "a@example.com" },
+		{ "a+@example.com", "a@example.com" },
+		{ "a.b+x@example.com", "a.b@example.com" },	/* dots count */
+		{ "ab@example.com", "ab@example.com" },
+		{ "first.last@gmail.com", "firstlast@gmail.com" },
+		{ "f.i.r.s.t.l.a.s.t+promo@gmail.com", "firstlast@gmail.com" },
+		{ "firstlast@googlemail.com", "firstlast@gmail.com" },
+		{ "first.last+x@googlemail.com", "firstlast@gmail.com" },
+		{ "a.b@gmail.com.example.org", "a.b@gmail.com.example.org" },
+		{ "a.b@mail.gmail.com", "a.b@mail.gmail.com" },
+		{ "+tag@example.com", "+tag@example.com" },	/* no tag */
+		{ "+x.y@gmail.com", "+xy@gmail.com" },
+		{ "...@gmail.com", "...@gmail.com" },		/* kept whole */
+	};
+	char out[EMAIL_MAX + 1];
+
+	for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+		if (!CHECK_INT(email_mailbox(t[i].email, out, sizeof(out)), 0))
+			continue;
+		if (!CHECK_STR(out, t[i].key))
+			fprintf(stderr, "  for '%s'\n", t[i].email);
+	}
+}
+
+/* The key is the key of itself, and the input is never changed. */
+static void
+test_mailbox_idempotent(void)
+{
+	static const char *const emails[] = { "a+1@example.com",
+		"first.last+x@googlemail.com", "+x@example.com",
+		"a.b@example.com" };
+	char once[EMAIL_MAX + 1], twice[EMAIL_MAX + 1];
+
+	for (size_t i = 0; i < ARRAY_LEN(emails); i++) {
+		CHECK_INT(email_mailbox(emails[i], once, sizeof(once)), 0);
+		CHECK_INT(email_mailbox(once, twice, sizeof(twice)), 0);
+		CHECK_STR(twice, once);
+	}
+}
+
+static void
+test_mailbox_room(void)
+{
+	char out[32];
+
+	memset(out, 'Z', sizeof(out));
+	CHECK_INT(email_mailbox("no-at-sign", out, sizeof(out)), -1);
+	CHECK_INT(email_mailbox("a+b@example.com", out, 0), -1);
+	CHECK_INT(out[0], 'Z');
+	/* strlen + 1 always suffices; one byte less does not */
+	CHECK_INT(email_mailbox("abc@example.com", out, 16), 0);
+	CHECK_STR(out, "abc@example.com");
+	memset(out, 'Z', sizeof(out));
+	CHECK_INT(email_mailbox("abc@example.com", out, 15), -1);
+	CHECK_INT(out[0], 'Z');
+	CHECK_INT(email_mailbox("a.b@googlemail.com", out, 19), 0);
+	CHECK_STR(out, "ab@gmail.com");
+}
+
 static const struct test_case cases[] = {
 	{ "normalize", test_normalize },
 	{ "well_formed", test_well_formed },
 	{ "blocklist", test_blocklist },
 	{ "dns_verdicts", test_dns_verdicts },
+	{ "mailbox", test_mailbox },
+	{ "mailbox_idempotent", test_mailbox_idempotent },
+	{ "mailbox_room", test_mailbox_room },
 };
 
 int

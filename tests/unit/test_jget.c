@@ -86,6 +86,7 @@ test_parse_objects(void)
 		TEXT("{\"\xc3\xa9t\xc3\xa9\":"
 		    "\"\xe2\x82\xac \xf0\x9f\x8d\x8b\"}"),
 		TEXT("{\"a\":\"\\u00e9\\ud83c\\udf4b\"}"),
+		TEXT("{\"a\":\"\\uD83C\\uDF4B\\u0001\\uffff\\ud7ff\\ue000\"}"),
 	};
 	const char *why = "untouched";
 	struct json_object *o;
@@ -261,17 +262,22 @@ static const char sample[] =
     "\"imin\":-9223372036854775808,\"under\":-9223372036854775809,"
     "\"dbig\":1e308,"
     "\"s\":\"hello\",\"empty\":\"\",\"utf8\":\"\\u00e9t\\u00e9\","
-    "\"nul\":\"\\u0000\",\"mid_nul\":\"ab\\u0000cd\","
     "\"esc\":\"a\\\"b\\\\c\\/d\\n\","
     "\"obj\":{\"k\":1},\"arr\":[1,2]"
     "}";
 
+/* The sample, plus strings with NUL bytes that only a built object can
+ * hold (jget_parse_object refuses \u0000). */
 static struct json_object *
 sample_obj(void)
 {
 	struct json_object *o = parse(sample);
 
-	CHECK(o != NULL);
+	if (!CHECK(o != NULL))
+		return NULL;
+	json_object_object_add(o, "nul", json_object_new_string_len("", 1));
+	json_object_object_add(o, "mid_nul",
+	    json_object_new_string_len("ab\0cd", 5));
 	return o;
 }
 
@@ -552,6 +558,35 @@ test_parse_bad_utf8_forms(void)
 	check_refused(bad, ARRAY_LEN(bad));
 }
 
+/* Escapes json-c would quietly change: it cuts a key at \u0000 and turns
+ * a lone surrogate into U+FFFD.  Refused, so that every string and key of
+ * a parsed object is text (base/utf8.h). */
+static void
+test_parse_escapes_not_text(void)
+{
+	static const struct text bad[] = {
+		TEXT("{\"a\":\"\\u0000\"}"),
+		TEXT("{\"a\":\"ab\\u0000cd\"}"),
+		TEXT("{\"a\\u0000b\":1}"),
+		TEXT("{\"email\\u0000x\":\"a@example.com\"}"),
+		TEXT("{\"a\":\"\\ud800\"}"),
+		TEXT("{\"a\":\"\\udbff\"}"),
+		TEXT("{\"a\":\"\\udc00\"}"),
+		TEXT("{\"a\":\"\\uDFFF\"}"),
+		TEXT("{\"a\":\"\\ud800x\"}"),
+		TEXT("{\"a\":\"\\ud800\\u0041\"}"),
+		TEXT("{\"a\":\"\\ud800\\ud800\"}"),
+		TEXT("{\"a\":\"\\udc00\\ud800\"}"),
+		TEXT("{\"\\ud800\":1}"),
+		TEXT("{\"a\":\"\\ud800\\n\"}"),
+		TEXT("{\"a\":\"\\u12\"}"),
+		TEXT("{\"a\":\"\\u12g4\"}"),
+		TEXT("{\"a\":\"\\ud83c\\udf4"),
+	};
+
+	check_refused(bad, ARRAY_LEN(bad));
+}
+
 static void
 test_parse_not_json_tokens(void)
 {
@@ -587,6 +622,7 @@ static const struct test_case cases[] = {
 	{ "borrowed", test_borrowed },
 	{ "parse_bad_utf8_forms", test_parse_bad_utf8_forms },
 	{ "parse_not_json_tokens", test_parse_not_json_tokens },
+	{ "parse_escapes_not_text", test_parse_escapes_not_text },
 };
 
 int
