@@ -1,6 +1,7 @@
 """The game when Redis loses its memory or goes away mid-quiz: clear errors,
 nothing half-done, and play resumes once Redis is back."""
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -120,6 +121,9 @@ def test_a_timed_out_lock_script_does_not_lock_the_person_out():
     (uid, token), = stack.make_users(1)
     os.rename(path, real)           # Redis keeps listening on it
     proxy = StallingProxy(path, real, b"'NX'")
+    if os.getuid() == 0 and stack.service_user not in ("", "root"):
+        pw = pwd.getpwnam(stack.service_user)   # the pools' user connects
+        os.chown(path, pw.pw_uid, pw.pw_gid)
     try:
         # new tree workers connect to Redis through the proxy
         master, before = stack.pids("tree")
@@ -127,7 +131,7 @@ def test_a_timed_out_lock_script_does_not_lock_the_person_out():
         wait_until(lambda: (lambda w: len(w) == len(before) and not set(w) & set(before))(
             stack.pids("tree")[1]), timeout=10, what="every tree worker replaced")
         r = _start(token, 5)
-        check(proxy.seen == 2, "the lock script timed out once and was sent again", proxy.seen)
+        check(proxy.seen == 2, "the lock script timed out once and was sent again", (proxy.seen, r))
         check(r.status == 200, "the quiz starts: the retry found its own lock", r)
         rows = stack.psql("SELECT count(*) FROM user_quiz_attempts WHERE id = :p1"
                           " AND status = 'started'", r.json["attemptID"])
