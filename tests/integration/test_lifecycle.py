@@ -126,6 +126,17 @@ def blocked(fut):
     check(not fut.done(), "the other writer waits for the row lock")
 
 
+def while_held(point, job_name, fn, *args):
+    """Runs fn(*args) in a thread while a `jobs --only job_name` run is held
+    at point inside its transaction; checks that fn waits for the row lock,
+    lets the job finish, and returns what fn returned."""
+    ctx, proc = held(point, "--only", job_name)
+    fut = POOL.submit(fn, *args)
+    blocked(fut)
+    release(ctx, proc)
+    return fut.result(timeout=30)
+
+
 # -- delete x billing charge ----------------------------------------------
 
 def test_delete_before_the_charge_statement_is_never_charged():
@@ -143,11 +154,8 @@ def test_delete_before_the_charge_statement_is_never_charged():
 def test_delete_after_the_charge_waits_and_wins():
     uid, token, iid, uri, port = running_instance()
     before = balance(uid)
-    ctx, proc = held("lc.charge.after", "--only", "bill")
-    fut = POOL.submit(delete, token, iid)
-    blocked(fut)
-    release(ctx, proc)
-    check(fut.result(timeout=30).status == 204, "the delete goes through after the charge")
+    check(while_held("lc.charge.after", "bill", delete, token, iid).status == 204,
+          "the delete waits for the charge, then goes through")
     check(balance(uid) == before - 1 and charges(iid) == (1, 1), "charged once",
           (balance(uid), charges(iid)))
     job("bill")
@@ -182,11 +190,8 @@ def test_delete_before_the_resume_statement_stays_deleted():
 
 def test_delete_after_the_resume_waits_and_wins():
     uid, token, iid, uri, port = paused_instance()
-    ctx, proc = held("lc.resume.after", "--only", "bill")
-    fut = POOL.submit(delete, token, iid)
-    blocked(fut)
-    release(ctx, proc)
-    check(fut.result(timeout=30).status == 204, "deleted after the resume")
+    check(while_held("lc.resume.after", "bill", delete, token, iid).status == 204,
+          "deleted after the resume")
     check(balance(uid) == 9 and charges(iid) == (1, 1), "the resume charged once",
           (balance(uid), charges(iid)))
     job("bill")
@@ -256,11 +261,8 @@ def test_delete_before_the_error_is_recorded_is_not_overwritten():
 
 def test_delete_after_the_error_waits_and_wins():
     uid, token, iid, uri, port = broken_instance()
-    ctx, proc = held("lc.seen_failed.after", "--only", "reconcile")
-    fut = POOL.submit(delete, token, iid)
-    blocked(fut)
-    release(ctx, proc)
-    check(fut.result(timeout=30).status == 204, "an instance in error can be deleted")
+    check(while_held("lc.seen_failed.after", "reconcile", delete, token, iid).status == 204,
+          "an instance in error can be deleted")
     check_gone(iid, uri, port)
 
 
