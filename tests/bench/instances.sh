@@ -66,7 +66,8 @@ first_connection() {
 	echo "$first $said $ok"
 }
 
-svc "$ctl" jobs --loop 1 >>"$dir/log/jobs.log" 2>&1 &
+# not through svc(): $! must be the jobs loop itself (exec), not a subshell
+bin/dbtree-local exec "$dir" "$ctl" jobs --loop 1 >>"$dir/log/jobs.log" 2>&1 &
 loop=$!
 read -r redis_ms redis_said redis_ok < <(first_connection redis redis-standalone-tiny)
 read -r pg_ms pg_said pg_ok < <(first_connection postgres postgres-standalone-tiny)
