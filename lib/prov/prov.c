@@ -83,3 +83,10 @@ prov_list(struct prov_driver *d, char ***ids, size_t *n)
 {
 	return d->ops->list(d->self, ids, n);
 }
+
+int
+prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
+		int64_t margin_s)
+{
+	return d->ops->renew_cert(d->self, spec, margin_s);
+}
