@@ -583,8 +583,11 @@ renew_locked(const struct local_inst *in, int64_t margin_s)
 		ret = 0;	/* apply makes the files before the start */
 	else if (is_pg(&st))
 		ret = local_pg_renew(in, &st, margin_s);
-	else if (local_secret_load(in, &sec) == 0)
+	else if ((ret = local_secret_load(in, &sec)) == 0)
 		ret = local_redis_renew(in, &st, &sec, margin_s);
+	else if (ret == LOCAL_MISSING)
+		ret = fail("instance %s: no secret to reload redis with",
+		    in->id);
 	local_secret_clear(&sec);
 	if (local_state_save(in, &st) < 0)
 		ret = -1;

@@ -283,14 +283,16 @@ class Stack:
 
     def ca_file(self):
         """The installation's CA certificate (GET /api/db/ca.pem, public),
-        saved once as dbtree-ca.pem in the stack's directory: its path, for
-        psql's sslrootcert and redis-cli's --cacert."""
+        saved once as dbtree-ca.pem in the stack's directory (0600: nothing
+        there is for other users): its path, for psql's sslrootcert and
+        redis-cli's --cacert."""
         path = os.path.join(self.dir, "dbtree-ca.pem")
         if not os.path.exists(path):
             r = self.get("/api/db/ca.pem")
             check(r.status == 200 and r.text.startswith("-----BEGIN CERTIFICATE-----"),
                   "the CA certificate", r)
-            with open(path + ".tmp", "wb") as f:
+            fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
                 f.write(r.body)
             os.replace(path + ".tmp", path)
         return path
