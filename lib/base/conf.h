@@ -79,6 +79,12 @@ struct conf {
 	int64_t billing_period_s;
 	int64_t pause_grace_s;		/* paused this long: deleted */
 	int64_t provision_timeout_s;	/* provisioning this long: error */
+	/* backups */
+	const char *backup_dir;		/* "" = <state>/backups */
+	int64_t backup_cost;		/* lemons for one taken on demand */
+	int64_t backup_daily_keep;	/* daily backups kept per instance */
+	int64_t backup_final_keep_s;	/* a deleted instance's last dump */
+	int64_t backup_link_ttl_s;	/* download links from the dashboard */
 	/* kubernetes driver */
 	const char *k8s_api;		/* "" = in-cluster (service account) */
 	const char *k8s_token_file;

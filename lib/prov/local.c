@@ -548,6 +548,33 @@ op_list(void *self, char ***ids, size_t *n)
 	return 0;
 }
 
+/* The driver's own superuser: PostgreSQL's dbtree_root over the
+ * instance's unix socket (the only way pg_hba lets it in), Redis's
+ * default user on the instance's port. */
+static int
+op_admin(void *self, const struct prov_spec *spec, struct prov_admin *out)
+{
+	struct local *l = self;
+	struct local_inst in;
+	struct local_secret sec = { "", "" };
+
+	if (local_inst_init(&in, l, spec->id, spec) < 0)
+		return -1;
+	if (local_secret_load(&in, &sec) != 0)
+		return fail("instance %s: no secret to reach it with", in.id);
+	out->port = spec->port;
+	snprintf(out->password, sizeof(out->password), "%s", sec.root);
+	local_secret_clear(&sec);
+	if (strcmp(spec->type, "postgres") == 0) {
+		snprintf(out->host, sizeof(out->host), "%s", in.dir);
+		snprintf(out->user, sizeof(out->user), "dbtree_root");
+	} else {
+		snprintf(out->host, sizeof(out->host), "%s", l->host);
+		snprintf(out->user, sizeof(out->user), "default");
+	}
+	return 0;
+}
+
 const struct prov_ops prov_local_ops = {
 	.name = "local",
 	.close = op_close,
@@ -557,4 +584,5 @@ const struct prov_ops prov_local_ops = {
 	.observe = op_observe,
 	.destroy = op_destroy,
 	.list = op_list,
+	.admin = op_admin,
 };
