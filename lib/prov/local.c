@@ -575,6 +575,27 @@ op_admin(void *self, const struct prov_spec *spec, struct prov_admin *out)
 	return 0;
 }
 
+static int
+op_load_rdb(void *self, const struct prov_spec *spec, const char *path)
+{
+	struct local_inst in;
+	struct local_state st;
+	struct local_secret sec = { "", "" };
+	int fd = -1, ret = -1;
+
+	if (local_inst_init(&in, self, spec->id, spec) < 0 ||
+	    check_spec(self, spec) < 0 || lock_for_change(&in, &fd) < 0)
+		return -1;
+	if (local_state_load(&in, &st) == 0 && strcmp(st.type, "redis") == 0 &&
+	    local_secret_load(&in, &sec) == 0) {
+		ret = local_redis_load(&in, &st, &sec, path);
+		local_state_save(&in, &st);
+	}
+	local_secret_clear(&sec);
+	local_unlock(fd);
+	return ret;
+}
+
 const struct prov_ops prov_local_ops = {
 	.name = "local",
 	.close = op_close,
@@ -585,4 +606,5 @@ const struct prov_ops prov_local_ops = {
 	.destroy = op_destroy,
 	.list = op_list,
 	.admin = op_admin,
+	.load_rdb = op_load_rdb,
 };

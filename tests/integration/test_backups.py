@@ -276,3 +276,161 @@ def test_account_deletion_mails_one_time_links_to_the_final_backups():
     r = download("/api/db/backups/download/" + tokens[0])
     check(r.status == 200 and r.body[:5] == b"PGDMP", "the last copy", r.status)
     check_error(download("/api/db/backups/download/" + tokens[0]), 404, 1400, "once")
+
+
+# -- the backups job against every other writer of the instance row ------
+# Each pair runs in both orders on purpose: a pause point holds the backups
+# job mid-dump (the instance backing_up, no transaction open) or another
+# writer inside its transaction with the row locked.
+
+def held(point, *job_args):
+    ctx = stack.pause(point)
+    p = ctx.__enter__()
+    proc = stack.ctl_bg("jobs", *job_args)
+    p.wait_reached()
+    return ctx, proc
+
+
+def release(ctx, proc):
+    ctx.__exit__(None, None, None)
+    check(proc.wait(timeout=90) == 0, "the held jobs run ended well")
+
+
+def row(iid):
+    r = stack.psql("SELECT status, desired, deleted_at IS NOT NULL FROM db_instances"
+                   " WHERE external_id = :'p1'", iid)[0]
+    return r[0], r[1], r[2] == "t"
+
+
+def charges(iid):
+    r = stack.psql("SELECT (SELECT count(*) FROM user_lemon_transactions t"
+                   "  WHERE t.db_instance_id = i.id AND t.action_type = 'instance_maintain'),"
+                   " (SELECT count(*) FROM db_instance_billing b WHERE b.instance_id = i.id)"
+                   " FROM db_instances i WHERE i.external_id = :'p1'", iid)[0]
+    return int(r[0]), int(r[1])
+
+
+def gone_with_its_final(token, iid):
+    wait_until(lambda: stack.jobs() and destroyed(iid), timeout=60, interval=0.2,
+               what="destroyed")
+    check(row(iid) == ("deleting", "deleted", True), "stays deleted", row(iid))
+    check(final_of(iid)[1] == "done", "its final backup was taken", final_of(iid))
+
+
+def test_delete_during_a_backup_wins_and_leaves_a_final_copy():
+    uid, token = user()
+    iid, uri = running(token, "bk-race-del")
+    r = take(token, iid)
+    ctx, proc = held("backup.dump", "--only", "backups")
+    check(status(token, iid) == "backing_up", "backing_up while it dumps")
+    check(sql(uri, "SELECT 1") == "1", "and keeps serving")
+    check(stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token)).status
+          == 204, "the person deletes it meanwhile")
+    release(ctx, proc)
+    check(row(iid)[:2] == ("deleting", "deleted"), "the backup's end did not revive it",
+          row(iid))
+    gone_with_its_final(token, iid)
+
+
+def test_a_backup_queued_before_a_delete_fails_refunded_after_the_final_one():
+    uid, token = user()
+    iid, uri = running(token, "bk-race-q")
+    before = balance(uid)
+    r = take(token, iid)
+    check(stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token)).status
+          == 204, "deleted before the job ran")
+    gone_with_its_final(token, iid)
+    st = stack.psql("SELECT state, reason FROM db_backups WHERE external_id = :'p1'",
+                    r.json["id"])[0]
+    check(st == ["failed", "the instance was deleted"], "the manual one failed", st)
+    check(balance(uid) == before and ledger(uid, "backup_refund") == 1, "refunded")
+
+
+def test_billing_charges_an_instance_while_it_is_backing_up():
+    uid, token = user()
+    iid, uri = running(token, "bk-race-bill")
+    take(token, iid)
+    ctx, proc = held("backup.dump", "--only", "backups")
+    seen = charges(iid)
+    # the test stack bills every 3 s: the next period comes while it dumps
+    wait_until(lambda: stack.ctl("jobs", "--only", "bill") and charges(iid)[1] > seen[1],
+               timeout=15, interval=0.3, what="a charge while backing_up")
+    check(row(iid)[0] == "backing_up", "charged while backing_up", row(iid))
+    release(ctx, proc)
+    check(row(iid)[0] == "running", "running again", row(iid))
+    stack.ctl("jobs", "--only", "bill")
+    ch, periods = charges(iid)
+    check(ch == periods, "one charge per billed period", (ch, periods))
+
+
+def test_a_backup_waits_for_billings_row_lock_then_runs():
+    uid, token = user()
+    iid, uri = running(token, "bk-race-lock")
+    stack.psql("DELETE FROM db_instance_billing WHERE instance_id ="
+               " (SELECT id FROM db_instances WHERE external_id = :'p1')", iid)
+    r = take(token, iid)
+    ctx, proc = held("lc.charge.after", "--only", "bill")
+    fut = POOL.submit(lambda: stack.ctl("jobs", "--only", "backups"))
+    wait_until(lambda: stack.lock_waiters() >= 1, timeout=10, what="the backup waits")
+    check(not fut.done(), "the backup's begin waits for billing's row lock")
+    release(ctx, proc)
+    fut.result(timeout=60)
+    b = finished(token, iid, r.json["id"])
+    check(b["state"] == "done" and row(iid)[0] == "running", "done, running", (b, row(iid)))
+
+
+def test_the_reconciler_leaves_a_backing_up_instance_alone():
+    uid, token = user()
+    iid, uri = running(token, "bk-race-rec", "redis-standalone-tiny")
+    r = take(token, iid)
+    ctx, proc = held("backup.dump", "--only", "backups")
+    stack.ctl("jobs", "--only", "reconcile")
+    check(row(iid)[0] == "backing_up", "not overwritten by an observation", row(iid))
+    release(ctx, proc)
+    check(finished(token, iid, r.json["id"])["state"] == "done", "done")
+    stack.ctl("jobs", "--only", "reconcile")
+    check(row(iid)[0] == "running", "running", row(iid))
+
+
+def test_delete_during_a_restore_wins():
+    uid, token = user()
+    iid, uri = running(token, "bk-race-rst")
+    b = backed_up(token, iid)
+    r = stack.post("%s/%s/backups/%s/restore" % (API, iid, b["id"]), headers=stack.auth(token))
+    check(r.status == 202, "restore queued", r)
+    check_error(stack.post("%s/%s/backups/%s/restore" % (API, iid, b["id"]),
+                           headers=stack.auth(token)), 409, 1709, "one restore at a time")
+    ctx, proc = held("backup.restore", "--only", "backups")
+    check(status(token, iid) == "restoring", "restoring")
+    check(stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token)).status
+          == 204, "deleted meanwhile")
+    release(ctx, proc)
+    check(row(iid)[:2] == ("deleting", "deleted"), "the restore's end did not revive it",
+          row(iid))
+    gone_with_its_final(token, iid)
+
+
+def redis(uri, *args):
+    p = subprocess.run(["redis-cli", "-u", uri, "--no-auth-warning"] + list(args),
+                       capture_output=True, text=True, timeout=20)
+    return p.stdout.strip()
+
+
+def test_redis_restore_swaps_the_rdb_in_and_survives_a_restart():
+    uid, token = user()
+    iid, uri = running(token, "bk-redis", "redis-standalone-tiny")
+    redis(uri, "SET", "fruit", "lemon")
+    redis(uri, "RPUSH", "basket", "a", "b", "c")
+    b = backed_up(token, iid)
+    redis(uri, "FLUSHDB")
+    redis(uri, "SET", "later", "1")
+    restored(token, iid, b["id"])
+    check(redis(uri, "GET", "fruit") == "lemon", "the key is back")
+    check(redis(uri, "LRANGE", "basket", "0", "-1").split() == ["a", "b", "c"], "the list")
+    check(redis(uri, "EXISTS", "later") == "0", "what came later is gone")
+    # the AOF was written anew from the restored data: a restart keeps it
+    r = stack.post("%s/%s/restart" % (API, iid), headers=stack.auth(token))
+    check(r.status == 204, "restart", r)
+    wait_until(lambda: stack.ctl("jobs", "--only", "reconcile") and
+               status(token, iid) == "running" and redis(uri, "GET", "fruit") == "lemon",
+               timeout=30, interval=0.3, what="the data after a restart")

@@ -193,7 +193,10 @@ def test_every_validation_error():
             ({"name": "okname", "type": "redis", "resources": {"cpu": 1, "memory": 512, "disk": 0}}, 400, 1703),
             ({"name": "okname", "type": "redis", "resources": {"cpu": 1, "memory": "512", "disk": 1}}, 400, 1703),
             ({"name": "okname", "type": "redis"}, 400, 1101),
-            ({"name": "okname", "presetId": "redis-standalone-tiny", "backupEnabled": True}, 400, 1100)):
+            ({"name": "okname", "presetId": "redis-standalone-tiny", "backupEnabled": "yes"}, 400, 1100),
+            ({"name": "okname", "presetId": "redis-standalone-tiny", "fromBackup": 5}, 400, 1100),
+            ({"name": "okname", "presetId": "redis-standalone-tiny",
+              "fromBackup": "00000000-0000-0000-0000-000000000000"}, 404, 1400)):
         check_error(create(token, body), status, code, repr(body)[:80])
     check(balance(uid) == 1000, "nothing was charged")
     check(stack.psql("SELECT count(*) FROM db_instances WHERE user_id = :'p1'", uid) == [["0"]],

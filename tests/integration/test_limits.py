@@ -27,8 +27,11 @@ def test_every_route_declares_its_access_and_the_dispatcher_enforces_it():
     check(public == sorted(["/api/health", "/api/ready", "/metrics", "/api/send-otp",
                             "/api/verify-otp", "/api/db/presets", "/api/system/resources",
                             "/api/stats/global", "/api/leaderboard/mini",
-                            "/api/lemon/global-status"]),
-          "exactly the public routes of the reference, and the operator's", public)
+                            "/api/lemon/global-status",
+                            # a one-use download link: its token is the right
+                            "/api/db/backups/download/:token"]),
+          "exactly the public routes of the reference, the operator's and the"
+          " download links", public)
     for method, pattern, access in table:
         path = re.sub(r":\w+", "1", pattern)
         body = {} if method == "POST" else None
