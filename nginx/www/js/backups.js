@@ -21,7 +21,7 @@
 import { api, ApiError } from './api.js';
 import { plural } from './clock.js';
 import { h } from './dom.js';
-import { bytesText, instanceErrorText, isBackupBusy } from './instances.js';
+import { bytesText, getInstance, instanceErrorText, isBackupBusy } from './instances.js';
 import { getProfile, isLoggedIn, refreshProfile } from './session.js';
 import { toast } from './toast.js';
 
@@ -280,7 +280,10 @@ export function initBackups({ onAction = () => {} } = {}) {
   }
 
   // Tells about the ends of manual backups seen under way, and of a restore asked for.
-  function announce(rows) {
+  // status: the instance's, read after rows (null if not read). A restore keeps the
+  // current data while the instance is "restoring", so a new pre_restore backup
+  // that has ended, then "running", means the restore has ended.
+  function announce(rows, status) {
     const name = state.inst?.name ?? '';
     for (const b of rows) {
       const before = state.announced.get(b.id);
@@ -298,7 +301,7 @@ export function initBackups({ onAction = () => {} } = {}) {
     if (pre?.state === 'failed') {
       state.restore = null;
       toast(`Nothing was restored into ${r.name}: its current data could not be kept first${pre.reason ? ` (${pre.reason})` : ''}.`, 'error', 0);
-    } else if (pre && state.inst.status === 'running') {
+    } else if (pre && status === 'running') {
       state.restore = null;
       toast(`The restore of ${r.name} from ${r.from} has finished, and it is running again.`, 'success', 8000);
       onAction();
@@ -317,13 +320,15 @@ export function initBackups({ onAction = () => {} } = {}) {
     const seq = ++state.seq;
     try {
       const rows = await listBackups(id);
+      // after the list, so that it is at least as new (the dashboard's may be older)
+      const fresh = restoreWaiting() ? await getInstance(id).catch(() => null) : null;
       if (seq !== state.seq || id !== state.inst?.id) return;
       state.rows = Array.isArray(rows) ? rows.filter((b) => b && b.id) : [];
       state.loaded = true;
       const manual = state.rows.find((b) => b.kind === 'manual' && b.state === 'done' && Number.isFinite(b.cost));
       if (manual) state.cost = manual.cost;
       if (state.error.startsWith('Could not load')) showError('');
-      announce(state.rows);
+      announce(state.rows, fresh?.status ?? null);
     } catch (err) {
       if (seq !== state.seq || id !== state.inst?.id) return;
       if (err.status !== 401 && err.code !== 1400) showError(`Could not load the backups. ${backupErrorText(err)}`);
@@ -516,6 +521,7 @@ export function initFinalBackups() {
     clearTimeout(state.timer);
     if (!isLoggedIn()) return;
     const seq = ++state.seq;
+    section.setAttribute('aria-busy', 'true');
     try {
       const rows = await listFinalBackups();
       if (seq !== state.seq) return;
@@ -529,6 +535,7 @@ export function initFinalBackups() {
         showError(`Could not load the last copies of your deleted databases. ${backupErrorText(err)}`);
       }
     }
+    section.setAttribute('aria-busy', 'false');
     render();
     if (state.rows.some(isPending) && document.visibilityState !== 'hidden') {
       state.timer = setTimeout(load, FINALS_MS);
