@@ -303,7 +303,8 @@ export function initBackups({ onAction = () => {} } = {}) {
       toast(`Nothing was restored into ${r.name}: its current data could not be kept first${pre.reason ? ` (${pre.reason})` : ''}.`, 'error', 0);
     } else if (pre && status === 'running') {
       state.restore = null;
-      toast(`The restore of ${r.name} from ${r.from} has finished, and it is running again.`, 'success', 8000);
+      // "ended", not "worked": the API does not say how the restore went
+      toast(`The restore of ${r.name} from ${r.from} has ended, and it is running again.`, 'info', 8000);
       onAction();
     }
   }
