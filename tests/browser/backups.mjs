@@ -132,6 +132,8 @@ try {
   check(await hidden(page, '#action-start') && await hidden(page, '#action-stop'),
     'no Start or Stop while it backs up');
   check(await page.isDisabled('#backup-now'), 'no second backup while one runs');
+  // the list is reloaded when the status moves
+  await page.waitForSelector('#backup-list li[data-kind="manual"][data-state="running"]', { timeout: 10000 });
   const rowState = await page.textContent('#backup-list li[data-kind="manual"] .backup-state');
   check(/In progress/.test(rowState), 'the row says it is in progress', rowState);
   await shot(page, 'backups-backing-up');

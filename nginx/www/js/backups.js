@@ -380,8 +380,8 @@ export function initBackups({ onAction = () => {} } = {}) {
       return;
     }
     state.inst = next;
+    render();
     if (prev.status !== next.status) load(); // e.g. backing_up → running: a backup ended
-    else render();
   }
 
   // ---- Back up now ----
