@@ -4,7 +4,7 @@
 // size, download it, change the row, restore through the confirmation dialog
 // (held again to see "Restoring…"), see it running with the row back; then
 // delete the database and download its last copy from /account.html#backups.
-// (PostgreSQL: no driver restores Redis data yet, prov_ops.load_rdb.)
+// PostgreSQL, so that psql can show what the restore put back.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
