@@ -8,6 +8,8 @@
  *	dbtreectl quiz import FILE	add or update quizzes (JSON Lines)
  *	dbtreectl quiz list		show the quiz bank
  *	dbtreectl user grant EMAIL N	give a person N lemons
+ *	dbtreectl tls init		make the instances' certificate
+ *					authority unless it exists
  *	dbtreectl help
  *
  * Configuration comes from the same environment variables as the pools.
@@ -39,7 +41,9 @@
 #include "domain/session.h"
 #include "domain/tree.h"
 #include "prov/backup_run.h"
+#include "prov/certs.h"
 #include "prov/reconcile.h"
+#include "prov/tls.h"
 #include "web/app.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
@@ -125,6 +129,25 @@ job_reconcile(struct job_ctx *ctx)
 	return 0;
 }
 
+/* Instance certificates that expire within DBTREE_TLS_RENEW_DAYS, or
+ * name another host, are renewed; the servers keep running. */
+static int
+job_certs(struct job_ctx *ctx)
+{
+	struct certs_stats st;
+
+	if (!app.prov)
+		return -1;
+	if (certs_renew(ctx->db, app.prov, app.conf.tls_renew_days * 86400,
+	    ctx->deadline_ms, &st) < 0)
+		return -1;
+	if (st.renewed || st.failed)
+		log_info("certs: %lld instances, %lld renewed, %lld failed",
+		    (long long)st.checked, (long long)st.renewed,
+		    (long long)st.failed);
+	return 0;
+}
+
 static int
 job_backups(struct job_ctx *ctx)
 {
@@ -176,6 +199,7 @@ static const struct job jobs[] = {
 	{ "sweep", job_sweep, false },
 	{ "bill", job_bill, false },
 	{ "reconcile", job_reconcile, false },
+	{ "certs", job_certs, false },
 	{ "mail", job_mail, false },
 	{ "sessions", job_sessions, false },
 	{ "backups", job_backups, true },
@@ -330,6 +354,8 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	    "  quiz list               show the quiz bank\n"
 	    "  user grant EMAIL N      give a person N lemons (ledger row"
 	    " 'grant')\n"
+	    "  tls init                make the instances' certificate"
+	    " authority (once)\n"
 	    "  help                    this text\n\njobs:");
 	for (size_t i = 0; i < ARRAY_LEN(jobs); i++)
 		printf(" %s", jobs[i].name);
@@ -368,6 +394,22 @@ cmd_user(const struct conf *c, int argc, char **argv)
 	return ret;
 }
 
+/* dbtreectl tls init: the CA of DBTREE_TLS_DIR, made once (every start
+ * path runs it: bin/dbtree-local start, dbtree-jobs.service before each
+ * pass). */
+static int
+cmd_tls(const struct conf *c, int argc, char **argv)
+{
+	char dir[4096];
+
+	if (argc != 1 || strcmp(argv[0], "init") != 0)
+		return fprintf(stderr, "usage: dbtreectl tls init\n"), 2;
+	if (tls_dir(c, dir, sizeof(dir)) < 0 || tls_ca_ensure(dir) < 0)
+		return 1;
+	printf("tls: certificate authority in %s/" TLS_CA_CERT "\n", dir);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct conf *c, int argc, char **argv);
@@ -376,6 +418,7 @@ static const struct {
 	{ "jobs", cmd_jobs },
 	{ "quiz", cmd_quiz },
 	{ "user", cmd_user },
+	{ "tls", cmd_tls },
 	{ "help", cmd_help },
 };
 

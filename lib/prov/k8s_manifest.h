@@ -106,8 +106,6 @@ struct json_object *k8s_manifest_owner_patch(const char *id,
 struct json_object *k8s_manifest_restart_patch(const char *version);
 /* The secret version of password: K8S_HASH_LEN hex digits of a hash. */
 void k8s_manifest_secret_version(const char *password, char *out);
-/* Appends base64 of s to out: 0 or -1 (cap). */
-int k8s_manifest_base64(struct buf *out, const char *s);
 
 #include "base/banned.h"
 #endif

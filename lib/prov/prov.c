@@ -85,6 +85,13 @@ prov_list(struct prov_driver *d, char ***ids, size_t *n)
 }
 
 int
+prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
+		int64_t margin_s)
+{
+	return d->ops->renew_cert(d->self, spec, margin_s);
+}
+
+int
 prov_admin(struct prov_driver *d, const struct prov_spec *spec,
 	   struct prov_admin *out)
 {

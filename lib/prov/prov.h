@@ -88,6 +88,18 @@ int prov_observe(struct prov_driver *d, const struct prov_spec *specs,
 /* Stops the instance and removes everything it had: process, data,
  * secret.  Idempotent.  0 or -1. */
 int prov_destroy(struct prov_driver *d, const char *id);
+enum prov_renew_result {
+	PROV_RENEWED = 1,	/* a new certificate was put in place */
+};
+
+/* Renews the instance's TLS server certificate when it expires within
+ * margin_s seconds, does not name DBTREE_PUBLIC_DB_HOST, or was not
+ * issued by the installation's CA (prov/tls.h); a running server takes
+ * the new one without a restart and keeps its connections.  An instance
+ * not created yet is left to apply.  0 (nothing to do), PROV_RENEWED, or
+ * -1 (logged).  The kubernetes driver renews nothing yet: always 0. */
+int prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
+		    int64_t margin_s);
 /* How the backups job reaches an instance as its administrator, with
  * the driver's own credentials (never the person's): a host name or
  * address and port, or a unix socket (a directory for PostgreSQL, the

@@ -244,8 +244,7 @@ def test_deletion_by_the_person_keeps_a_final_backup_that_restores():
 def test_deletion_for_lack_of_lemons_keeps_a_week_of_download():
     uid, token = user(lemons=10)
     iid, uri = running(token, "bk-broke", "redis-standalone-tiny")
-    subprocess.run(["redis-cli", "-u", uri, "--no-auth-warning", "SET", "k", "v"],
-                   capture_output=True, timeout=10)
+    stack.redis_cli(uri, "SET", "k", "v")
     stack.psql("UPDATE users SET lemon_balance = 0 WHERE id = :'p1';"
                " INSERT INTO user_lemon_transactions (user_id, action_type, amount, balance, note)"
                " SELECT :'p1', 'instance_maintain', -sum(amount)::int, 0, 'test: spend all'"
@@ -414,9 +413,7 @@ def test_delete_during_a_restore_wins():
 
 
 def redis(uri, *args):
-    p = subprocess.run(["redis-cli", "-u", uri, "--no-auth-warning"] + list(args),
-                       capture_output=True, text=True, timeout=20)
-    return p.stdout.strip()
+    return stack.redis_cli(uri, *args).stdout.strip()
 
 
 def test_redis_restore_swaps_the_rdb_in_and_survives_a_restart():

@@ -82,7 +82,8 @@ def lifecycle(engine, preset):
     check(r.status == 202, "created", r)
     iid, cred = r.json["id"], r.json["credentials"]
     if engine == "mongodb":
-        check(cred["externalUri"].endswith("?authSource=admin"), "authSource=admin", cred)
+        check(cred["externalUri"].endswith("?authSource=admin&tls=true"),
+              "authSource=admin, TLS", cred)
     o = objects(iid)
     secret = o["secret"]
     check(secret is not None and base64.b64decode(secret["data"]["password"]).decode() ==

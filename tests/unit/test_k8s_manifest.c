@@ -319,26 +319,6 @@ test_check_spec(void)
 }
 
 static void
-test_base64(void)
-{
-	static const char *const vec[][2] = { { "", "" }, { "f", "Zg==" },
-		{ "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
-		{ "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" } };
-	struct buf b = BUF_INIT(64), tiny = BUF_INIT(6);
-
-	for (size_t i = 0; i < ARRAY_LEN(vec); i++) {
-		buf_reset(&b);
-		CHECK_INT(k8s_manifest_base64(&b, vec[i][0]), 0);
-		CHECK_STR(buf_cstr(&b), vec[i][1]);
-	}
-	buf_adds(&tiny, "ab");
-	CHECK_INT(k8s_manifest_base64(&tiny, "foobar"), -1);
-	CHECK_STR(buf_cstr(&tiny), "ab");	/* all or nothing */
-	buf_release(&b);
-	buf_release(&tiny);
-}
-
-static void
 test_hash_follows_spec(void)
 {
 	struct prov_spec s = spec_for("redis", false);
@@ -677,7 +657,6 @@ static const struct test_case cases[] = {
 	{ "selectors", test_selectors },
 	{ "labels_and_selectors_agree", test_labels_and_selectors_agree },
 	{ "check_spec", test_check_spec },
-	{ "base64", test_base64 },
 	{ "hash_follows_spec", test_hash_follows_spec },
 	{ "patches", test_patches },
 	{ "no_password_in_statefulset", test_no_password_in_statefulset },
