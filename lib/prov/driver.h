@@ -19,6 +19,12 @@ struct prov_ops {
 		       bool detail, struct prov_observation *out);
 	int (*destroy)(void *self, const char *id);
 	int (*list)(void *self, char ***ids, size_t *n);
+	/* dumps: NULL when the driver has none */
+	bool (*supports_dump)(void *self, const char *type);
+	int (*dump_start)(void *self, const struct prov_spec *spec,
+			  const char *backup_id);
+	int (*dump_poll)(void *self, const char *backup_id,
+			 enum prov_dump_state *state, char *reason);
 };
 
 struct prov_driver {

@@ -18,9 +18,16 @@
  * already allocated" is PROV_PORT_TAKEN) and the NetworkPolicy: 4
  * requests.  observe: 4 list calls by dbtree's label (StatefulSets,
  * Services, Pods, NetworkPolicies), whatever the number of instances.
+ * With a cert-manager issuer (DBTREE_K8S_CERT_ISSUER), apply also applies
+ * the instance's Certificate (owned by the StatefulSet): 5 requests.
+ *
  * destroy: the StatefulSet with foreground propagation, then the other
- * objects by name and the volume claim (claims are not owned): 5
- * requests, each idempotent.  list: 4 metadata-only list calls, or 2
+ * objects by name, cert-manager's Secret db-<12 hex>-tls (cert-manager
+ * leaves it behind) and the volume claim (claims are not owned): 6
+ * requests (7 with cert-manager), each idempotent.
+ *
+ * Dumps (mongodb): dump_start creates the backup claim if missing and
+ * applies the Job (k8s_dump.h): 2 requests; dump_poll reads the Job: 1.  list: 4 metadata-only list calls, or 2
  * right after an observe (whose StatefulSets and Services it reuses), so
  * a whole reconcile pass makes 6.
  */
@@ -37,6 +44,7 @@
 #include "base/xalloc.h"
 #include "net/k8s.h"
 #include "prov/driver.h"
+#include "prov/k8s_dump.h"
 #include "prov/k8s_manifest.h"
 #include "prov/k8s_observe.h"
 
@@ -54,6 +62,7 @@ struct k8s_drv {
 	struct k8s *api;
 	struct k8s_manifest_conf mc;	/* strings below */
 	char *ns, *img_pg, *img_redis, *img_mongo, *storage_class;
+	char *public_host, *issuer, *issuer_kind;
 	/* ids of the StatefulSets and Services the last observe listed, so
 	 * that a list() in the same reconcile pass needs only 2 more calls */
 	struct json_object *seen;
@@ -62,7 +71,7 @@ struct k8s_drv {
 
 #define SEEN_FRESH_MS 5000
 
-enum kind { STS, SVC, SECRET, NETPOL, POD, PVC };
+enum kind { STS, SVC, SECRET, NETPOL, POD, PVC, CERT, JOB };
 
 static const struct {
 	const char *group;	/* API prefix */
@@ -74,6 +83,8 @@ static const struct {
 	[NETPOL] = { "/apis/networking.k8s.io/v1", "networkpolicies" },
 	[POD] = { "/api/v1", "pods" },
 	[PVC] = { "/api/v1", "persistentvolumeclaims" },
+	[CERT] = { "/apis/" K8S_CERT_MANAGER_API, "certificates" },
+	[JOB] = { "/apis/batch/v1", "jobs" },
 };
 
 /* The URL path of an object of kind (or of the collection: name NULL). */
@@ -98,6 +109,9 @@ op_close(void *self)
 	free(d->img_redis);
 	free(d->img_mongo);
 	free(d->storage_class);
+	free(d->public_host);
+	free(d->issuer);
+	free(d->issuer_kind);
 	free(d);
 }
 
@@ -111,6 +125,29 @@ is_dns_label(const char *s)
 	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
+/* A DNS subdomain: what an issuer's name must be. */
+static bool
+is_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 253 && strchr("-.", s[0]) == NULL &&
+	    strchr("-.", s[n - 1]) == NULL &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n;
+}
+
+static int
+check_conf(const struct conf *c)
+{
+	if (!is_dns_label(c->k8s_namespace))
+		return fail("k8s namespace '%s' is not a valid name",
+		    c->k8s_namespace);
+	if (*c->k8s_cert_issuer && !is_dns_subdomain(c->k8s_cert_issuer))
+		return fail("k8s cert issuer '%s' is not a valid name",
+		    c->k8s_cert_issuer);
+	return 0;
+}
+
 void *
 prov_k8s_open(const struct conf *c)
 {
@@ -118,19 +155,20 @@ prov_k8s_open(const struct conf *c)
 		c->k8s_client_cert, c->k8s_client_key, c->k8s_timeout_ms };
 	struct k8s_drv *d;
 
-	if (!is_dns_label(c->k8s_namespace)) {
-		log_err("k8s namespace '%s' is not a valid name",
-		    c->k8s_namespace);
+	if (check_conf(c) < 0)
 		return NULL;
-	}
 	d = xcalloc(1, sizeof(*d));
 	d->ns = xstrdup(c->k8s_namespace);
 	d->img_pg = xstrdup(c->k8s_image_postgres);
 	d->img_redis = xstrdup(c->k8s_image_redis);
 	d->img_mongo = xstrdup(c->k8s_image_mongodb);
 	d->storage_class = xstrdup(c->k8s_storage_class);
+	d->public_host = xstrdup(c->public_db_host);
+	d->issuer = xstrdup(c->k8s_cert_issuer);
+	d->issuer_kind = xstrdup(c->k8s_cert_issuer_kind);
 	d->mc = (struct k8s_manifest_conf){ d->ns, d->img_pg, d->img_redis,
-		d->img_mongo, d->storage_class };
+		d->img_mongo, d->storage_class, d->public_host, d->issuer,
+		d->issuer_kind };
 	if (!(d->api = k8s_new(&kc))) {
 		op_close(d);
 		return NULL;
@@ -180,7 +218,7 @@ secret_create(struct k8s_drv *d, const struct prov_spec *s,
 	int ret;
 
 	rand_string(root, ROOT_PASSWORD_LEN, ALNUM);
-	o = k8s_manifest_secret(&d->mc, s, password, root);
+	o = k8s_manifest_secret(&d->mc, s, password, root, NULL);
 	explicit_bzero(root, sizeof(root));
 	path_of(d, SECRET, NULL, path);
 	ret = k8s_create(d->api, path, o);
@@ -213,7 +251,7 @@ restart_for(struct k8s_drv *d, const char *name, const char *password)
 	int ret;
 
 	k8s_manifest_secret_version(password, version);
-	p = k8s_manifest_restart_patch(version);
+	p = k8s_manifest_restart_patch(K8S_ANN_SECRET_VERSION, version);
 	path_of(d, STS, name, path);
 	ret = k8s_patch(d->api, path, MERGE_PATCH, RESTART_MANAGER, p);
 	json_object_put(p);
@@ -333,6 +371,23 @@ apply_netpol(struct k8s_drv *d, const struct prov_spec *s, const char *name,
 	return ret;
 }
 
+/* cert-manager's Certificate, owned by the StatefulSet uid. */
+static int
+apply_cert(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	   const char *uid)
+{
+	char path[PATH_MAX_LEN], why[K8S_MESSAGE_MAX];
+	struct json_object *o = k8s_manifest_certificate(&d->mc, s, uid);
+	int ret;
+
+	path_of(d, CERT, name, path);
+	ret = k8s_apply(d->api, path, o, NULL, why, sizeof(why));
+	json_object_put(o);
+	if (ret == K8S_INVALID)
+		return fail("instance %s: certificate refused: %s", s->id, why);
+	return ret;
+}
+
 static int
 op_apply(void *self, const struct prov_spec *spec)
 {
@@ -345,6 +400,8 @@ op_apply(void *self, const struct prov_spec *spec)
 		return -1;
 	k8s_manifest_name(spec->id, name);
 	ret = apply_sts(d, spec, name, &uid);
+	if (ret == 0 && k8s_manifest_uses_cert_manager(&d->mc))
+		ret = apply_cert(d, spec, name, uid);
 	if (ret == 0)
 		ret = own_secret(d, spec, name, uid);
 	if (ret == 0)
@@ -422,16 +479,22 @@ op_destroy(void *self, const char *id)
 {
 	struct k8s_drv *d = self;
 	char name[K8S_NAME_MAX], claim[K8S_NAME_MAX + 16];
+	char tls[K8S_TLS_NAME_MAX];
 	int ret = 0;
 
 	if (k8s_manifest_name(id, name) < 0)
 		return fail("instance %s: not a valid instance id", id);
 	snprintf(claim, sizeof(claim), "data-%s-0", name);
+	snprintf(tls, sizeof(tls), "%s" K8S_TLS_SUFFIX, name);
 	/* every step runs, so that one failure leaves as little as can be */
 	ret |= delete_one(d, STS, name, "Foreground");
 	ret |= delete_one(d, SVC, name, NULL);
 	ret |= delete_one(d, NETPOL, name, NULL);
 	ret |= delete_one(d, SECRET, name, NULL);
+	if (k8s_manifest_uses_cert_manager(&d->mc))
+		ret |= delete_one(d, CERT, name, NULL);
+	/* also without an issuer now: one may have been configured before */
+	ret |= delete_one(d, SECRET, tls, NULL);
 	ret |= delete_one(d, PVC, claim, NULL);
 	if (ret != 0)
 		return -1;
@@ -479,6 +542,78 @@ op_list(void *self, char ***ids, size_t *n)
 	return 0;
 }
 
+static bool
+op_supports_dump(void *self, const char *type)
+{
+	(void)self;
+	return type && strcmp(type, "mongodb") == 0;
+}
+
+/* The backup claim, created if missing (an existing one is kept as is). */
+static int
+ensure_backup_claim(struct k8s_drv *d, const struct prov_spec *s)
+{
+	char path[PATH_MAX_LEN];
+	struct json_object *o = k8s_dump_claim(&d->mc, s);
+	int ret;
+
+	path_of(d, PVC, NULL, path);
+	ret = k8s_create(d->api, path, o);
+	json_object_put(o);
+	if (ret == K8S_INVALID)
+		return fail("claim %s refused", K8S_BACKUP_CLAIM);
+	return ret == K8S_EXISTS ? 0 : ret;
+}
+
+/* Creates the dump Job; one that exists already is left alone. */
+static int
+op_dump_start(void *self, const struct prov_spec *spec, const char *bid)
+{
+	struct k8s_drv *d = self;
+	char name[K8S_DUMP_NAME_MAX], path[PATH_MAX_LEN];
+	struct json_object *job;
+	int ret;
+
+	if (check_spec(spec) < 0)
+		return -1;
+	if (k8s_dump_name(bid, name) < 0)
+		return fail("backup '%s': not a valid backup id", bid);
+	if (ensure_backup_claim(d, spec) < 0)
+		return -1;
+	job = k8s_dump_job(&d->mc, spec, bid);
+	path_of(d, JOB, NULL, path);
+	ret = k8s_create(d->api, path, job);
+	json_object_put(job);
+	if (ret == K8S_INVALID)
+		return fail("backup %s: job %s refused", bid, name);
+	if (ret == 0)
+		log_info("instance %s: dump %s started", spec->id, bid);
+	return ret == K8S_EXISTS ? 0 : ret;
+}
+
+static int
+op_dump_poll(void *self, const char *bid, enum prov_dump_state *state,
+	     char *reason)
+{
+	struct k8s_drv *d = self;
+	char name[K8S_DUMP_NAME_MAX], path[PATH_MAX_LEN];
+	struct json_object *job = NULL;
+	int ret;
+
+	if (k8s_dump_name(bid, name) < 0)
+		return fail("backup '%s': not a valid backup id", bid);
+	path_of(d, JOB, name, path);
+	ret = k8s_get(d->api, path, &job);
+	if (ret == K8S_NOT_FOUND) {
+		*state = PROV_DUMP_GONE;
+		ret = 0;
+	} else if (ret == 0) {
+		*state = k8s_dump_state(job, reason, PROV_REASON_LEN);
+	}
+	json_object_put(job);
+	return ret;
+}
+
 const struct prov_ops prov_k8s_ops = {
 	.name = "kubernetes",
 	.close = op_close,
@@ -488,4 +623,7 @@ const struct prov_ops prov_k8s_ops = {
 	.observe = op_observe,
 	.destroy = op_destroy,
 	.list = op_list,
+	.supports_dump = op_supports_dump,
+	.dump_start = op_dump_start,
+	.dump_poll = op_dump_poll,
 };

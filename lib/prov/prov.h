@@ -92,5 +92,43 @@ int prov_destroy(struct prov_driver *d, const char *id);
  * of malloc'd strings (free each and the array).  0 or -1. */
 int prov_list(struct prov_driver *d, char ***ids, size_t *n);
 
+/*
+ * Dumps: a logical backup that runs beside the instance, started once and
+ * then polled until it ends.  Only the kubernetes driver has them, for
+ * type mongodb (prov_supports_dump); the dump lands on the driver's
+ * backup volume (prov/k8s_dump.h: the claim dbtree-backups, file
+ * /backup/<backup_id>.archive, a gzip'd mongodump archive, present only
+ * once complete).
+ *
+ *	if (prov_dump_start(d, &spec, "42") < 0)
+ *		... logged: try again later ...
+ *	... later, from any process:
+ *	switch (prov_dump_poll(d, "42", &state, reason) < 0 ? -1 : state)
+ */
+enum prov_dump_state {
+	PROV_DUMP_RUNNING = 0,	/* started (or waiting for a node) */
+	PROV_DUMP_DONE,		/* the archive is complete */
+	PROV_DUMP_FAILED,	/* ended without an archive: see reason */
+	PROV_DUMP_GONE,		/* no such dump: never started, or cleaned
+				 * up (a week after it ended) */
+};
+
+/* True when the driver can dump instances of this type. */
+bool prov_supports_dump(const struct prov_driver *d, const char *type);
+/* Starts dumping instance spec as backup backup_id (1 to 40 of [a-z0-9-],
+ * not starting or ending with '-'; it names the dump and its archive).
+ * Returns once the dump is scheduled, without waiting for it.  Safe to
+ * repeat: a dump of that id that exists already is left alone (0).  A
+ * dump of an id whose dump was cleaned up starts again and replaces the
+ * archive.  0, or -1 (logged; also when the driver or type has no
+ * dumps). */
+int prov_dump_start(struct prov_driver *d, const struct prov_spec *spec,
+		    const char *backup_id);
+/* Where dump backup_id stands: *state and, for FAILED (and RUNNING), a
+ * reason fit for the instance's owner ("" otherwise).  0, or -1 (logged:
+ * the driver could not tell; *state PROV_DUMP_RUNNING). */
+int prov_dump_poll(struct prov_driver *d, const char *backup_id,
+		   enum prov_dump_state *state, char reason[PROV_REASON_LEN]);
+
 #include "base/banned.h"
 #endif
