@@ -3,7 +3,7 @@
 # Out of tree: objects and programs go to build/ (or build-san/ with SAN=1,
 # the AddressSanitizer + UndefinedBehaviorSanitizer build the tests use).
 
-PKGS      = libpq hiredis json-c libcurl fcgi
+PKGS      = libpq hiredis json-c libcurl fcgi libcrypto
 BUILD    ?= build
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -69,7 +69,7 @@ benches: $(BENCHES)
 # suite needs clang and, for -fsanitize=fuzzer, libclang-rt-14-dev (Debian
 # 12's clang-14 only recommends it).
 DEBS = build-essential pkg-config libpq-dev libhiredis-dev libjson-c-dev \
-       libcurl4-openssl-dev libfcgi-dev postgresql postgresql-contrib \
+       libcurl4-openssl-dev libfcgi-dev libssl-dev postgresql postgresql-contrib \
        redis-server nginx-light curl python3 python3-aiosmtpd wrk \
        systemd procps iproute2 chromium clang libclang-rt-14-dev
 deps:

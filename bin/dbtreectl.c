@@ -8,6 +8,8 @@
  *	dbtreectl quiz import FILE	add or update quizzes (JSON Lines)
  *	dbtreectl quiz list		show the quiz bank
  *	dbtreectl user grant EMAIL N	give a person N lemons
+ *	dbtreectl tls init		make the instances' certificate
+ *					authority unless it exists
  *	dbtreectl help
  *
  * Configuration comes from the same environment variables as the pools.
@@ -39,6 +41,7 @@
 #include "domain/session.h"
 #include "domain/tree.h"
 #include "prov/reconcile.h"
+#include "prov/tls.h"
 #include "web/app.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
@@ -299,6 +302,8 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	    "  quiz list               show the quiz bank\n"
 	    "  user grant EMAIL N      give a person N lemons (ledger row"
 	    " 'grant')\n"
+	    "  tls init                make the instances' certificate"
+	    " authority (once)\n"
 	    "  help                    this text\n\njobs:");
 	for (size_t i = 0; i < ARRAY_LEN(jobs); i++)
 		printf(" %s", jobs[i].name);
@@ -337,6 +342,21 @@ cmd_user(const struct conf *c, int argc, char **argv)
 	return ret;
 }
 
+/* dbtreectl tls init: the CA of DBTREE_TLS_DIR, made once (every start
+ * path runs it: bin/dbtree-local, dbtree-migrate.service). */
+static int
+cmd_tls(const struct conf *c, int argc, char **argv)
+{
+	char dir[4096];
+
+	if (argc != 1 || strcmp(argv[0], "init") != 0)
+		return fprintf(stderr, "usage: dbtreectl tls init\n"), 2;
+	if (tls_dir(c, dir, sizeof(dir)) < 0 || tls_ca_ensure(dir) < 0)
+		return 1;
+	printf("tls: certificate authority in %s/" TLS_CA_CERT "\n", dir);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct conf *c, int argc, char **argv);
@@ -345,6 +365,7 @@ static const struct {
 	{ "jobs", cmd_jobs },
 	{ "quiz", cmd_quiz },
 	{ "user", cmd_user },
+	{ "tls", cmd_tls },
 	{ "help", cmd_help },
 };
 

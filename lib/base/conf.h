@@ -79,6 +79,10 @@ struct conf {
 	int64_t billing_period_s;
 	int64_t pause_grace_s;		/* paused this long: deleted */
 	int64_t provision_timeout_s;	/* provisioning this long: error */
+	/* TLS of database instances (prov/tls.h) */
+	const char *tls_dir;		/* the CA; "" = <state>/tls */
+	int64_t tls_cert_days;		/* validity of a server certificate */
+	int64_t tls_renew_days;		/* renewed this close to expiry */
 	/* kubernetes driver */
 	const char *k8s_api;		/* "" = in-cluster (service account) */
 	const char *k8s_token_file;

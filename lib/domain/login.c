@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/rand.h"
-#include "base/sha256.h"
 #include "domain/email.h"
 #include "domain/ledger.h"
 #include "domain/login.h"
@@ -17,11 +17,11 @@
 #include "store/db.h"
 
 static void
-new_code(char code[LOGIN_CODE_LEN + 1], char hash[2 * SHA256_LEN + 1])
+new_code(char code[LOGIN_CODE_LEN + 1], char hash[HASH_SHA256_HEX])
 {
 	snprintf(code, LOGIN_CODE_LEN + 1, "%06u",
 	    (unsigned)rand_below(1000000));
-	sha256_hex(code, LOGIN_CODE_LEN, hash);
+	hash_sha256_hex(code, LOGIN_CODE_LEN, hash);
 }
 
 static int
@@ -115,7 +115,7 @@ int
 login_send(struct db *db, const struct login_policy *p, const char *email,
 	   struct login_send *out)
 {
-	char hash[2 * SHA256_LEN + 1], params[64];
+	char hash[HASH_SHA256_HEX], params[64];
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -232,16 +232,16 @@ enum bonus_claim {
 static int
 claim_bonus(struct db *db, const char *email, const char *user_id)
 {
-	char key[EMAIL_MAX + 1], key_hash[2 * SHA256_LEN + 1];
-	char addr_hash[2 * SHA256_LEN + 1];
+	char key[EMAIL_MAX + 1], key_hash[HASH_SHA256_HEX];
+	char addr_hash[HASH_SHA256_HEX];
 	const char *params[] = { key_hash, user_id, addr_hash };
 	PGresult *res;
 	int ret;
 
 	if (email_mailbox(email, key, sizeof(key)) < 0)
 		return fail("login: no mailbox key for user '%s'", user_id);
-	sha256_hex(key, strlen(key), key_hash);
-	sha256_hex(email, strlen(email), addr_hash);
+	hash_sha256_hex(key, strlen(key), key_hash);
+	hash_sha256_hex(email, strlen(email), addr_hash);
 	res = db_exec(db, "INSERT INTO welcome_bonuses (email_hash, user_id)"
 	    " SELECT decode($1, 'hex'), $2::uuid WHERE NOT EXISTS"
 	    " (SELECT 1 FROM welcome_bonuses WHERE email_hash = decode($3, 'hex'))"
@@ -295,12 +295,12 @@ int
 login_verify(struct db *db, const struct login_policy *p, const char *email,
 	     const char *code, struct login_verify *out)
 {
-	char hash[2 * SHA256_LEN + 1];
+	char hash[HASH_SHA256_HEX];
 	struct code_state st;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	sha256_hex(code, strlen(code), hash);
+	hash_sha256_hex(code, strlen(code), hash);
 	if (db_begin(db) < 0)
 		return -1;
 	if (read_code(db, email, hash, &st) < 0)
@@ -324,7 +324,7 @@ login_verify(struct db *db, const struct login_policy *p, const char *email,
 int
 login_reissue(struct db *db, const char *email, char code[LOGIN_CODE_LEN + 1])
 {
-	char hash[2 * SHA256_LEN + 1];
+	char hash[HASH_SHA256_HEX];
 	const char *params[] = { email, hash };
 	PGresult *res;
 	int ret;

@@ -6,38 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/rand.h"
-#include "base/sha256.h"
 #include "domain/session.h"
 #include "store/db.h"
 
-static void
-base64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-	    "qrstuvwxyz0123456789-_";
-	size_t o = 0;
-	uint32_t v;
-
-	for (size_t i = 0; i < n; i += 3) {
-		v = (uint32_t)in[i] << 16;
-		v |= i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0;
-		v |= i + 2 < n ? in[i + 2] : 0;
-		out[o++] = a[(v >> 18) & 63];
-		out[o++] = a[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = a[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = a[v & 63];
-	}
-	out[o] = '\0';
-}
+_Static_assert(B64URL_LEN(32) == SESSION_TOKEN_LEN, "32 bytes make a token");
 
 void
-session_token_hash(const char *token, char hex[2 * SHA256_LEN + 1])
+session_token_hash(const char *token, char hex[HASH_SHA256_HEX])
 {
-	sha256_hex(token, strlen(token), hex);
+	hash_sha256_hex(token, strlen(token), hex);
 }
 
 int
@@ -45,12 +26,12 @@ session_create(struct db *db, const char *user_id, int64_t ttl_s,
 	       char token[SESSION_TOKEN_LEN + 1])
 {
 	unsigned char raw[32];
-	char hash[2 * SHA256_LEN + 1], ttl[24];
+	char hash[HASH_SHA256_HEX], ttl[24];
 	const char *params[] = { hash, user_id, ttl };
 	PGresult *res;
 
 	rand_bytes(raw, sizeof(raw));
-	base64url(raw, sizeof(raw), token);
+	b64url(raw, sizeof(raw), token);
 	session_token_hash(token, hash);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_s);
 	res = db_exec(db, "INSERT INTO sessions (token_hash, user_id,"
@@ -61,7 +42,7 @@ session_create(struct db *db, const char *user_id, int64_t ttl_s,
 }
 
 int
-session_key(const char *token, char hex[2 * SHA256_LEN + 1])
+session_key(const char *token, char hex[HASH_SHA256_HEX])
 {
 	if (strlen(token) != SESSION_TOKEN_LEN)
 		return SESSION_NONE;
@@ -72,7 +53,7 @@ session_key(const char *token, char hex[2 * SHA256_LEN + 1])
 int
 session_user(struct db *db, const char *token, char user_id[USER_ID_LEN + 1])
 {
-	char hash[2 * SHA256_LEN + 1];
+	char hash[HASH_SHA256_HEX];
 	const char *params[] = { hash };
 	PGresult *res;
 	int ret;
@@ -93,7 +74,7 @@ session_user(struct db *db, const char *token, char user_id[USER_ID_LEN + 1])
 int
 session_end(struct db *db, const char *token)
 {
-	char hash[2 * SHA256_LEN + 1];
+	char hash[HASH_SHA256_HEX];
 	const char *params[] = { hash };
 	PGresult *res;
 

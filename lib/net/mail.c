@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -223,30 +224,6 @@ needs_encoding(const char *s)
 	return strstr(s, "=?") != NULL;
 }
 
-static int
-add_base64(struct buf *b, const unsigned char *p, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	int ret = 0;
-
-	for (size_t i = 0; i < n && ret == 0; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16;
-		char q[4];
-
-		if (i + 1 < n)
-			v |= (unsigned long)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = tab[v >> 18 & 63];
-		q[1] = tab[v >> 12 & 63];
-		q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		ret = buf_add(b, q, 4);
-	}
-	return ret;
-}
-
 /* RFC 2047 "B" encoded-words, one per folded line; every line stays
  * within 76 characters and no word splits a UTF-8 character. */
 static int
@@ -259,7 +236,7 @@ add_encoded_words(struct buf *b, const char *s)
 		size_t k = utf8_prefix(s, n, max);
 
 		ret = buf_adds(b, "=?UTF-8?B?") |
-		    add_base64(b, (const unsigned char *)s, k) |
+		    b64_add(b, s, k) |
 		    buf_adds(b, "?=");
 		s += k;
 		n -= k;

@@ -55,8 +55,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
-#include "base/sha256.h"
+#include "base/hash.h"
 #include "base/xalloc.h"
 #include "prov/k8s_manifest.h"
 #include "prov/prov.h"
@@ -755,9 +756,9 @@ statefulset_bare(const struct k8s_manifest_conf *mc,
 static void
 hash_hex(const char *text, char *out)
 {
-	char hex[2 * SHA256_LEN + 1];
+	char hex[HASH_SHA256_HEX];
 
-	sha256_hex(text, strlen(text), hex);
+	hash_sha256_hex(text, strlen(text), hex);
 	memcpy(out, hex, K8S_HASH_LEN);
 	out[K8S_HASH_LEN] = '\0';
 }
@@ -833,38 +834,6 @@ k8s_manifest_networkpolicy(const struct k8s_manifest_conf *mc,
 	return o;
 }
 
-static const char b64_tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			      "abcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int
-k8s_manifest_base64(struct buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	size_t start = out->len;
-	int ret = 0;
-
-	for (size_t i = 0; i < n && ret == 0; i += 3) {
-		unsigned long v = (unsigned long)p[i] << 16;
-		char q[4];
-
-		if (i + 1 < n)
-			v |= (unsigned long)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = b64_tab[(v >> 18) & 63];
-		q[1] = b64_tab[(v >> 12) & 63];
-		q[2] = i + 1 < n ? b64_tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? b64_tab[v & 63] : '=';
-		ret = buf_add(out, q, 4);
-	}
-	if (ret < 0 && out->data) {	/* all or nothing */
-		out->len = start;
-		out->data[start] = '\0';
-	}
-	return ret;
-}
-
 /* base64 of s as a json string. */
 static struct json_object *
 b64(const char *s)
@@ -872,7 +841,7 @@ b64(const char *s)
 	struct buf b = BUF_INIT(B64_MAX);
 	struct json_object *o;
 
-	k8s_manifest_base64(&b, s);
+	b64_add(&b, s, strlen(s));
 	o = str(buf_cstr(&b));
 	if (b.data)
 		explicit_bzero(b.data, b.len);

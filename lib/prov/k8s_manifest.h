@@ -187,8 +187,6 @@ struct json_object *k8s_manifest_tls_ca_volume(
 	const struct k8s_manifest_conf *mc, const struct prov_spec *s);
 /* The labels every object of instance s carries (a new object). */
 struct json_object *k8s_manifest_labels(const struct prov_spec *s);
-/* Appends base64 of s to out: 0 or -1 (cap). */
-int k8s_manifest_base64(struct buf *out, const char *s);
 
 #include "base/banned.h"
 #endif

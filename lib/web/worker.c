@@ -17,10 +17,10 @@
 
 #include "base/clock.h"
 #include "base/conf.h"
+#include "base/hash.h"
 #include "base/jget.h"
 #include "base/log.h"
 #include "base/rand.h"
-#include "base/sha256.h"
 #include "web/app.h"
 #include "web/auth.h"
 #include "web/conns.h"
@@ -125,7 +125,7 @@ static int
 within_limit(struct req *req)
 {
 	enum route_limit cls = req->route->limit;
-	char who[2 * SHA256_LEN + 1], secs[24];
+	char who[HASH_SHA256_HEX], secs[24];
 	struct json_object *d;
 	int64_t wait = 0;
 
@@ -134,7 +134,7 @@ within_limit(struct req *req)
 	if (req->user_id)
 		snprintf(who, sizeof(who), "%s", req->user_id);
 	else	/* a token-only route: its session, never the token itself */
-		sha256_hex(req->token, strlen(req->token), who);
+		hash_sha256_hex(req->token, strlen(req->token), who);
 	if (limit_take(&req->app->kv, cls, who, &wait) == LIMIT_OK)
 		return 0;
 	snprintf(secs, sizeof(secs), "%lld", (long long)wait);

@@ -8,6 +8,7 @@
  * and LF as spaces) and, for a UTF-8 subject, hold whole characters.
  */
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,33 +30,18 @@ static const char *const names[] = { "Date: ", "From: ", "To: ",
 	"Subject: ", "Message-ID: <", "MIME-Version: 1.0",
 	"Content-Type: multipart/alternative" };
 
-static int
-b64(char c)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c ? strchr(tab, c) : NULL;
-
-	return p ? (int)(p - tab) : -1;
-}
-
 /* Appends the bytes of the base64 text s[0..n) to out. */
 static void
 unbase64(const char *s, size_t n, struct buf *out)
 {
-	MUST(n % 4 == 0);
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
+	unsigned char raw[6000];
+	int len;
 
-		for (int k = 0; k < 4; k++)
-			v[k] = s[i + k] == '=' ? 0 : b64(s[i + k]);
-		MUST(v[0] >= 0 && v[1] >= 0 && v[2] >= 0 && v[3] >= 0);
-		buf_addc(out, (char)(v[0] << 2 | v[1] >> 4));
-		if (s[i + 2] != '=')
-			buf_addc(out, (char)((v[1] & 15) << 4 | v[2] >> 2));
-		if (s[i + 3] != '=')
-			buf_addc(out, (char)((v[2] & 3) << 6 | v[3]));
-	}
+	MUST(n % 4 == 0 && n / 4 * 3 <= sizeof(raw));
+	len = EVP_DecodeBlock(raw, (const unsigned char *)s, (int)n);
+	MUST(len >= 0);
+	len -= (n > 0 && s[n - 1] == '=') + (n > 1 && s[n - 2] == '=');
+	buf_add(out, raw, (size_t)len);
 }
 
 /* Printable ASCII; CR only in "\r\n " (a fold), and only where allowed. */

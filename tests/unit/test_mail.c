@@ -1,12 +1,13 @@
 /*
  * mail: every case sends through the file transport into a temporary
  * directory (no network) and takes the .eml apart again: headers, the
- * RFC 2047 subject (decoded with a base64 decoder of our own), the
+ * RFC 2047 subject (decoded with libcrypto's EVP_DecodeBlock), the
  * multipart/alternative structure and both quoted-printable bodies.  One
  * curl handle serves every case, as one serves a worker.
  */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,38 +146,20 @@ field(const char *head, const char *name)
 	return buf_detach(&b);
 }
 
-static int
-b64_value(char c)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c ? strchr(tab, c) : NULL;
-
-	return p ? (int)(p - tab) : -1;
-}
-
 /* Decodes n base64 characters (a multiple of 4) onto out; -1 if bad. */
 static int
 b64_decode(const char *s, size_t n, struct buf *out)
 {
-	if (n % 4)
-		return -1;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
+	unsigned char raw[256];
+	int len;
 
-		for (int k = 0; k < 4; k++) {
-			v[k] = s[i + k] == '=' && k >= 2 ? 0 :
-			    b64_value(s[i + k]);
-			if (v[k] < 0)
-				return -1;
-		}
-		buf_addc(out, (char)(v[0] << 2 | v[1] >> 4));
-		if (s[i + 2] != '=')
-			buf_addc(out, (char)((v[1] & 15) << 4 | v[2] >> 2));
-		if (s[i + 3] != '=')
-			buf_addc(out, (char)((v[2] & 3) << 6 | v[3]));
-	}
-	return 0;
+	if (n % 4 || n / 4 * 3 > sizeof(raw))
+		return -1;
+	len = EVP_DecodeBlock(raw, (const unsigned char *)s, (int)n);
+	if (len < 0)
+		return -1;
+	len -= (n > 0 && s[n - 1] == '=') + (n > 1 && s[n - 2] == '=');
+	return buf_add(out, raw, (size_t)len);
 }
 
 /* A whole UTF-8 sequence sequence after sequence, none cut short. */
