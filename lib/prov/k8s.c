@@ -13,10 +13,16 @@
  * its start script applies the new password.  apply never rewrites the
  * Secret's data; it only adds the owner reference to the StatefulSet.
  *
- * apply: server-side apply of the StatefulSet (its uid comes back), then
- * the owner reference on the Secret, the Service (a 422 "provided port is
- * already allocated" is PROV_PORT_TAKEN) and the NetworkPolicy: 4
- * requests.  observe: 4 list calls by dbtree's label (StatefulSets,
+ * apply: the Secret is read and, unless it holds a current certificate
+ * (k8s_manifest_tls_is_due: none yet, another public host or CA, or
+ * within DBTREE_TLS_RENEW_DAYS of expiry), one is issued by the TLS
+ * module (prov/tls.h) and patched in, so that the pod finds its files at
+ * its first start; then server-side apply of the StatefulSet (its uid
+ * comes back), the owner reference on the Secret, the Service (a 422
+ * "provided port is already allocated" is PROV_PORT_TAKEN) and the
+ * NetworkPolicy: 5 requests, 6 when a certificate is written.  A
+ * certificate that replaces another restarts the pod
+ * (dbtree.io/tls-version, as a credentials reset does).  observe: 4 list calls by dbtree's label (StatefulSets,
  * Services, Pods, NetworkPolicies), whatever the number of instances.
  * With a cert-manager issuer (DBTREE_K8S_CERT_ISSUER), apply also applies
  * the instance's Certificate (owned by the StatefulSet): 5 requests.
@@ -47,6 +53,7 @@
 #include "prov/k8s_dump.h"
 #include "prov/k8s_manifest.h"
 #include "prov/k8s_observe.h"
+#include "prov/tls.h"
 
 #define PATH_MAX_LEN 512
 #define ROOT_PASSWORD_LEN 32
@@ -63,6 +70,10 @@ struct k8s_drv {
 	struct k8s_manifest_conf mc;	/* strings below */
 	char *ns, *img_pg, *img_redis, *img_mongo, *storage_class;
 	char *public_host, *issuer, *issuer_kind;
+	char *tls_dir;			/* the CA (prov/tls.h) */
+	int64_t cert_days, renew_s;
+	char *ca_pem;			/* read at first use */
+	char ca_version[K8S_HASH_LEN + 1];
 	/* ids of the StatefulSets and Services the last observe listed, so
 	 * that a list() in the same reconcile pass needs only 2 more calls */
 	struct json_object *seen;
@@ -70,6 +81,7 @@ struct k8s_drv {
 };
 
 #define SEEN_FRESH_MS 5000
+enum { TLS_RENEWED = 1 };	/* tls_refresh wrote a new certificate */
 
 enum kind { STS, SVC, SECRET, NETPOL, POD, PVC, CERT, JOB };
 
@@ -112,6 +124,8 @@ op_close(void *self)
 	free(d->public_host);
 	free(d->issuer);
 	free(d->issuer_kind);
+	free(d->tls_dir);
+	free(d->ca_pem);
 	free(d);
 }
 
@@ -154,8 +168,9 @@ prov_k8s_open(const struct conf *c)
 	struct k8s_conf kc = { c->k8s_api, c->k8s_token_file, c->k8s_ca_file,
 		c->k8s_client_cert, c->k8s_client_key, c->k8s_timeout_ms };
 	struct k8s_drv *d;
+	char dir[4096];
 
-	if (check_conf(c) < 0)
+	if (check_conf(c) < 0 || tls_dir(c, dir, sizeof(dir)) < 0)
 		return NULL;
 	d = xcalloc(1, sizeof(*d));
 	d->ns = xstrdup(c->k8s_namespace);
@@ -166,6 +181,9 @@ prov_k8s_open(const struct conf *c)
 	d->public_host = xstrdup(c->public_db_host);
 	d->issuer = xstrdup(c->k8s_cert_issuer);
 	d->issuer_kind = xstrdup(c->k8s_cert_issuer_kind);
+	d->tls_dir = xstrdup(dir);
+	d->cert_days = c->tls_cert_days;
+	d->renew_s = c->tls_renew_days * 86400;
 	d->mc = (struct k8s_manifest_conf){ d->ns, d->img_pg, d->img_redis,
 		d->img_mongo, d->storage_class, d->public_host, d->issuer,
 		d->issuer_kind };
@@ -242,22 +260,31 @@ secret_patch(struct k8s_drv *d, const struct prov_spec *s, const char *name,
 	return ret;
 }
 
-/* Restarts the pod, if there is one, so that it applies password. */
+/* Restarts the pod, if there is one, with annotation ann set to version. */
 static int
-restart_for(struct k8s_drv *d, const char *name, const char *password)
+restart_with(struct k8s_drv *d, const char *name, const char *ann,
+	     const char *version)
 {
-	char path[PATH_MAX_LEN], version[K8S_HASH_LEN + 1];
-	struct json_object *p;
+	char path[PATH_MAX_LEN];
+	struct json_object *p = k8s_manifest_restart_patch(ann, version);
 	int ret;
 
-	k8s_manifest_secret_version(password, version);
-	p = k8s_manifest_restart_patch(K8S_ANN_SECRET_VERSION, version);
 	path_of(d, STS, name, path);
 	ret = k8s_patch(d->api, path, MERGE_PATCH, RESTART_MANAGER, p);
 	json_object_put(p);
 	if (ret == K8S_INVALID)
 		return fail("statefulset %s: restart patch refused", name);
 	return ret == K8S_NOT_FOUND ? 0 : ret;
+}
+
+/* Restarts the pod, if there is one, so that it applies password. */
+static int
+restart_for(struct k8s_drv *d, const char *name, const char *password)
+{
+	char version[K8S_HASH_LEN + 1];
+
+	k8s_manifest_secret_version(password, version);
+	return restart_with(d, name, K8S_ANN_SECRET_VERSION, version);
 }
 
 static int
@@ -286,6 +313,102 @@ op_store_secret(void *self, const struct prov_spec *spec,
 	if (ret == 0)
 		log_info("instance %s: secret stored", spec->id);
 	return ret;
+}
+
+/* The CA certificate and its version, read once. */
+static int
+ca_load(struct k8s_drv *d)
+{
+	if (d->ca_pem)
+		return 0;
+	if (!(d->ca_pem = tls_ca_pem(d->tls_dir)))
+		return -1;
+	k8s_manifest_ca_version(d->ca_pem, d->ca_version);
+	return 0;
+}
+
+/* Writes pair (issued for the public host) into the Secret name whose
+ * metadata is meta. */
+static int
+tls_write(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	  struct json_object *meta, const struct tls_pair *pair)
+{
+	struct k8s_tls t = { pair->cert_pem, pair->key_pem, d->ca_pem,
+		d->public_host, 0 };
+	char path[PATH_MAX_LEN];
+	struct json_object *p, *ann = NULL, *m;
+	time_t not_after;
+	int ret;
+
+	if (tls_cert_expiry(pair->cert_pem, &not_after) < 0)
+		return -1;
+	t.not_after = not_after;
+	if (json_object_object_get_ex(meta, "metadata", &m))
+		meta = m;
+	json_object_object_get_ex(meta, "annotations", &ann);
+	p = k8s_manifest_tls_patch(s->id, &t, ann == NULL);
+	path_of(d, SECRET, name, path);
+	ret = k8s_patch(d->api, path, JSON_PATCH, K8S_MANAGER, p);
+	json_object_put(p);
+	if (ret == K8S_INVALID || ret == K8S_NOT_FOUND)
+		return fail("instance %s: secret %s could not take the"
+		    " certificate (it may belong to another instance)", s->id,
+		    name);
+	return ret;
+}
+
+/* Gives the Secret name (secret: the object or its metadata) a new
+ * certificate when it has none or its own is due within margin_s; one
+ * that replaces another restarts the pod.  0 (nothing to do),
+ * TLS_RENEWED, or -1. */
+static int
+tls_refresh(struct k8s_drv *d, const struct prov_spec *s, const char *name,
+	    struct json_object *secret, int64_t margin_s)
+{
+	struct tls_pair pair = { NULL, NULL };
+	char version[K8S_HASH_LEN + 1];
+	bool had = k8s_manifest_has_tls(secret);
+	int ret = -1;
+
+	if (ca_load(d) < 0)
+		return -1;
+	if (!k8s_manifest_tls_is_due(secret, d->public_host, d->ca_version,
+	    clock_now(), margin_s))
+		return 0;
+	if (tls_issue(d->tls_dir, d->public_host, d->cert_days, &pair) < 0)
+		return -1;
+	if (tls_write(d, s, name, secret, &pair) < 0)
+		goto out;
+	k8s_manifest_tls_version(pair.cert_pem, version);
+	if (had && restart_with(d, name, K8S_ANN_TLS_VERSION, version) < 0)
+		goto out;
+	log_info("instance %s: certificate %s", s->id, had ? "renewed" :
+	    "issued");
+	ret = TLS_RENEWED;
+out:
+	tls_pair_release(&pair);
+	return ret;
+}
+
+/* Before the StatefulSet: the Secret holds a current certificate of
+ * dbtree's (unless cert-manager issues them). */
+static int
+ensure_tls(struct k8s_drv *d, const struct prov_spec *s, const char *name)
+{
+	char path[PATH_MAX_LEN];
+	struct json_object *secret = NULL;
+	int ret;
+
+	if (k8s_manifest_uses_cert_manager(&d->mc))
+		return 0;
+	path_of(d, SECRET, name, path);
+	ret = k8s_get(d->api, path, &secret);
+	if (ret == K8S_NOT_FOUND)
+		return fail("instance %s: no secret stored for it", s->id);
+	if (ret == 0)
+		ret = tls_refresh(d, s, name, secret, d->renew_s);
+	json_object_put(secret);
+	return ret < 0 ? -1 : 0;
 }
 
 /* Applies the StatefulSet; *uid gets its uid (to free). */
@@ -399,7 +522,9 @@ op_apply(void *self, const struct prov_spec *spec)
 	if (check_spec(spec) < 0)
 		return -1;
 	k8s_manifest_name(spec->id, name);
-	ret = apply_sts(d, spec, name, &uid);
+	ret = ensure_tls(d, spec, name);
+	if (ret == 0)
+		ret = apply_sts(d, spec, name, &uid);
 	if (ret == 0 && k8s_manifest_uses_cert_manager(&d->mc))
 		ret = apply_cert(d, spec, name, uid);
 	if (ret == 0)

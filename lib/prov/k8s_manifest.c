@@ -882,13 +882,29 @@ tls_data(const struct k8s_tls *tls, const char *keys[4],
 	vals[3] = b64_pem(tls);
 }
 
+/* The annotations that say what tls is, in one fixed order. */
+static void
+tls_annotations(const struct k8s_tls *tls, const char *keys[3],
+		struct json_object *vals[3])
+{
+	char ca[K8S_HASH_LEN + 1];
+
+	k8s_manifest_ca_version(tls->ca, ca);
+	keys[0] = K8S_ANN_TLS_HOST;
+	vals[0] = str(tls->host);
+	keys[1] = K8S_ANN_TLS_NOT_AFTER;
+	vals[1] = strf("%lld", (long long)tls->not_after);
+	keys[2] = K8S_ANN_TLS_CA;
+	vals[2] = str(ca);
+}
+
 struct json_object *
 k8s_manifest_secret(const struct k8s_manifest_conf *mc,
 		    const struct prov_spec *s, const char *password,
 		    const char *root_password, const struct k8s_tls *tls)
 {
 	struct json_object *o = object("v1", "Secret", mc, s, NULL);
-	struct json_object *data = obj(), *vals[4];
+	struct json_object *data = obj(), *ann = obj(), *vals[4], *m;
 	const char *keys[4];
 
 	put(o, "type", str("Opaque"));
@@ -898,7 +914,13 @@ k8s_manifest_secret(const struct k8s_manifest_conf *mc,
 		tls_data(tls, keys, vals);
 		for (size_t i = 0; i < 4; i++)
 			put(data, keys[i], vals[i]);
+		tls_annotations(tls, keys, vals);
+		for (size_t i = 0; i < 3; i++)
+			put(ann, keys[i], vals[i]);
+		json_object_object_get_ex(o, "metadata", &m);
+		put(m, "annotations", json_object_get(ann));
 	}
+	json_object_put(ann);
 	put(o, "data", data);
 	return o;
 }
@@ -1002,8 +1024,50 @@ label_tested_patch(const char *id, const char *path,
 	return a;
 }
 
+/* "dbtree.io/tls-host" as a JSON pointer token ("dbtree.io~1tls-host"). */
+static void
+pointer_token(const char *key, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = key; *p && n + 3 < size; p++) {
+		if (*p == '/' || *p == '~') {
+			out[n++] = '~';
+			out[n++] = *p == '/' ? '1' : '0';
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+}
+
+static void
+add_tls_annotations(struct json_object *a, const struct k8s_tls *tls,
+		    bool whole)
+{
+	struct json_object *vals[3], *ann = obj();
+	const char *keys[3];
+	char tok[128], path[160];
+
+	tls_annotations(tls, keys, vals);
+	for (size_t i = 0; i < 3; i++) {
+		if (whole) {
+			put(ann, keys[i], vals[i]);
+			continue;
+		}
+		pointer_token(keys[i], tok, sizeof(tok));
+		snprintf(path, sizeof(path), "/metadata/annotations/%s", tok);
+		json_object_array_add(a, op("add", path, vals[i]));
+	}
+	if (whole)
+		json_object_array_add(a, op("add", "/metadata/annotations",
+		    json_object_get(ann)));
+	json_object_put(ann);
+}
+
 struct json_object *
-k8s_manifest_tls_patch(const char *id, const struct k8s_tls *tls)
+k8s_manifest_tls_patch(const char *id, const struct k8s_tls *tls,
+		       bool whole)
 {
 	struct json_object *a = label_test(id), *vals[4];
 	const char *keys[4];
@@ -1014,7 +1078,46 @@ k8s_manifest_tls_patch(const char *id, const struct k8s_tls *tls)
 		snprintf(path, sizeof(path), "/data/%s", keys[i]);
 		json_object_array_add(a, op("add", path, vals[i]));
 	}
+	add_tls_annotations(a, tls, whole);
 	return a;
+}
+
+/* The string annotation key of secret (or of its metadata), or NULL. */
+static const char *
+annotation(struct json_object *secret, const char *key)
+{
+	struct json_object *m = secret, *v;
+
+	if (json_object_object_get_ex(secret, "metadata", &v))
+		m = v;
+	if (!json_object_object_get_ex(m, "annotations", &v) ||
+	    !json_object_object_get_ex(v, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+bool
+k8s_manifest_has_tls(struct json_object *secret)
+{
+	return annotation(secret, K8S_ANN_TLS_NOT_AFTER) != NULL;
+}
+
+bool
+k8s_manifest_tls_is_due(struct json_object *secret, const char *host,
+			const char *ca_version, time_t now, int64_t margin_s)
+{
+	const char *h = annotation(secret, K8S_ANN_TLS_HOST);
+	const char *ca = annotation(secret, K8S_ANN_TLS_CA);
+	const char *na = annotation(secret, K8S_ANN_TLS_NOT_AFTER);
+	char *end;
+	long long t;
+
+	if (!h || !ca || !na || strcmp(h, host) != 0 ||
+	    strcmp(ca, ca_version) != 0)
+		return true;
+	t = strtoll(na, &end, 10);
+	return end == na || *end != '\0' || t - (long long)now <= margin_s;
 }
 
 struct json_object *
@@ -1069,4 +1172,10 @@ void
 k8s_manifest_tls_version(const char *cert_pem, char *out)
 {
 	version_of("dbtree tls version\n", cert_pem, out);
+}
+
+void
+k8s_manifest_ca_version(const char *ca_pem, char *out)
+{
+	version_of("dbtree ca version\n", ca_pem, out);
 }

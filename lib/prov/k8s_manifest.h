@@ -26,7 +26,8 @@
  *  - dbtree's own (no cert issuer configured): the instance Secret also
  *    holds tls.crt, tls.key, ca.crt and tls.pem, issued by the TLS module
  *    for the public host; the volume lists only those keys, so the
- *    passwords never reach the pod's file system.
+ *    passwords never reach the pod's file system.  Its annotations
+ *    dbtree.io/tls-host, -not-after and -ca say what the certificate is.
  *  - cert-manager's (mc->cert_issuer set): a Certificate object names the
  *    Secret db-<12 hex>-tls, which cert-manager fills (tls.crt, tls.key,
  *    ca.crt, and tls-combined.pem for mongodb: additionalOutputFormats
@@ -51,6 +52,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 struct buf;
 struct json_object;
@@ -78,6 +81,11 @@ struct prov_spec;
 #define K8S_TLS_SUFFIX "-tls"	/* cert-manager's Secret: db-<12 hex>-tls */
 #define K8S_TLS_NAME_MAX (K8S_NAME_MAX + 4)
 #define K8S_ANN_TLS_VERSION "dbtree.io/tls-version"
+/* On a Secret that holds dbtree's certificate, what it is, so that a
+ * metadata-only list tells which are due without reading any key: */
+#define K8S_ANN_TLS_HOST "dbtree.io/tls-host"
+#define K8S_ANN_TLS_NOT_AFTER "dbtree.io/tls-not-after"	/* epoch s */
+#define K8S_ANN_TLS_CA "dbtree.io/tls-ca"	/* k8s_manifest_ca_version */
 #define K8S_CERT_MANAGER_API "cert-manager.io/v1"
 
 /* The settings the objects depend on (borrowed strings). */
@@ -93,11 +101,13 @@ struct k8s_manifest_conf {
 	const char *cert_issuer_kind;	/* "Issuer" or "ClusterIssuer" */
 };
 
-/* One certificate as PEM text (borrowed). */
+/* One certificate as PEM text, and what it is for (borrowed). */
 struct k8s_tls {
 	const char *cert;	/* the server certificate (and chain) */
 	const char *key;	/* its private key */
 	const char *ca;		/* the CA that issued it */
+	const char *host;	/* the host it names */
+	int64_t not_after;	/* its expiry, seconds since the epoch */
 };
 
 /* db-<12 hex> of id into out: 0, or -1 when id is not a uuid-like string
@@ -162,10 +172,22 @@ struct json_object *k8s_manifest_password_patch(const char *id,
 struct json_object *k8s_manifest_owner_patch(const char *id,
 					     const char *name,
 					     const char *uid);
-/* A JSON patch that sets the Secret's TLS files to tls, with the same
- * label test as the password patch. */
+/* A JSON patch that sets the Secret's TLS files and annotations to tls,
+ * with the same label test as the password patch.  whole: the Secret has
+ * no annotations yet (the patch adds the map; otherwise each key). */
 struct json_object *k8s_manifest_tls_patch(const char *id,
-					   const struct k8s_tls *tls);
+					   const struct k8s_tls *tls,
+					   bool whole);
+/* True when the Secret secret (an object or its metadata) holds no
+ * certificate of dbtree's, or one that does not name host, comes from
+ * another CA than ca_version, or expires within margin_s of now: by its
+ * annotations. */
+bool k8s_manifest_tls_is_due(struct json_object *secret, const char *host,
+			     const char *ca_version, time_t now,
+			     int64_t margin_s);
+/* True when the Secret (object or metadata) says it holds a certificate
+ * of dbtree's, due or not. */
+bool k8s_manifest_has_tls(struct json_object *secret);
 /* A merge patch of the StatefulSet's pod template annotation ann
  * (K8S_ANN_SECRET_VERSION or K8S_ANN_TLS_VERSION) set to version:
  * changing it restarts the pod. */
@@ -175,6 +197,8 @@ struct json_object *k8s_manifest_restart_patch(const char *ann,
 void k8s_manifest_secret_version(const char *password, char *out);
 /* The TLS version of a certificate (PEM text), likewise. */
 void k8s_manifest_tls_version(const char *cert_pem, char *out);
+/* The version of a CA certificate (PEM text), likewise. */
+void k8s_manifest_ca_version(const char *ca_pem, char *out);
 
 /* The pod and container security contexts of every pod dbtree makes
  * (new objects): uid/gid/fsGroup 999, non-root, RuntimeDefault seccomp, no

@@ -61,7 +61,8 @@ static const struct k8s_manifest_conf mc_cm_ip = {
 	"-----END PRIVATE KEY-----\n"
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nMIIBca\n" \
 	"-----END CERTIFICATE-----\n"
-static const struct k8s_tls tls_fixture = { CERT_PEM, KEY_PEM, CA_PEM };
+static const struct k8s_tls tls_fixture = { CERT_PEM, KEY_PEM, CA_PEM,
+	"db.example.com", NOW + 90 * 86400 };
 
 static const char *const engines[] = { "postgres", "redis", "mongodb" };
 
@@ -682,11 +683,11 @@ test_certificate(void)
 static void
 test_tls_patch_and_versions(void)
 {
-	struct json_object *p = k8s_manifest_tls_patch(ID, &tls_fixture);
+	struct json_object *p = k8s_manifest_tls_patch(ID, &tls_fixture, false);
 	char got[4096], v1[K8S_HASH_LEN + 1], v2[K8S_HASH_LEN + 1];
 	char v3[K8S_HASH_LEN + 1];
 
-	CHECK_INT(json_object_array_length(p), 5);
+	CHECK_INT(json_object_array_length(p), 8);
 	CHECK_STR(at_str(AT(idx(p, 0), "op")), "test");
 	CHECK_STR(at_str(AT(idx(p, 0), "value")), ID);
 	CHECK_STR(at_str(AT(idx(p, 1), "path")), "/data/tls.crt");
@@ -697,6 +698,20 @@ test_tls_patch_and_versions(void)
 	CHECK_STR(at_str(AT(idx(p, 4), "path")), "/data/tls.pem");
 	CHECK_INT(unb64(at_str(AT(idx(p, 4), "value")), got, sizeof(got)), 0);
 	CHECK_STR(got, KEY_PEM CERT_PEM);
+	CHECK_STR(at_str(AT(idx(p, 5), "path")),
+	    "/metadata/annotations/dbtree.io~1tls-host");
+	CHECK_STR(at_str(AT(idx(p, 5), "value")), "db.example.com");
+	CHECK_STR(at_str(AT(idx(p, 6), "path")),
+	    "/metadata/annotations/dbtree.io~1tls-not-after");
+	CHECK_STR(at_str(AT(idx(p, 6), "value")), "1775001600");
+	json_object_put(p);
+	/* a Secret without annotations gets the whole map */
+	p = k8s_manifest_tls_patch(ID, &tls_fixture, true);
+	CHECK_INT(json_object_array_length(p), 6);
+	CHECK_STR(at_str(AT(idx(p, 5), "path")), "/metadata/annotations");
+	CHECK_STR(at_str(AT(idx(p, 5), "value", K8S_ANN_TLS_HOST)),
+	    "db.example.com");
+	CHECK(AT(idx(p, 5), "value", K8S_ANN_TLS_CA) != NULL);
 	json_object_put(p);
 	k8s_manifest_tls_version(CERT_PEM, v1);
 	k8s_manifest_tls_version(CA_PEM, v2);
@@ -710,6 +725,39 @@ test_tls_patch_and_versions(void)
 	CHECK(AT(p, "spec", "template", "metadata", "annotations",
 	    K8S_ANN_SECRET_VERSION) == NULL);
 	json_object_put(p);
+}
+
+/* Due: no certificate, another host or CA, or expiring within the
+ * margin; by the Secret's annotations alone. */
+static void
+test_tls_is_due(void)
+{
+	struct prov_spec s = spec_for("redis", false);
+	struct json_object *sec = k8s_manifest_secret(&mc_default, &s,
+	    PASSWORD, ROOT, &tls_fixture);
+	struct json_object *bare = k8s_manifest_secret(&mc_default, &s,
+	    PASSWORD, ROOT, NULL);
+	char ca[K8S_HASH_LEN + 1];
+	int64_t day = 86400;
+
+	k8s_manifest_ca_version(CA_PEM, ca);
+	CHECK(k8s_manifest_has_tls(sec));
+	CHECK(!k8s_manifest_has_tls(bare));
+	CHECK(k8s_manifest_tls_is_due(bare, "db.example.com", ca, NOW, 0));
+	CHECK(!k8s_manifest_tls_is_due(sec, "db.example.com", ca, NOW,
+	    30 * day));
+	CHECK(k8s_manifest_tls_is_due(sec, "db.example.com", ca, NOW,
+	    90 * day));
+	CHECK(k8s_manifest_tls_is_due(sec, "db.example.com", ca,
+	    NOW + 61 * day, 30 * day));
+	CHECK(k8s_manifest_tls_is_due(sec, "other.example.com", ca, NOW, 0));
+	CHECK(k8s_manifest_tls_is_due(sec, "db.example.com",
+	    "0000000000000000", NOW, 0));
+	/* the metadata alone (a metadata-only list) says the same */
+	CHECK(!k8s_manifest_tls_is_due(AT(sec, "metadata"), "db.example.com",
+	    ca, NOW, 30 * day));
+	json_object_put(sec);
+	json_object_put(bare);
 }
 
 /* A Secret without TLS (cert-manager's case) has only the passwords. */
@@ -1120,6 +1168,7 @@ static const struct test_case cases[] = {
 	{ "certificate", test_certificate },
 	{ "tls_patch_and_versions", test_tls_patch_and_versions },
 	{ "secret_without_tls", test_secret_without_tls },
+	{ "tls_is_due", test_tls_is_due },
 	{ "dump_ids", test_dump_ids },
 	{ "dump_job", test_dump_job },
 	{ "dump_state", test_dump_state },
