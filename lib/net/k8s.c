@@ -454,27 +454,6 @@ k8s_apply(struct k8s *k, const char *path, struct json_object *obj,
 }
 
 int
-k8s_get(struct k8s *k, const char *path, struct json_object **obj)
-{
-	struct call c = { "GET", path, NULL, ACCEPT_JSON, NULL, false };
-	struct buf out = BUF_INIT(BODY_MAX);
-	long st = run_call(k, &c, &out);
-	int ret = -1;
-
-	*obj = NULL;
-	if (st == 200 && !(*obj = parse_object(&out)))
-		log_err("k8s GET %s: the answer is not an object", path);
-	else if (st == 200)
-		ret = 0;
-	else if (st == 404)
-		ret = K8S_NOT_FOUND;
-	else if (st > 0)
-		fail_status(&c, st, &out);
-	buf_release(&out);
-	return ret;
-}
-
-int
 k8s_patch(struct k8s *k, const char *path, const char *content_type,
 	  const char *manager, struct json_object *patch)
 {

@@ -78,9 +78,6 @@ int k8s_request(struct k8s *k, const char *method, const char *path,
  * logged here: it may quote the body); -1 (logged). */
 int k8s_apply(struct k8s *k, const char *path, struct json_object *obj,
 	      struct json_object **answer, char *why, size_t why_size);
-/* GET path, one object.  0 and *obj the object (to put), K8S_NOT_FOUND
- * (*obj NULL), or -1 (logged). */
-int k8s_get(struct k8s *k, const char *path, struct json_object **obj);
 /* PATCH path with patch, of content_type application/merge-patch+json or
  * application/json-patch+json, recorded under field manager manager.
  * 0, K8S_NOT_FOUND, K8S_INVALID (a JSON patch "test" failed, for one), or

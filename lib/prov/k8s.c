@@ -13,7 +13,8 @@
  * its start script applies the new password.  apply never rewrites the
  * Secret's data; it only adds the owner reference to the StatefulSet.
  *
- * apply: the Secret is read and, unless it holds a current certificate
+ * apply: the Secret's metadata is listed (by its instance-id label) and,
+ * unless it holds a current certificate
  * (k8s_manifest_tls_is_due: none yet, another public host or CA, or
  * within DBTREE_TLS_RENEW_DAYS of expiry), one is issued by the TLS
  * module (prov/tls.h) and patched in, so that the pod finds its files at
@@ -33,7 +34,9 @@
  * requests (7 with cert-manager), each idempotent.
  *
  * Dumps (mongodb): dump_start creates the backup claim if missing and
- * applies the Job (k8s_dump.h): 2 requests; dump_poll reads the Job: 1.  list: 4 metadata-only list calls, or 2
+ * creates the Job (k8s_dump.h): 2 requests; dump_poll lists it by its
+ * backup-id label: 1.  The driver never gets one object by name: the Role
+ * (systemd/kubernetes/rbac.yaml) grants list, not get.  list: 4 metadata-only list calls, or 2
  * right after an observe (whose StatefulSets and Services it reuses), so
  * a whole reconcile pass makes 6.
  */
@@ -390,25 +393,57 @@ out:
 	return ret;
 }
 
+/* The item named name of the array items (borrowed), or NULL. */
+static struct json_object *
+item_named(struct json_object *items, const char *name)
+{
+	size_t n = json_object_array_length(items);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i), *v;
+
+		if (json_object_object_get_ex(it, "metadata", &v) &&
+		    json_object_object_get_ex(v, "name", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), name) == 0)
+			return it;
+	}
+	return NULL;
+}
+
+/* Lists kind with instance (or backup) label selector sel into *items:
+ * the Role allows list, not get, on Secrets (k8s_list's metadata_only
+ * keeps their data in the API). */
+static int
+list_by(struct k8s_drv *d, enum kind k, const char *sel, bool meta,
+	struct json_object **items)
+{
+	char path[PATH_MAX_LEN];
+
+	path_of(d, k, NULL, path);
+	return k8s_list(d->api, path, sel, meta, items);
+}
+
 /* Before the StatefulSet: the Secret holds a current certificate of
- * dbtree's (unless cert-manager issues them). */
+ * dbtree's (unless cert-manager issues them).  Its metadata only. */
 static int
 ensure_tls(struct k8s_drv *d, const struct prov_spec *s, const char *name)
 {
-	char path[PATH_MAX_LEN];
-	struct json_object *secret = NULL;
-	int ret;
+	char sel[128];
+	struct json_object *items = NULL, *secret;
+	int ret = -1;
 
 	if (k8s_manifest_uses_cert_manager(&d->mc))
 		return 0;
-	path_of(d, SECRET, name, path);
-	ret = k8s_get(d->api, path, &secret);
-	if (ret == K8S_NOT_FOUND)
-		return fail("instance %s: no secret stored for it", s->id);
-	if (ret == 0)
-		ret = tls_refresh(d, s, name, secret, d->renew_s);
-	json_object_put(secret);
-	return ret < 0 ? -1 : 0;
+	if (k8s_manifest_id_selector(s->id, sel, sizeof(sel)) < 0 ||
+	    list_by(d, SECRET, sel, true, &items) < 0)
+		return -1;
+	if (!(secret = item_named(items, name)))
+		log_err("instance %s: no secret stored for it", s->id);
+	else
+		ret = tls_refresh(d, s, name, secret, d->renew_s) < 0 ? -1 : 0;
+	json_object_put(items);
+	return ret;
 }
 
 /* Applies the StatefulSet; *uid gets its uid (to free). */
@@ -716,27 +751,27 @@ op_dump_start(void *self, const struct prov_spec *spec, const char *bid)
 	return ret == K8S_EXISTS ? 0 : ret;
 }
 
+/* The Job of dump bid, listed by its backup-id label (the Role has no
+ * get on Jobs either). */
 static int
 op_dump_poll(void *self, const char *bid, enum prov_dump_state *state,
 	     char *reason)
 {
 	struct k8s_drv *d = self;
-	char name[K8S_DUMP_NAME_MAX], path[PATH_MAX_LEN];
-	struct json_object *job = NULL;
-	int ret;
+	char name[K8S_DUMP_NAME_MAX], sel[128];
+	struct json_object *items = NULL, *job;
 
 	if (k8s_dump_name(bid, name) < 0)
 		return fail("backup '%s': not a valid backup id", bid);
-	path_of(d, JOB, name, path);
-	ret = k8s_get(d->api, path, &job);
-	if (ret == K8S_NOT_FOUND) {
-		*state = PROV_DUMP_GONE;
-		ret = 0;
-	} else if (ret == 0) {
+	snprintf(sel, sizeof(sel), K8S_LABEL_BACKUP "=%s", bid);
+	if (list_by(d, JOB, sel, false, &items) < 0)
+		return -1;
+	if ((job = item_named(items, name)))
 		*state = k8s_dump_state(job, reason, PROV_REASON_LEN);
-	}
-	json_object_put(job);
-	return ret;
+	else
+		*state = PROV_DUMP_GONE;
+	json_object_put(items);
+	return 0;
 }
 
 const struct prov_ops prov_k8s_ops = {

@@ -684,6 +684,22 @@ function job(name, extra = {}) {
   };
 }
 
+test("metadata only: PartialObjectMetadata for GET and LIST when Accept asks for it", async () => {
+  expectStatus(await post(core("secrets"), secret("meta-1")), 201);
+  const accept = (as) => ({ headers: { Accept: `application/json;as=${as};g=meta.k8s.io;v=v1,application/json` } });
+  const one = expectStatus(await get(core("secrets", "meta-1"), accept("PartialObjectMetadata")), 200);
+  assert.equal(one.kind, "PartialObjectMetadata");
+  assert.equal(one.apiVersion, "meta.k8s.io/v1");
+  assert.equal(one.metadata.name, "meta-1");
+  assert.equal(one.data, undefined);
+  const list = expectStatus(await get(core("secrets"), accept("PartialObjectMetadataList")), 200);
+  assert.equal(list.kind, "PartialObjectMetadataList");
+  assert.ok(list.items.length >= 1 && list.items.every((i) => i.kind === "PartialObjectMetadata" && i.data === undefined));
+  const full = expectStatus(await get(core("secrets", "meta-1")), 200);
+  assert.ok(full.data.username, "without the Accept choice, the whole object");
+  expectStatus(await del(core("secrets", "meta-1")), 200);
+});
+
 test("Job under batch/v1: generated selector and labels, started by the controller, status written by a client", async () => {
   const o = expectStatus(await post(batchv1("jobs"), job("dump1")), 201);
   const uid = o.metadata.uid;

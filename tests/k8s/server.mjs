@@ -846,6 +846,20 @@ export function createServer(options = {}) {
     return { kind: "APIResourceList", apiVersion: "v1", groupVersion: gv, resources };
   }
 
+  // Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1
+  // (first choice): metadata only, as the real server answers it, so that a
+  // client asking for it never receives a Secret's data.
+  function asMetadata(body, accept) {
+    const first = String(accept ?? "").split(",")[0];
+    const params = Object.fromEntries(first.split(";").slice(1).map((p) => p.trim().split("=")));
+    if (params.g !== "meta.k8s.io" || params.v !== "v1") return body;
+    const partial = (o) => ({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata });
+    if (params.as === "PartialObjectMetadata" && body.metadata?.uid) return partial(body);
+    if (params.as === "PartialObjectMetadataList" && Array.isArray(body.items))
+      return { kind: "PartialObjectMetadataList", apiVersion: "meta.k8s.io/v1", metadata: body.metadata, items: body.items.map(partial) };
+    return body;
+  }
+
   function verbOf(method, r, q) {
     if (!r || r.discovery) return method;
     if (method === "GET") {
@@ -882,7 +896,7 @@ export function createServer(options = {}) {
       } else if (sub === "scale" && res.scaleSub) out = verbScale(method, res, ns, name, body, headers["content-type"], ctx);
       else throw routeNotFound();
     } else if (r.collection) {
-      if (method === "GET") out = { code: 200, body: verbList(res, ns, q) };
+      if (method === "GET") out = { code: 200, body: asMetadata(verbList(res, ns, q), headers.accept) };
       else if (method === "POST") {
         if (r.clusterWide && res.namespaced) throw methodNotAllowed(`POST is not supported on the cluster-wide ${res.plural} collection`);
         out = verbCreate(res, ns, body, ctx);
@@ -892,7 +906,7 @@ export function createServer(options = {}) {
       if (method === "GET") {
         const o = store.get(res.plural, ns, name);
         if (!o) throw notFound(res, name);
-        out = { code: 200, body: o };
+        out = { code: 200, body: asMetadata(o, headers.accept) };
       } else if (method === "PUT") out = verbReplace(res, ns, name, body, ctx);
       else if (method === "PATCH") out = verbPatch(res, ns, name, body, headers["content-type"], ctx, q);
       else if (method === "DELETE") out = verbDelete(res, ns, name, body, ctx, q);
@@ -1038,6 +1052,7 @@ export function createServer(options = {}) {
     const qs = q.toString();
     if (qs) entry.query = qs;
     if (headers["content-type"]) entry.contentType = headers["content-type"];
+    if (headers.accept) entry.accept = headers.accept;
     stats.recent.push(entry);
     if (stats.recent.length > 500) stats.recent.shift();
   }

@@ -446,8 +446,13 @@ def test_a_due_certificate_is_renewed_when_applied():
     check(base64.b64decode(objects(iid)["secret"]["data"]["tls.crt"]).decode() == old_cert,
           "nothing changes while nothing needs applying")
     kube_write("DELETE", "/api/v1/namespaces/%s/services/%s" % (NS, n), {})
+    control("POST", "/_control/reset-stats", {})
     wait_until(lambda: jobs() or objects(iid)["service"] is not None, timeout=10,
                what="the Service recreated")
+    reads = [e for e in control("GET", "/_control/stats")["recent"]
+             if e["method"] == "GET" and e["path"].endswith("/secrets")]
+    check(reads and all("as=PartialObjectMetadataList" in e.get("accept", "") for e in reads),
+          "the jobs read Secrets' metadata only, never their data", reads)
     new = objects(iid)["secret"]
     files = check_tls_secret(new)
     check(files["tls.crt"] != old_cert, "a new certificate")
