@@ -40,6 +40,7 @@
 #include "domain/quiz.h"
 #include "domain/session.h"
 #include "domain/tree.h"
+#include "prov/certs.h"
 #include "prov/reconcile.h"
 #include "prov/tls.h"
 #include "web/app.h"
@@ -125,6 +126,25 @@ job_reconcile(struct job_ctx *ctx)
 	return 0;
 }
 
+/* Instance certificates that expire within DBTREE_TLS_RENEW_DAYS, or
+ * name another host, are renewed; the servers keep running. */
+static int
+job_certs(struct job_ctx *ctx)
+{
+	struct certs_stats st;
+
+	if (!app.prov)
+		return -1;
+	if (certs_renew(ctx->db, app.prov, app.conf.tls_renew_days * 86400,
+	    ctx->deadline_ms, &st) < 0)
+		return -1;
+	if (st.renewed || st.failed)
+		log_info("certs: %lld instances, %lld renewed, %lld failed",
+		    (long long)st.checked, (long long)st.renewed,
+		    (long long)st.failed);
+	return 0;
+}
+
 static int
 job_bill(struct job_ctx *ctx)
 {
@@ -149,6 +169,7 @@ static const struct job jobs[] = {
 	{ "sweep", job_sweep },
 	{ "bill", job_bill },
 	{ "reconcile", job_reconcile },
+	{ "certs", job_certs },
 	{ "mail", job_mail },
 	{ "sessions", job_sessions },
 };

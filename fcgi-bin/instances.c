@@ -1,6 +1,7 @@
 /*
  * Pool "instances": database instances.
  *
+ *	GET    /api/db/ca.pem			public: the CA instances chain to
  *	GET    /api/db/presets			public
  *	GET    /api/system/resources		public
  *	POST   /api/db/instances		create -> 202 with credentials
@@ -26,6 +27,7 @@
 #include "domain/instance.h"
 #include "domain/preset.h"
 #include "prov/prov.h"
+#include "prov/tls.h"
 #include "web/app.h"
 #include "web/auth.h"
 #include "web/pool.h"
@@ -313,13 +315,17 @@ credentials_json(struct app *app, const char *type, const char *name,
 	struct json_object *o = json_object_new_object();
 	char uri[512];
 
-	instance_uri(uri, sizeof(uri), type, "admin", password,
-	    app->conf.public_db_host, port, name);
 	jadd(o, "username", json_object_new_string("admin"));
 	jadd(o, "password", json_object_new_string(password));
 	jadd(o, "externalHost", json_object_new_string(app->conf.public_db_host));
 	jadd(o, "externalPort", json_object_new_int(port));
+	instance_uri(uri, sizeof(uri), INSTANCE_TLS_REQUIRE, type, "admin",
+	    password, app->conf.public_db_host, port, name);
 	jadd(o, "externalUri", json_object_new_string(uri));
+	instance_uri(uri, sizeof(uri), INSTANCE_TLS_VERIFY, type, "admin",
+	    password, app->conf.public_db_host, port, name);
+	jadd(o, "externalUriVerifyFull", json_object_new_string(uri));
+	jadd(o, "tls", json_object_new_boolean(1));
 	return o;
 }
 
@@ -375,11 +381,30 @@ create(struct req *req)
 	return resp_json(req, 202, o);
 }
 
+/* Where the instance answers, and its connection strings without the
+ * password (both TLS variants: domain/instance.h). */
+static void
+address_json(struct app *app, const struct instance_row *r,
+	     struct json_object *o)
+{
+	const char *host = app->conf.public_db_host;
+	char uri[512];
+
+	jadd(o, "port", json_object_new_int(r->port));
+	jadd(o, "externalHost", json_object_new_string(host));
+	jadd(o, "externalPort", json_object_new_int(r->port));
+	instance_uri(uri, sizeof(uri), INSTANCE_TLS_REQUIRE, r->spec.type,
+	    "admin", "{PASSWORD}", host, r->port, r->name);
+	jadd(o, "externalUriTemplate", json_object_new_string(uri));
+	instance_uri(uri, sizeof(uri), INSTANCE_TLS_VERIFY, r->spec.type,
+	    "admin", "{PASSWORD}", host, r->port, r->name);
+	jadd(o, "externalUriTemplateVerifyFull", json_object_new_string(uri));
+}
+
 static struct json_object *
 instance_json(struct app *app, const struct instance_row *r)
 {
 	struct json_object *o = json_object_new_object();
-	char uri[512];
 
 	jadd(o, "id", json_object_new_string(r->id));
 	jadd(o, "name", json_object_new_string(r->name));
@@ -393,15 +418,9 @@ instance_json(struct app *app, const struct instance_row *r)
 		jadd(o, "statusReason", json_object_new_string(r->reason));
 	jadd(o, "resources", resources_json(&r->spec));
 	jadd(o, "cost", cost_json(&r->spec, true));
-	if (r->port) {
-		instance_uri(uri, sizeof(uri), r->spec.type, "admin",
-		    "{PASSWORD}", app->conf.public_db_host, r->port, r->name);
-		jadd(o, "port", json_object_new_int(r->port));
-		jadd(o, "externalHost",
-		    json_object_new_string(app->conf.public_db_host));
-		jadd(o, "externalPort", json_object_new_int(r->port));
-		jadd(o, "externalUriTemplate", json_object_new_string(uri));
-	}
+	if (r->port)
+		address_json(app, r, o);
+	jadd(o, "tls", json_object_new_boolean(1));
 	jadd(o, "backupEnabled", json_object_new_boolean(0));
 	jadd(o, "config", json_object_new_object());
 	jadd(o, "createdAt", view_time(r->created_at));
@@ -622,7 +641,29 @@ summary(struct req *req)
 	return resp_json(req, 200, out);
 }
 
+/* GET /api/db/ca.pem: the installation's CA certificate, what clients
+ * verify instances' certificates with (public, like any CA certificate).
+ * Read at every request: the CA may be made after the pool started. */
+static int
+ca_pem(struct req *req)
+{
+	char dir[4096], *pem;
+	int status;
+
+	if (tls_dir(&req->app->conf, dir, sizeof(dir)) < 0 ||
+	    !(pem = tls_ca_pem(dir)))
+		return ROUTE_FAILED;
+	resp_header(req, "Content-Disposition",
+	    "attachment; filename=\"" INSTANCE_CA_FILE "\"");
+	resp_header(req, "Cache-Control", "public, max-age=300");
+	status = resp_text(req, 200, "application/x-pem-file", pem,
+	    strlen(pem));
+	free(pem);
+	return status;
+}
+
 static const struct route routes[] = {
+	{ "GET", "/api/db/ca.pem", ca_pem, ROUTE_PUBLIC, 0, LIMIT_NONE },
 	{ "GET", "/api/db/presets", presets, ROUTE_PUBLIC, 0, LIMIT_NONE },
 	{ "GET", "/api/system/resources", resources, ROUTE_PUBLIC, 0, LIMIT_NONE },
 	{ "POST", "/api/db/instances", create, ROUTE_USER, ROUTE_JSON_BODY,

@@ -44,22 +44,38 @@ instance_new_password(char out[25])
 	    "23456789");
 }
 
-int
-instance_uri(char *out, size_t size, const char *type, const char *user,
-	     const char *password, const char *host, int port,
-	     const char *name)
+/* The query a URI of type ends with for tls. */
+static const char *
+tls_query(enum instance_tls tls, const char *type)
 {
+	bool verify = tls == INSTANCE_TLS_VERIFY;
+
+	if (strcmp(type, "postgres") == 0)
+		return verify ? "?sslmode=verify-full&sslrootcert="
+		    INSTANCE_CA_FILE : "?sslmode=require";
+	if (strcmp(type, "redis") == 0)
+		return "";
+	return verify ? "?authSource=admin&tls=true&tlsCAFile="
+	    INSTANCE_CA_FILE : "?authSource=admin&tls=true";
+}
+
+int
+instance_uri(char *out, size_t size, enum instance_tls tls, const char *type,
+	     const char *user, const char *password, const char *host,
+	     int port, const char *name)
+{
+	const char *q = tls_query(tls, type);
 	int n;
 
 	if (strcmp(type, "postgres") == 0)
-		n = snprintf(out, size, "postgresql://%s:%s@%s:%d/%s", user,
-		    password, host, port, name);
+		n = snprintf(out, size, "postgresql://%s:%s@%s:%d/%s%s", user,
+		    password, host, port, name, q);
 	else if (strcmp(type, "redis") == 0)
-		n = snprintf(out, size, "redis://%s:%s@%s:%d", user, password,
-		    host, port);
+		n = snprintf(out, size, "rediss://%s:%s@%s:%d", user,
+		    password, host, port);
 	else
-		n = snprintf(out, size, "mongodb://%s:%s@%s:%d/%s"
-		    "?authSource=admin", user, password, host, port, name);
+		n = snprintf(out, size, "mongodb://%s:%s@%s:%d/%s%s", user,
+		    password, host, port, name, q);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 

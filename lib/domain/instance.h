@@ -42,10 +42,26 @@ int instance_preset_spec(struct db *db, const char *id,
 			 struct instance_spec *s);
 /* A new password: 24 characters without look-alikes (no 0/O, 1/l/I). */
 void instance_new_password(char out[25]);
-/* The ready connection string for type (postgres, redis, mongodb). */
-int instance_uri(char *out, size_t size, const char *type, const char *user,
-		 const char *password, const char *host, int port,
-		 const char *name);
+/* The name the dashboard saves the installation's CA under (GET
+ * /api/db/ca.pem), which verifying connection strings refer to. */
+#define INSTANCE_CA_FILE "dbtree-ca.pem"
+
+/* Every instance takes TLS only.  REQUIRE: encrypted, the server not
+ * checked (sslmode=require, rediss://, tls=true).  VERIFY: the certificate
+ * checked against the CA saved as INSTANCE_CA_FILE, and the host name
+ * (sslmode=verify-full, tlsCAFile); a Redis URI has no such option, so
+ * VERIFY gives the same rediss:// and clients take the CA as a setting
+ * (redis-cli --cacert). */
+enum instance_tls {
+	INSTANCE_TLS_REQUIRE,
+	INSTANCE_TLS_VERIFY,
+};
+
+/* The connection string for type (postgres, redis, mongodb) into out:
+ * 0, or -1 when it does not fit. */
+int instance_uri(char *out, size_t size, enum instance_tls tls,
+		 const char *type, const char *user, const char *password,
+		 const char *host, int port, const char *name);
 /* True for names of 3..63 characters matching
  * ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$. */
 bool instance_name_ok(const char *name);

@@ -19,6 +19,8 @@ struct prov_ops {
 		       bool detail, struct prov_observation *out);
 	int (*destroy)(void *self, const char *id);
 	int (*list)(void *self, char ***ids, size_t *n);
+	int (*renew_cert)(void *self, const struct prov_spec *spec,
+			  int64_t margin_s);
 	/* dumps: NULL when the driver has none */
 	bool (*supports_dump)(void *self, const char *type);
 	int (*dump_start)(void *self, const struct prov_spec *spec,

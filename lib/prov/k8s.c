@@ -33,6 +33,13 @@
  * leaves it behind) and the volume claim (claims are not owned): 6
  * requests (7 with cert-manager), each idempotent.
  *
+ * renew_cert (the jobs' certs pass, once per instance): one metadata-only
+ * list of dbtree's Secrets serves the whole pass (kept SEEN_FRESH_MS), so
+ * a pass costs one request plus, per certificate written, a patch of the
+ * Secret and one of the StatefulSet (the restart).  With cert-manager it
+ * lists Certificates and StatefulSets instead, and restarts a pod whose
+ * Certificate has a newer revision than the pod was started with.
+ *
  * Dumps (mongodb): dump_start creates the backup claim if missing and
  * creates the Job (k8s_dump.h): 2 requests; dump_poll lists it by its
  * backup-id label: 1.  The driver never gets one object by name: the Role
@@ -68,6 +75,12 @@
 #define MERGE_PATCH "application/merge-patch+json"
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
+/* Objects of one kind listed once for a pass, indexed by name. */
+struct name_cache {
+	struct json_object *by_name;
+	int64_t at_ms;
+};
+
 struct k8s_drv {
 	struct k8s *api;
 	struct k8s_manifest_conf mc;	/* strings below */
@@ -81,10 +94,12 @@ struct k8s_drv {
 	 * that a list() in the same reconcile pass needs only 2 more calls */
 	struct json_object *seen;
 	int64_t seen_at_ms;
+	/* one certs pass's lists, by object name (renew_cert) */
+	struct name_cache secrets, certs, sts;
 };
 
 #define SEEN_FRESH_MS 5000
-enum { TLS_RENEWED = 1 };	/* tls_refresh wrote a new certificate */
+enum { TLS_RENEWED = PROV_RENEWED };	/* tls_refresh wrote one */
 
 enum kind { STS, SVC, SECRET, NETPOL, POD, PVC, CERT, JOB };
 
@@ -119,6 +134,9 @@ op_close(void *self)
 		return;
 	k8s_free(d->api);
 	json_object_put(d->seen);
+	json_object_put(d->secrets.by_name);
+	json_object_put(d->certs.by_name);
+	json_object_put(d->sts.by_name);
 	free(d->ns);
 	free(d->img_pg);
 	free(d->img_redis);
@@ -702,6 +720,73 @@ op_list(void *self, char ***ids, size_t *n)
 	return 0;
 }
 
+/* The item of kind called name, from a list made at most SEEN_FRESH_MS
+ * ago (borrowed; NULL when there is none), or -1 when listing failed. */
+static int
+cached(struct k8s_drv *d, struct name_cache *c, enum kind k, bool meta,
+       const char *name, struct json_object **item)
+{
+	struct json_object *items;
+
+	*item = NULL;
+	if (!c->by_name || clock_mono_ms() - c->at_ms >= SEEN_FRESH_MS) {
+		if (list_kind(d, k, meta, &items) < 0)
+			return -1;
+		json_object_put(c->by_name);
+		c->by_name = k8s_observe_names(items);
+		c->at_ms = clock_mono_ms();
+		json_object_put(items);
+	}
+	json_object_object_get_ex(c->by_name, name, item);
+	return 0;
+}
+
+/* cert-manager renews by itself; a pod older than its Certificate's
+ * revision is restarted. */
+static int
+roll_for_revision(struct k8s_drv *d, const struct prov_spec *s,
+		  const char *name)
+{
+	struct json_object *cert, *sts;
+	char version[32];
+
+	if (cached(d, &d->certs, CERT, false, name, &cert) < 0 ||
+	    cached(d, &d->sts, STS, false, name, &sts) < 0)
+		return -1;
+	if (!k8s_observe_tls_roll(cert, sts, version, sizeof(version)))
+		return 0;
+	if (restart_with(d, name, K8S_ANN_TLS_VERSION, version) < 0)
+		return -1;
+	json_object_object_del(d->sts.by_name, name);
+	log_info("instance %s: restarted for certificate revision %s", s->id,
+	    version);
+	return PROV_RENEWED;
+}
+
+static int
+op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
+{
+	struct k8s_drv *d = self;
+	char name[K8S_NAME_MAX];
+	struct json_object *secret;
+	int ret;
+
+	if (check_spec(spec) < 0)
+		return -1;
+	k8s_manifest_name(spec->id, name);
+	if (k8s_manifest_uses_cert_manager(&d->mc))
+		return roll_for_revision(d, spec, name);
+	if (cached(d, &d->secrets, SECRET, true, name, &secret) < 0)
+		return -1;
+	if (!secret || !k8s_observe_is_instance(secret, spec->id))
+		return 0;	/* not created yet: apply will issue it */
+	ret = tls_refresh(d, spec, name, secret, margin_s);
+	if (ret != TLS_RENEWED)
+		return ret;
+	json_object_object_del(d->secrets.by_name, name);
+	return PROV_RENEWED;
+}
+
 static bool
 op_supports_dump(void *self, const char *type)
 {
@@ -783,6 +868,7 @@ const struct prov_ops prov_k8s_ops = {
 	.observe = op_observe,
 	.destroy = op_destroy,
 	.list = op_list,
+	.renew_cert = op_renew_cert,
 	.supports_dump = op_supports_dump,
 	.dump_start = op_dump_start,
 	.dump_poll = op_dump_poll,

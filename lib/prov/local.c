@@ -38,6 +38,8 @@
 #include "prov/local_pg.h"
 #include "prov/local_redis.h"
 #include "prov/local_state.h"
+#include "prov/local_tls.h"
+#include "prov/tls.h"
 
 #define LOCK_WAIT_MS 10000	/* another apply may be running initdb */
 #define SAFE_PATH_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
@@ -58,6 +60,8 @@ op_close(void *self)
 	free(l->pg_bin);
 	free(l->redis_server);
 	free(l->agent);
+	free(l->tls_dir);
+	free(l->public_host);
 	free(l);
 }
 
@@ -216,12 +220,30 @@ open_dir(struct local *l, const struct conf *c)
 	return ret;
 }
 
+/* Where the CA is and what certificates say. */
+static int
+open_tls(struct local *l, const struct conf *c)
+{
+	char dir[4096];
+
+	if (tls_dir(c, dir, sizeof(dir)) < 0)
+		return -1;
+	if (!tls_is_valid_host(c->public_db_host))
+		return fail("DBTREE_PUBLIC_DB_HOST '%s' cannot be named in a"
+		    " certificate", c->public_db_host);
+	l->tls_dir = xstrdup(dir);
+	l->public_host = xstrdup(c->public_db_host);
+	l->cert_days = c->tls_cert_days;
+	return 0;
+}
+
 void *
 prov_local_open(const struct conf *c)
 {
 	struct local *l = xcalloc(1, sizeof(*l));
 
-	if (open_user(l, c) < 0 || open_bind(l, c) < 0 || open_dir(l, c) < 0) {
+	if (open_user(l, c) < 0 || open_bind(l, c) < 0 || open_dir(l, c) < 0 ||
+	    open_tls(l, c) < 0) {
 		op_close(l);
 		return NULL;
 	}
@@ -548,6 +570,47 @@ op_list(void *self, char ***ids, size_t *n)
 	return 0;
 }
 
+static int
+renew_locked(const struct local_inst *in, int64_t margin_s)
+{
+	struct local_state st;
+	struct local_secret sec = { "", "" };
+	int ret = -1;
+
+	if (local_state_load(in, &st) < 0)
+		return -1;
+	if (!st.created)
+		ret = 0;	/* apply makes the files before the start */
+	else if (is_pg(&st))
+		ret = local_pg_renew(in, &st, margin_s);
+	else if ((ret = local_secret_load(in, &sec)) == 0)
+		ret = local_redis_renew(in, &st, &sec, margin_s);
+	else if (ret == LOCAL_MISSING)
+		ret = fail("instance %s: no secret to reload redis with",
+		    in->id);
+	local_secret_clear(&sec);
+	if (local_state_save(in, &st) < 0)
+		ret = -1;
+	return ret;
+}
+
+static int
+op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
+{
+	struct local_inst in;
+	int fd = -1, ret;
+
+	if (local_inst_init(&in, self, spec->id, spec) < 0)
+		return -1;
+	if (!local_fs_is_dir(in.dir))
+		return 0;
+	if (lock_for_change(&in, &fd) < 0)
+		return -1;
+	ret = renew_locked(&in, margin_s);
+	local_unlock(fd);
+	return ret == LOCAL_CHANGED ? PROV_RENEWED : ret;
+}
+
 const struct prov_ops prov_local_ops = {
 	.name = "local",
 	.close = op_close,
@@ -557,4 +620,5 @@ const struct prov_ops prov_local_ops = {
 	.observe = op_observe,
 	.destroy = op_destroy,
 	.list = op_list,
+	.renew_cert = op_renew_cert,
 };

@@ -332,7 +332,7 @@ do_signal(const struct local *l, const struct request *r)
 	long sig = r->n == 5 ? number(r->f[2], 10) : -1;
 
 	if (pid <= 1 || (sig != SIGINT && sig != SIGTERM && sig != SIGQUIT &&
-	    sig != SIGKILL) || (strcmp(r->f[3], "postgres") != 0 &&
+	    sig != SIGKILL && sig != SIGHUP) || (strcmp(r->f[3], "postgres") != 0 &&
 	    strcmp(r->f[3], "redis-server") != 0) ||
 	    !is_below_instance(l, r->f[4]))
 		return fail("refused: signal %ld to %ld", sig, pid);
@@ -346,7 +346,8 @@ do_write(const struct local *l, const struct request *r)
 
 	if (mode < 0 || (mode & ~0777) || !is_below_instance(l, r->f[1]))
 		return fail("refused: write '%s'", r->n >= 2 ? r->f[1] : "");
-	return local_fs_write(l, r->f[1], r->f[3], (mode_t)mode, true);
+	/* the driver's side decided the mode (group-readable or private) */
+	return local_fs_write(l, r->f[1], r->f[3], (mode_t)mode, false);
 }
 
 static int

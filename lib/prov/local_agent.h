@@ -28,7 +28,8 @@ int local_agent_run(const struct local *l, const char *const argv[],
  * processes of an instance only).  0 or -1. */
 int local_agent_signal(const struct local *l, pid_t pid, int sig,
 		       const char *comm, const char *cwd);
-/* local_fs_write(path, text, mode, as_user) by the instance user.  0, -1. */
+/* Writes path (atomically, like local_fs_write) by the instance user,
+ * with exactly mode.  0, -1. */
 int local_agent_write(const struct local *l, const char *path,
 		      const char *text, mode_t mode);
 /* mkdir path (an existing directory is fine), then chmod mode.  0, -1. */

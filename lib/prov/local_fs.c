@@ -241,16 +241,15 @@ write_temp(const char *path, const char *text, mode_t mode,
 	return 0;
 }
 
-int
-local_fs_write(const struct local *l, const char *path, const char *text,
-	       mode_t mode, bool as_user)
+/* Writes path with exactly mode, as the instance user when as_user. */
+static int
+write_file(const struct local *l, const char *path, const char *text,
+	   mode_t mode, bool as_user)
 {
 	char tmp[LOCAL_PATH_MAX];
 
 	if (as_user && l->agent)
 		return local_agent_write(l, path, text, mode);
-	if (as_user && l->split)
-		mode |= S_IRGRP;	/* the service reads it back */
 	if (write_temp(path, text, mode, tmp) < 0)
 		return -1;
 	if (rename(tmp, path) < 0) {
@@ -259,6 +258,22 @@ local_fs_write(const struct local *l, const char *path, const char *text,
 		return -1;
 	}
 	return sync_parent(path);
+}
+
+int
+local_fs_write(const struct local *l, const char *path, const char *text,
+	       mode_t mode, bool as_user)
+{
+	if (as_user && l->split)
+		mode |= S_IRGRP;	/* the service reads it back */
+	return write_file(l, path, text, mode, as_user);
+}
+
+int
+local_fs_write_private(const struct local *l, const char *path,
+		       const char *text)
+{
+	return write_file(l, path, text, 0600, true);
 }
 
 int

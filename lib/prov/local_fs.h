@@ -10,6 +10,10 @@
  *		lock			flock(2) serialising apply, secrets, destroy
  *		data/			PostgreSQL cluster or Redis data
  *		postgres.log | redis.log, redis.conf, redis.pid, start.log
+ *		server.pem		TLS key and certificate, 0600, the
+ *					instance user's (local_tls.h)
+ *		server.crt, ca.pem	the certificate alone, the CA's
+ *		redis.sock		Redis: the driver's way in (no TLS)
  *
  * Two ways to run (struct local's split):
  *
@@ -72,6 +76,9 @@ struct local {
 	gid_t gid;
 	char *agent;		/* split: the agent's socket; NULL: we are
 				 * the instance user (the agent itself) */
+	char *tls_dir;		/* the CA (prov/tls.h); NULL in the agent */
+	char *public_host;	/* what certificates name */
+	int64_t cert_days;	/* their validity */
 };
 
 struct local_inst {
@@ -110,6 +117,11 @@ int local_fs_tail(const char *path, int64_t offset, struct buf *out);
  * agent) and group-readable.  0 or -1 (logged). */
 int local_fs_write(const struct local *l, const char *path, const char *text,
 		   mode_t mode, bool as_user);
+/* local_fs_write(..., as_user) but 0600 even when split: a file only the
+ * instance's server may read (its TLS key: PostgreSQL refuses a key file
+ * its group can read).  0 or -1 (logged). */
+int local_fs_write_private(const struct local *l, const char *path,
+			   const char *text);
 /* local_fs_write unless the file already holds text: 0 (unchanged),
  * LOCAL_CHANGED or -1. */
 int local_fs_update(const struct local *l, const char *path, const char *text,

@@ -19,11 +19,17 @@ char *local_pg_find(void);
 bool local_pg_is_name(const char *name);
 
 /* Makes the instance match in->spec: initdb when it was never created,
- * the generated settings, start or stop (a running server whose settings
- * changed is restarted), then the first-start setup if the server answers
- * within a few hundred ms.  0 or -1. */
+ * the generated settings, pg_hba.conf and TLS files (local_tls.h), start
+ * or stop (a running server whose settings changed is restarted; one
+ * whose pg_hba.conf or certificate changed reloads), then the first-start
+ * setup if the server answers within a few hundred ms.  0 or -1. */
 int local_pg_apply(const struct local_inst *in, struct local_state *st,
 		   const struct local_secret *sec);
+/* Renews the certificate when local_tls_ensure(margin_s) says so; a
+ * running server reloads it (no restart).  0 (nothing to do, or not
+ * created yet), LOCAL_CHANGED, or -1. */
+int local_pg_renew(const struct local_inst *in, struct local_state *st,
+		   int64_t margin_s);
 /* Finishes a pending first-start setup (see local_pg_sql_sync) when the
  * server runs and answers at once.  0 or -1. */
 int local_pg_setup(const struct local_inst *in, struct local_state *st,
@@ -32,8 +38,8 @@ int local_pg_setup(const struct local_inst *in, struct local_state *st,
  * next start.  0 or -1 (then nothing changed). */
 int local_pg_password(const struct local_inst *in, struct local_state *st,
 		      const struct local_secret *sec);
-/* Fills o: the server's process, then a login as admin over TCP; with
- * detail, the live figures. */
+/* Fills o: the server's process, then a login as admin over TCP (TLS);
+ * with detail, the live figures. */
 void local_pg_observe(const struct local_inst *in,
 		      const struct local_state *st,
 		      const struct local_secret *sec, bool detail,

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "prov/local_pg_sql.h"
+#include "prov/tls.h"
 
 #define READY_POLL_MS 25
 #define ROOT_OPTIONS "-c statement_timeout=30000" \
@@ -39,18 +40,28 @@ connect_root(const struct local_inst *in, const struct local_secret *sec)
 	return PQconnectdbParams(keys, vals, 0);
 }
 
+/*
+ * As the person would, over TCP, which takes TLS only: the certificate is
+ * checked against the installation's CA (its own copy, not the instance
+ * directory's, which the instance user could replace).  The host is not
+ * checked: the driver may reach the server by another address than the
+ * public name.  sslcert names a path that cannot exist, so libpq looks for
+ * no client certificate in ~/.postgresql (a HOME the service may not
+ * read makes it fail).
+ */
 static PGconn *
 connect_user(const struct local_inst *in, const struct local_secret *sec)
 {
-	char port[8];
+	char port[8], ca[LOCAL_PATH_MAX + 16];
 	const char *keys[] = { "host", "port", "user", "password", "dbname",
-		"connect_timeout", "sslmode", "gssencmode", "options",
-		"application_name", NULL };
+		"connect_timeout", "sslmode", "sslrootcert", "sslcert",
+		"gssencmode", "options", "application_name", NULL };
 	const char *vals[] = { in->l->host, port, LOCAL_PG_USER,
-		sec->password, in->spec->name, "2", "disable", "disable",
-		USER_OPTIONS, "dbtree", NULL };
+		sec->password, in->spec->name, "2", "verify-ca", ca,
+		"/dev/null/none", "disable", USER_OPTIONS, "dbtree", NULL };
 
 	snprintf(port, sizeof(port), "%d", in->spec->port);
+	snprintf(ca, sizeof(ca), "%s/" TLS_CA_CERT, in->l->tls_dir);
 	return PQconnectdbParams(keys, vals, 0);
 }
 

@@ -7,6 +7,7 @@
 #define PROV_LOCAL_REDIS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "prov/local_state.h"
@@ -16,17 +17,25 @@
 char *local_redis_find(void);
 
 /* Makes the instance match in->spec: the data directory when it was never
- * created, the generated redis.conf, start or stop (a running server
- * whose configuration changed is restarted).  0 or -1. */
+ * created, the generated redis.conf and TLS files (local_tls.h), start
+ * or stop (a running server whose configuration changed is restarted;
+ * one whose certificate alone changed loads it).  0 or -1. */
 int local_redis_apply(const struct local_inst *in, struct local_state *st,
 		      const struct local_secret *sec);
+/* Renews the certificate when local_tls_ensure(margin_s) says so; a
+ * running server loads it at once (CONFIG SET over its unix socket, as
+ * the driver's superuser).  0 (nothing to do, or not created yet),
+ * LOCAL_CHANGED, or -1. */
+int local_redis_renew(const struct local_inst *in, struct local_state *st,
+		      const struct local_secret *sec, int64_t margin_s);
 /* Takes sec's (new) password: ACL SETUSER and CLIENT KILL of the admin's
  * sessions when the server runs, and redis.conf for later starts.  0 or
  * -1 (then the running server has not changed). */
 int local_redis_password(const struct local_inst *in,
 			 struct local_state *st,
 			 const struct local_secret *sec);
-/* Fills o: the server's process, then AUTH as admin and PING over TCP;
+/* Fills o: the server's process, then AUTH as admin and PING over the
+ * driver's unix socket;
  * with detail, the live figures. */
 void local_redis_observe(const struct local_inst *in,
 			 const struct local_state *st,

@@ -84,6 +84,13 @@ prov_list(struct prov_driver *d, char ***ids, size_t *n)
 	return d->ops->list(d->self, ids, n);
 }
 
+int
+prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
+		int64_t margin_s)
+{
+	return d->ops->renew_cert(d->self, spec, margin_s);
+}
+
 bool
 prov_supports_dump(const struct prov_driver *d, const char *type)
 {

@@ -88,6 +88,22 @@ int prov_observe(struct prov_driver *d, const struct prov_spec *specs,
 /* Stops the instance and removes everything it had: process, data,
  * secret.  Idempotent.  0 or -1. */
 int prov_destroy(struct prov_driver *d, const char *id);
+enum prov_renew_result {
+	PROV_RENEWED = 1,	/* a new certificate was put in place */
+};
+
+/* Renews the instance's TLS server certificate when it expires within
+ * margin_s seconds, does not name DBTREE_PUBLIC_DB_HOST, or was not
+ * issued by the installation's CA (prov/tls.h); with the local driver a
+ * running server takes the new one without a restart and keeps its
+ * connections.  An instance not created yet is left to apply.  0 (nothing
+ * to do), PROV_RENEWED, or -1 (logged).  The kubernetes driver writes the
+ * new certificate into the instance Secret and restarts the pod (the
+ * engines read their files at start); with a cert-manager issuer it
+ * renews nothing itself (margin_s is unused) and restarts a pod whose
+ * Certificate cert-manager has renewed since (PROV_RENEWED). */
+int prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
+		    int64_t margin_s);
 /* The ids of every instance the driver has anything for; *ids is an array
  * of malloc'd strings (free each and the array).  0 or -1. */
 int prov_list(struct prov_driver *d, char ***ids, size_t *n);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -544,6 +545,29 @@ verify(X509 *x, X509 *ca, const char *host)
 	return ok;
 }
 
+/* True when the first subjectAltName entry of x is host: what tls_issue
+ * put there (the entries after it are the same for every host). */
+static bool
+issued_for(X509 *x, const char *host)
+{
+	GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name,
+	    NULL, NULL);
+	GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, 0);
+	ASN1_OCTET_STRING *ip = host_ip(host);
+	bool same = false;
+
+	if (gn && gn->type == GEN_IPADD && ip)
+		same = ASN1_OCTET_STRING_cmp(gn->d.iPAddress, ip) == 0;
+	else if (gn && gn->type == GEN_DNS && !ip)
+		same = (size_t)ASN1_STRING_length(gn->d.dNSName) ==
+		    strlen(host) && strncasecmp((const char *)
+		    ASN1_STRING_get0_data(gn->d.dNSName), host,
+		    strlen(host)) == 0;
+	ASN1_OCTET_STRING_free(ip);
+	GENERAL_NAMES_free(names);
+	return same;
+}
+
 bool
 tls_cert_is_due(const char *dir, const char *cert_pem, const char *host,
 		int64_t margin_s)
@@ -555,7 +579,7 @@ tls_cert_is_due(const char *dir, const char *cert_pem, const char *host,
 
 	ca_paths(dir, cert, key, sizeof(cert));
 	if (x && (ca = cert_load(cert)) && verify(x, ca, host) &&
-	    not_after(x, &end) == 0)
+	    issued_for(x, host) && not_after(x, &end) == 0)
 		due = (int64_t)end - (int64_t)time(NULL) <= margin_s;
 	X509_free(ca);
 	X509_free(x);

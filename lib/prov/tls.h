@@ -74,8 +74,10 @@ void tls_pair_release(struct tls_pair *p);
 int tls_cert_expiry(const char *cert_pem, time_t *out);
 
 /* Whether the certificate in cert_pem should be replaced: it does not
- * verify against the CA of dir (another CA, expired, unreadable), does not
- * name host, or expires within margin_s seconds from now. */
+ * verify against the CA of dir (another CA, expired, unreadable), was not
+ * issued for host (the first subjectAltName entry; "localhost" and
+ * 127.0.0.1 alone do not count), or expires within margin_s seconds from
+ * now. */
 bool tls_cert_is_due(const char *dir, const char *cert_pem, const char *host,
 		     int64_t margin_s);
 

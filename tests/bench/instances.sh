@@ -38,9 +38,15 @@ says_running() {	# says_running ID: the API (user 1) says status running
 		grep -q '"status":"running"'
 }
 
+# instances take TLS only: clients check them against the installation's CA
+ca=$(mktemp /tmp/dbtree-bench-ca-XXXXXX)
+trap 'rm -f "$ca"' EXIT
+curl -sf "$DBTREE_URL/api/db/ca.pem" >"$ca"
+
 answers() {	# answers KIND URI: true once the instance answers a query
 	if [ "$1" = redis ]; then
-		redis-cli -u "$2" --no-auth-warning PING 2>/dev/null | grep -q PONG
+		redis-cli -u "$2" --cacert "$ca" --no-auth-warning PING 2>/dev/null |
+			grep -q PONG
 	else
 		"$psql_bin" "$2" -qtAc 'SELECT 1' >/dev/null 2>&1
 	fi
@@ -120,3 +126,5 @@ for rows in 500 1000 2000; do
 done
 running=$(sql -c "SELECT count(*) FROM db_instances WHERE status = 'running'")
 printf '%-28s %s instances running after the passes (expected 20)\n' "reconcile sanity" "$running"
+
+tests/bench/tls.sh "$dir"

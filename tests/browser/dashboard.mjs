@@ -37,7 +37,11 @@ try {
   await page.waitForSelector('#credentials-dialog[open]');
   check(await page.isVisible('#credentials-warning'), 'the dialog warns it is shown once');
   const uri = (await page.textContent('#credentials-uri')).trim();
-  check(uri.startsWith('redis://admin:'), 'a ready connection string', uri);
+  check(uri.startsWith('rediss://admin:'), 'a ready connection string, TLS (rediss://)', uri);
+  const verify = (await page.textContent('#credentials-uri-verify')).trim();
+  check(verify.startsWith('rediss://admin:'), 'the verifying string in the dialog', verify);
+  check((await page.getAttribute('#credentials-ca', 'href')) === '/api/db/ca.pem',
+    'the dialog links the CA certificate');
   await page.click('.copy-button[data-copy-target="credentials-uri"]');
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   check(copied === uri, 'the copy button copies the connection string', copied);
@@ -47,6 +51,19 @@ try {
   await waitStatus(page, 'running');
   check(true, 'it becomes running by itself');
   await shot(page, 'dashboard-running');
+  check(await page.isVisible('#detail-tls'), 'a TLS badge next to the connection string',
+    await page.textContent('#detail-tls'));
+  check((await page.getAttribute('#detail-ca', 'href')) === '/api/db/ca.pem' &&
+    (await page.getAttribute('#detail-ca', 'download')) === 'dbtree-ca.pem',
+    'a "Download CA certificate" link');
+  const ca = await page.request.get(url + '/api/db/ca.pem');
+  check(ca.status() === 200 && (await ca.text()).startsWith('-----BEGIN CERTIFICATE-----'),
+    'the link gives the CA certificate', ca.status());
+  const template = (await page.textContent('#detail-uri-verify')).trim();
+  check(template.startsWith('rediss://admin:{PASSWORD}@'), 'the verifying template', template);
+  await page.click('#detail-uri-verify-copy');
+  check((await page.evaluate(() => navigator.clipboard.readText())) === template,
+    'its copy button copies it');
   await page.click('#action-stop');
   await waitStatus(page, 'stopped');
   check(true, 'stop');

@@ -51,8 +51,7 @@ def psql_uri(uri, sql):
 
 
 def redis_uri(uri, *args):
-    return subprocess.run(["redis-cli", "-u", uri, "--no-auth-warning"] + list(args),
-                          capture_output=True, text=True, timeout=20)
+    return stack.redis_cli(uri, *args)
 
 
 def instance_dir(iid):
@@ -84,9 +83,8 @@ def test_postgres_lifecycle_with_psql():
     check(r.status == 202 and r.json["status"] == "provisioning", "202", r)
     iid, cred = r.json["id"], r.json["credentials"]
     uri = cred["externalUri"]
-    check(uri == "postgresql://admin:%s@127.0.0.1:%d/shop-db" % (cred["password"],
-                                                                cred["externalPort"]),
-          "ready connection string", uri)
+    check(uri == "postgresql://admin:%s@127.0.0.1:%d/shop-db?sslmode=require" % (
+        cred["password"], cred["externalPort"]), "ready connection string", uri)
     check(30000 <= cred["externalPort"] <= 31999, "port in range", cred)
     check(r.json["cost"] == {"creationCost": 5, "hourlyLemons": 1}, "camelCase cost", r)
     check(balance(uid) == 95, "creation debited", balance(uid))
@@ -131,7 +129,7 @@ def test_redis_lifecycle_with_redis_cli():
                        "resources": {"cpu": 0.1, "memory": 128, "disk": 1}})
     check(r.status == 202, "custom redis", r)
     iid, uri = r.json["id"], r.json["credentials"]["externalUri"]
-    check(uri.startswith("redis://admin:"), "redis uri", uri)
+    check(uri.startswith("rediss://admin:"), "redis uri (TLS)", uri)
     wait_status(token, iid, "running")
     check(redis_uri(uri, "SET", "k", "lemon").stdout.strip() == "OK", "SET")
     out = redis_uri(uri, "CONFIG", "SET", "dir", "/tmp")

@@ -60,9 +60,7 @@ def reconcile_until(iid, status, desired=None):
 
 
 def answers(uri):
-    p = subprocess.run(["redis-cli", "-u", uri, "--no-auth-warning", "PING"],
-                       capture_output=True, text=True, timeout=20)
-    return p.stdout.strip() == "PONG"
+    return stack.redis_cli(uri, "PING").stdout.strip() == "PONG"
 
 
 def balance(uid):

@@ -27,7 +27,8 @@ def test_every_route_declares_its_access_and_the_dispatcher_enforces_it():
     check(public == sorted(["/api/health", "/api/ready", "/metrics", "/api/send-otp",
                             "/api/verify-otp", "/api/db/presets", "/api/system/resources",
                             "/api/stats/global", "/api/leaderboard/mini",
-                            "/api/lemon/global-status"]),
+                            "/api/lemon/global-status",
+                            "/api/db/ca.pem"]),     # TLS: the CA clients verify with
           "exactly the public routes of the reference, and the operator's", public)
     for method, pattern, access in table:
         path = re.sub(r":\w+", "1", pattern)

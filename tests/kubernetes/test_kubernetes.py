@@ -105,7 +105,8 @@ def lifecycle(engine, preset):
     check(r.status == 202, "created", r)
     iid, cred = r.json["id"], r.json["credentials"]
     if engine == "mongodb":
-        check(cred["externalUri"].endswith("?authSource=admin"), "authSource=admin", cred)
+        check(cred["externalUri"].endswith("?authSource=admin&tls=true"),
+              "authSource=admin, TLS", cred)
     o = objects(iid)
     secret = o["secret"]
     check(secret is not None and base64.b64decode(secret["data"]["password"]).decode() ==
@@ -464,8 +465,65 @@ def test_a_due_certificate_is_renewed_when_applied():
     wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
 
 
-def cm_jobs():
-    stack.ctl("jobs", "--only", "reconcile", extra_env=CM)
+def test_the_certs_pass_renews_a_due_certificate():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "certs", "presetId": "postgres-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    n = name_of(iid)
+    before = objects(iid)["secret"]["metadata"]["resourceVersion"]
+    stack.ctl("jobs", "--only", "certs")
+    old = objects(iid)["secret"]
+    old_cert = base64.b64decode(old["data"]["tls.crt"]).decode()
+    check(old["metadata"]["resourceVersion"] == before, "a current certificate is left alone")
+    # another public host, as far as the Secret says: due whatever the date
+    kube_write("PATCH", "/api/v1/namespaces/%s/secrets/%s" % (NS, n),
+               {"metadata": {"annotations": {"dbtree.io/tls-host": "old.example.com"}}},
+               "application/merge-patch+json")
+    control("POST", "/_control/reset-stats", {})
+    p = stack.ctl("jobs", "--only", "certs")
+    st = control("GET", "/_control/stats")
+    new = objects(iid)["secret"]
+    files = check_tls_secret(new)
+    check(files["tls.crt"] != old_cert, "a new certificate", p.stderr[-500:])
+    ann = objects(iid)["sts"]["spec"]["template"]["metadata"].get("annotations") or {}
+    check(len(ann.get("dbtree.io/tls-version", "")) == 16, "the pod restarts for it", ann)
+    lists = [e for e in st["recent"] if e["verb"] == "LIST"]
+    check(len(lists) == 1 and lists[0]["path"].endswith("/secrets") and
+          "as=PartialObjectMetadataList" in lists[0].get("accept", ""),
+          "one metadata-only list for the pass", st["recent"])
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+
+
+def cm_jobs(only="reconcile"):
+    return stack.ctl("jobs", "--only", only, extra_env=CM)
+
+
+def test_cert_manager_renewal_restarts_the_pod():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "cm-roll", "presetId": "redis-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    n = name_of(iid)
+    wait_until(lambda: cm_jobs() or status(token, iid) == "running", timeout=20,
+               interval=0.2, what="running")
+    tmpl = lambda: objects(iid)["sts"]["spec"]["template"]["metadata"].get("annotations") or {}  # noqa: E731
+    status_path = "/apis/cert-manager.io/v1/namespaces/%s/certificates/%s/status" % (NS, n)
+    st, ans = kube_write("PATCH", status_path, {"status": {"revision": 1}},
+                         "application/merge-patch+json")
+    check(st == 200, "cert-manager issued revision 1", ans)
+    cm_jobs("certs")
+    check("dbtree.io/tls-version" not in tmpl(), "the first revision restarts nothing", tmpl())
+    kube_write("PATCH", status_path, {"status": {"revision": 2}}, "application/merge-patch+json")
+    cm_jobs("certs")
+    check(tmpl().get("dbtree.io/tls-version") == "revision-2", "a renewal restarts the pod", tmpl())
+    rv = objects(iid)["sts"]["metadata"]["resourceVersion"]
+    cm_jobs("certs")
+    check(objects(iid)["sts"]["metadata"]["resourceVersion"] == rv, "once")
+    check("tls.crt" not in objects(iid)["secret"]["data"], "dbtree issued nothing itself")
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: cm_jobs() or not any(objects(iid).values()), timeout=15,
+               what="deleted")
 
 
 def test_cert_manager_certificate_instead_of_our_own():

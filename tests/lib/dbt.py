@@ -281,6 +281,29 @@ class Stack:
         return int(self.psql("SELECT count(*) FROM pg_stat_activity"
                              " WHERE wait_event_type = 'Lock'")[0][0])
 
+    def ca_file(self):
+        """The installation's CA certificate (GET /api/db/ca.pem, public),
+        saved once as dbtree-ca.pem in the stack's directory (0600: nothing
+        there is for other users): its path, for psql's sslrootcert and
+        redis-cli's --cacert."""
+        path = os.path.join(self.dir, "dbtree-ca.pem")
+        if not os.path.exists(path):
+            r = self.get("/api/db/ca.pem")
+            check(r.status == 200 and r.text.startswith("-----BEGIN CERTIFICATE-----"),
+                  "the CA certificate", r)
+            fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(r.body)
+            os.replace(path + ".tmp", path)
+        return path
+
+    def redis_cli(self, uri, *args):
+        """redis-cli on a rediss:// connection string, checking the server's
+        certificate against the CA; returns the CompletedProcess."""
+        return subprocess.run(["redis-cli", "-u", uri, "--cacert", self.ca_file(),
+                               "--no-auth-warning"] + list(args),
+                              capture_output=True, text=True, timeout=20)
+
     def psql_argv(self, db="dbtree"):
         """psql connecting to the service's database (run it with
         as_service())."""

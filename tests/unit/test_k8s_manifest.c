@@ -1142,6 +1142,47 @@ test_ids(void)
 	json_object_put(items);
 }
 
+static void
+test_names_and_tls_roll(void)
+{
+	struct json_object *items = json_tokener_parse("["
+	    "{\"metadata\": {\"name\": \"a\", \"labels\": {\"" K8S_LABEL_ID
+	    "\": \"" ID "\"}}}, {\"metadata\": {\"name\": \"b\"}}, {}]");
+	struct json_object *ix, *cert, *sts, *a = NULL;
+	char v[32];
+
+	if (!CHECK(items != NULL))
+		return;
+	ix = k8s_observe_names(items);
+	CHECK_INT(json_object_object_length(ix), 2);
+	CHECK(json_object_object_get_ex(ix, "a", &a));
+	CHECK(k8s_observe_is_instance(a, ID));
+	CHECK(!k8s_observe_is_instance(a, OTHER_ID));
+	json_object_put(ix);
+	json_object_put(items);
+	cert = json_tokener_parse("{\"status\": {\"revision\": 1}}");
+	sts = json_tokener_parse("{\"spec\": {\"template\": {\"metadata\":"
+	    " {}}}}");
+	/* revision 1 is what a new pod starts with */
+	CHECK(!k8s_observe_tls_roll(cert, sts, v, sizeof(v)));
+	CHECK(!k8s_observe_tls_roll(NULL, sts, v, sizeof(v)));
+	CHECK(!k8s_observe_tls_roll(cert, NULL, v, sizeof(v)));
+	json_object_put(cert);
+	cert = json_tokener_parse("{\"status\": {\"revision\": 2}}");
+	CHECK(k8s_observe_tls_roll(cert, sts, v, sizeof(v)));
+	CHECK_STR(v, "revision-2");
+	json_object_put(sts);
+	sts = json_tokener_parse("{\"spec\": {\"template\": {\"metadata\":"
+	    " {\"annotations\": {\"" K8S_ANN_TLS_VERSION "\":"
+	    " \"revision-2\"}}}}}");
+	CHECK(!k8s_observe_tls_roll(cert, sts, v, sizeof(v)));
+	json_object_put(cert);
+	cert = json_tokener_parse("{\"status\": {}}");
+	CHECK(!k8s_observe_tls_roll(cert, sts, v, sizeof(v)));
+	json_object_put(cert);
+	json_object_put(sts);
+}
+
 static const struct test_case cases[] = {
 	{ "goldens_tiny", test_goldens_tiny },
 	{ "goldens_large", test_goldens_large },
@@ -1169,6 +1210,7 @@ static const struct test_case cases[] = {
 	{ "tls_patch_and_versions", test_tls_patch_and_versions },
 	{ "secret_without_tls", test_secret_without_tls },
 	{ "tls_is_due", test_tls_is_due },
+	{ "names_and_tls_roll", test_names_and_tls_roll },
 	{ "dump_ids", test_dump_ids },
 	{ "dump_job", test_dump_job },
 	{ "dump_state", test_dump_state },

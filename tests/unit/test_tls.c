@@ -320,6 +320,10 @@ test_due(void)
 	CHECK(!tls_cert_is_due(dir, p.cert_pem, "db.example.com", 30 * DAY));
 	CHECK(tls_cert_is_due(dir, p.cert_pem, "db.example.com", 90 * DAY));
 	CHECK(tls_cert_is_due(dir, p.cert_pem, "db2.example.com", 30 * DAY));
+	/* named too, but issued for another host */
+	CHECK(tls_cert_is_due(dir, p.cert_pem, "localhost", 30 * DAY));
+	CHECK(tls_cert_is_due(dir, p.cert_pem, "127.0.0.1", 30 * DAY));
+	CHECK(!tls_cert_is_due(dir, p.cert_pem, "DB.example.com", 30 * DAY));
 	CHECK(tls_cert_is_due(dir, "garbage", "db.example.com", 30 * DAY));
 	/* signed by another installation's CA */
 	snprintf(other_dir, sizeof(other_dir), "%s", dir);

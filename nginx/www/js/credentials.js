@@ -95,6 +95,7 @@ export function showCredentials({ name, credentials, kind = 'created' }) {
   put('credentials-host', c.externalHost);
   put('credentials-port', c.externalPort);
   put('credentials-uri', c.externalUri);
+  put('credentials-uri-verify', c.externalUriVerifyFull);
   if (!dialog.open) dialog.showModal();
   $('credentials-password').closest('.credential-row')?.querySelector('.copy-button')?.focus();
   return new Promise((resolve) => dialog.addEventListener('close', () => resolve(), { once: true }));

@@ -162,6 +162,12 @@ function renderConnection(inst) {
   $('detail-uri').classList.toggle('is-placeholder', !uri);
   $('detail-uri-copy').disabled = !uri;
   $('detail-uri-hint').hidden = !uri;
+  const verify = inst.externalUriTemplateVerifyFull || '';
+  setText('detail-uri-verify', verify || 'Shown once the database has its address.');
+  $('detail-uri-verify').classList.toggle('is-placeholder', !verify);
+  $('detail-uri-verify-copy').disabled = !verify;
+  $('detail-tls').hidden = inst.tls !== true;
+  $('detail-ca-redis').hidden = inst.type !== 'redis';
 }
 
 function renderCost(inst) {
