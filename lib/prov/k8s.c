@@ -1,32 +1,38 @@
 /*
  * The kubernetes provisioning driver: each instance is a StatefulSet, a
  * NodePort Service, a Secret and a NetworkPolicy named db-<12 hex> in one
- * namespace (objects: k8s_manifest.c; reading them back: k8s_observe.c;
+ * namespace, and with a cert-manager issuer a Certificate (objects:
+ * k8s_manifest.c, dumps: k8s_dump.c; reading them back: k8s_observe.c;
  * the API: net/k8s.c).
  *
- * The Secret is written only by store_secret: created with the password
- * and a random root password, and on a credentials reset patched (a JSON
- * patch that first tests the instance-id label) with the new password,
- * after which the StatefulSet's pod template annotation
+ * The Secret's passwords are written only by store_secret: created with
+ * the password and a random root password, and on a credentials reset
+ * patched (a JSON patch that first tests the instance-id label) with the
+ * new password, after which the StatefulSet's pod template annotation
  * dbtree.io/secret-version (a hash of the password) changes, under its
  * own field manager so that apply leaves it alone: the pod restarts and
- * its start script applies the new password.  apply never rewrites the
- * Secret's data; it only adds the owner reference to the StatefulSet.
+ * its start script applies the new password.  Its TLS files (without
+ * cert-manager) are written by apply and renew_cert, the same way, with
+ * dbtree.io/tls-version when a certificate replaces another.
  *
  * apply: the Secret's metadata is listed (by its instance-id label) and,
- * unless it holds a current certificate
- * (k8s_manifest_tls_is_due: none yet, another public host or CA, or
- * within DBTREE_TLS_RENEW_DAYS of expiry), one is issued by the TLS
- * module (prov/tls.h) and patched in, so that the pod finds its files at
- * its first start; then server-side apply of the StatefulSet (its uid
- * comes back), the owner reference on the Secret, the Service (a 422
- * "provided port is already allocated" is PROV_PORT_TAKEN) and the
- * NetworkPolicy: 5 requests, 6 when a certificate is written.  A
- * certificate that replaces another restarts the pod
- * (dbtree.io/tls-version, as a credentials reset does).  observe: 4 list calls by dbtree's label (StatefulSets,
- * Services, Pods, NetworkPolicies), whatever the number of instances.
- * With a cert-manager issuer (DBTREE_K8S_CERT_ISSUER), apply also applies
- * the instance's Certificate (owned by the StatefulSet): 5 requests.
+ * unless it holds a current certificate (k8s_manifest_tls_is_due: none
+ * yet, another public host or CA, or within DBTREE_TLS_RENEW_DAYS of
+ * expiry), one is issued by the TLS module (prov/tls.h) and patched in,
+ * so that the pod finds its files at its first start; then server-side
+ * apply of the StatefulSet (its uid comes back), the owner reference on
+ * the Secret, the Service (a 422 "provided port is already allocated" is
+ * PROV_PORT_TAKEN) and the NetworkPolicy: 5 requests, 6 when a
+ * certificate is written.  With cert-manager the Secret is not read and
+ * the Certificate (owned by the StatefulSet) is applied instead: 5.  A
+ * Certificate deleted by hand comes back at the next apply (observe does
+ * not list Certificates).
+ *
+ * observe: 4 list calls by dbtree's label (StatefulSets, Services, Pods,
+ * NetworkPolicies), whatever the number of instances.  list: 4
+ * metadata-only list calls, or 2 right after an observe (whose
+ * StatefulSets and Services it reuses), so a whole reconcile pass
+ * makes 6.
  *
  * destroy: the StatefulSet with foreground propagation, then the other
  * objects by name, cert-manager's Secret db-<12 hex>-tls (cert-manager
@@ -42,10 +48,11 @@
  *
  * Dumps (mongodb): dump_start creates the backup claim if missing and
  * creates the Job (k8s_dump.h): 2 requests; dump_poll lists it by its
- * backup-id label: 1.  The driver never gets one object by name: the Role
- * (systemd/kubernetes/rbac.yaml) grants list, not get.  list: 4 metadata-only list calls, or 2
- * right after an observe (whose StatefulSets and Services it reuses), so
- * a whole reconcile pass makes 6.
+ * backup-id label: 1.
+ *
+ * The driver never gets one object by name: the Role
+ * (systemd/kubernetes/rbac.yaml) grants list, not get, and Secrets are
+ * only ever listed metadata-only, so their data never leaves the API.
  */
 #include <json.h>
 #include <stdio.h>
@@ -418,7 +425,8 @@ item_named(struct json_object *items, const char *name)
 	size_t n = json_object_array_length(items);
 
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *it = json_object_array_get_idx(items, i), *v;
+		struct json_object *it = json_object_array_get_idx(items, i);
+		struct json_object *v;
 
 		if (json_object_object_get_ex(it, "metadata", &v) &&
 		    json_object_object_get_ex(v, "name", &v) &&

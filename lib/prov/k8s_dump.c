@@ -319,7 +319,8 @@ k8s_dump_state(struct json_object *job, char *reason, size_t size)
 	if (condition(job, "Complete"))
 		return PROV_DUMP_DONE;
 	if ((c = condition(job, "Failed"))) {
-		const char *why = field(c, "reason"), *msg = field(c, "message");
+		const char *why = field(c, "reason");
+		const char *msg = field(c, "message");
 
 		snprintf(reason, size, "the dump failed (%s)%s%s",
 		    why ? why : "no reason given", msg ? ": " : "",

@@ -71,7 +71,7 @@
 #define TLS_KEY_FILE K8S_TLS_DIR "/" K8S_KEY_TLS_KEY
 #define TLS_CA_FILE K8S_TLS_DIR "/" K8S_KEY_TLS_CA
 #define TLS_PEM_FILE K8S_TLS_DIR "/" K8S_KEY_TLS_PEM
-#define TLS_MODE 0440		/* root:fsGroup r--r----- (see k8s_manifest.h) */
+#define TLS_MODE 0440		/* root:fsGroup r--r----- (k8s_manifest.h) */
 #define B64_MAX 65536		/* base64 of one Secret value */
 #define CPU_LIMIT_MIN_MILLI 250
 #define WAIT_LOOP \

@@ -2,8 +2,8 @@
  * Pool "probe": exists only in the test stack, to exercise the platform
  * itself (JSON bodies, slow requests, worker identity, database access)
  * independently of any product route, and to reach driver operations that
- * no route calls yet (dumps: prov_dump_start/poll).  nginx sends /api/_probe/ here
- * through tests/stack/probe.nginx.conf.
+ * no route calls yet (dumps: prov_dump_start/poll).  nginx sends
+ * /api/_probe/ here through tests/stack/probe.nginx.conf.
  */
 #include <json.h>
 #include <stdlib.h>
