@@ -6,6 +6,7 @@
  *	GET  /api/db/instances/:id/backups		the instance's backups
  *	POST /api/db/instances/:id/backups/:bid/link	a download link
  *	POST /api/db/instances/:id/backups/:bid/restore	-> 202
+ *	GET  /api/db/instances/:id/restores		how the last ones went
  *	GET  /api/db/backups				last copies of deleted
  *							instances
  *	POST /api/db/backups/:bid/link			a download link
@@ -146,6 +147,37 @@ list(struct req *req)
 }
 
 static int
+restores(struct req *req)
+{
+	struct restore_row *rows = NULL;
+	struct json_object *out, *o;
+	size_t n = 0;
+	int r = backup_list_restores(&req->app->db, req->user_id,
+	    req_param(req, "id"), &rows, &n);
+
+	if (r != BACKUP_OK) {
+		free(rows);
+		return r == BACKUP_NOT_FOUND ? not_found(req, "instance") :
+		    ROUTE_FAILED;
+	}
+	out = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		o = json_object_new_object();
+		jadd(o, "backupId", json_object_new_string(rows[i].backup_id));
+		jadd(o, "state", json_object_new_string(
+		    backup_state_name(rows[i].state)));
+		jadd(o, "createdAt", view_time(rows[i].created_at));
+		if (rows[i].finished_at)
+			jadd(o, "finishedAt", view_time(rows[i].finished_at));
+		if (rows[i].reason[0])
+			jadd(o, "reason", json_object_new_string(rows[i].reason));
+		json_object_array_add(out, o);
+	}
+	free(rows);
+	return resp_json(req, 200, out);
+}
+
+static int
 list_final(struct req *req)
 {
 	struct backup_row *rows = NULL;
@@ -247,6 +279,8 @@ static const struct route routes[] = {
 	  0, LIMIT_NONE },
 	{ "POST", "/api/db/instances/:id/backups/:bid/restore", restore,
 	  ROUTE_USER, 0, LIMIT_CHURN },
+	{ "GET", "/api/db/instances/:id/restores", restores, ROUTE_USER, 0,
+	  LIMIT_NONE },
 	{ "GET", "/api/db/backups", list_final, ROUTE_USER, 0, LIMIT_NONE },
 	{ "POST", "/api/db/backups/:bid/link", link, ROUTE_USER, 0,
 	  LIMIT_NONE },

@@ -100,6 +100,9 @@ struct conf {
 	const char *k8s_image_redis;
 	const char *k8s_image_mongodb;
 	const char *k8s_storage_class;	/* "" = the cluster's default */
+	const char *k8s_cert_issuer;	/* cert-manager issuer; "" = dbtree
+					 * issues the certificates */
+	const char *k8s_cert_issuer_kind;	/* Issuer | ClusterIssuer */
 	int64_t k8s_timeout_ms;
 	/* logging */
 	const char *log_level;

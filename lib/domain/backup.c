@@ -938,3 +938,37 @@ backup_start_pre_restore(struct db *db, const struct backup_work *restore,
 		return -1;
 	return BACKUP_OK;
 }
+
+int
+backup_list_restores(struct db *db, const char *user_id, const char *instance,
+		     struct restore_row **rows, size_t *n)
+{
+	const char *params[] = { user_id, instance };
+	PGresult *res = db_exec(db, "SELECT b.external_id, r.state, r.reason,"
+	    " extract(epoch FROM r.created_at)::bigint,"
+	    " coalesce(extract(epoch FROM r.finished_at)::bigint, 0),"
+	    " i.id FROM db_instances i LEFT JOIN db_restores r"
+	    " ON r.instance_id = i.id LEFT JOIN db_backups b ON b.id = r.backup_id"
+	    " WHERE i.user_id = $1 AND i.external_id::text = $2"
+	    " AND i.deleted_at IS NULL ORDER BY r.id DESC NULLS LAST LIMIT 10",
+	    2, params);
+	int found;
+
+	if (!res)
+		return -1;
+	found = PQntuples(res);
+	*n = 0;
+	*rows = xcalloc(found ? (size_t)found : 1, sizeof(**rows));
+	for (int i = 0; i < found && !PQgetisnull(res, i, 1); i++) {
+		struct restore_row *r = &(*rows)[(*n)++];
+
+		text_at(res, i, 0, r->backup_id, sizeof(r->backup_id));
+		r->state = (enum backup_state)name_index(state_names,
+		    BACKUP_STATE_COUNT, PQgetvalue(res, i, 1));
+		text_at(res, i, 2, r->reason, sizeof(r->reason));
+		r->created_at = (time_t)db_get_i64(res, i, 3);
+		r->finished_at = (time_t)db_get_i64(res, i, 4);
+	}
+	PQclear(res);
+	return found ? BACKUP_OK : BACKUP_NOT_FOUND;
+}

@@ -118,6 +118,17 @@ int backup_link_for_mail(struct db *db, const char *backup,
  * (unknown, used or expired), BACKUP_NOT_READY (not spent: try later),
  * BACKUP_GONE, or -1. */
 int backup_link_use(struct db *db, const char *token, struct backup_row *out);
+struct restore_row {
+	char backup_id[BACKUP_ID_LEN + 1];
+	enum backup_state state;
+	char reason[256];
+	time_t created_at, finished_at;	/* 0: none */
+};
+/* The instance's last restores (10), newest first; *rows malloc'd.
+ * BACKUP_OK, BACKUP_NOT_FOUND or -1. */
+int backup_list_restores(struct db *db, const char *user_id,
+			 const char *instance, struct restore_row **rows,
+			 size_t *n);
 /* A restore of the user's backup into the same instance, which must be
  * running.  BACKUP_OK, BACKUP_NOT_FOUND, BACKUP_NOT_RUNNING,
  * BACKUP_NOT_READY, BACKUP_GONE, BACKUP_BUSY (a restore is queued) or -1. */

@@ -25,6 +25,12 @@ struct prov_ops {
 		     struct prov_admin *out);
 	int (*load_rdb)(void *self, const struct prov_spec *spec,
 			const char *path);
+	/* dumps: NULL when the driver has none */
+	bool (*supports_dump)(void *self, const char *type);
+	int (*dump_start)(void *self, const struct prov_spec *spec,
+			  const char *backup_id);
+	int (*dump_poll)(void *self, const char *backup_id,
+			 enum prov_dump_state *state, char *reason);
 };
 
 struct prov_driver {

@@ -26,12 +26,28 @@
  * Liveness is a TCP check with a long grace period (first starts run
  * initdb); readiness is what says the user's credentials work.
  *
+ * TLS (see k8s_manifest.h for where the files come from and their modes):
+ *  - postgres: ssl=on with the mounted files, and an hba_file written by
+ *    the start script to /tmp: "local" (the container's own socket) is
+ *    trust, as in the image, and TCP is "hostssl" only, so a plain TCP
+ *    connection is refused.  psql and pg_isready in the pod use
+ *    PGSSLMODE=require.
+ *  - redis: --port 0 and --tls-port on the database port; clients need no
+ *    certificate (--tls-auth-clients no); redis-cli --tls --cacert.
+ *  - mongodb: --tlsMode requireTLS (the image's entrypoint turns it into
+ *    allowTLS for its first-start init server), the combined PEM, the CA
+ *    and --tlsAllowConnectionsWithoutCertificates (users log in with a
+ *    password, not a certificate).  Its readiness probe stays a file test:
+ *    mongosh per probe would cost a tiny instance most of its CPU; the
+ *    start script that touches the file has logged in over TLS.
+ *
  * Resources: requests cpu and memory from the spec; the memory limit
  * equals the request (no swap-like overcommit); the cpu limit is twice
  * the request, at least 250m, so that a tiny instance can still start in
  * reasonable time.  Engine settings follow memory_mb as in the local
  * driver.
  */
+#include <arpa/inet.h>
 #include <json.h>
 #include <math.h>
 #include <stdarg.h>
@@ -50,6 +66,13 @@
 #define LABEL_VALUE_MAX 63
 #define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define READY_FILE "/tmp/dbtree-ready"
+#define HBA_FILE "/tmp/dbtree-hba.conf"
+#define TLS_CERT_FILE K8S_TLS_DIR "/" K8S_KEY_TLS_CERT
+#define TLS_KEY_FILE K8S_TLS_DIR "/" K8S_KEY_TLS_KEY
+#define TLS_CA_FILE K8S_TLS_DIR "/" K8S_KEY_TLS_CA
+#define TLS_PEM_FILE K8S_TLS_DIR "/" K8S_KEY_TLS_PEM
+#define TLS_MODE 0440		/* root:fsGroup r--r----- (k8s_manifest.h) */
+#define B64_MAX 65536		/* base64 of one Secret value */
 #define CPU_LIMIT_MIN_MILLI 250
 #define WAIT_LOOP \
 	"  kill -0 \"$p\" 2>/dev/null || exit 1\n" \
@@ -61,8 +84,11 @@
 static const char pg_script[] =
 	"p=\n"
 	"trap 'kill -INT \"$p\" 2>/dev/null; wait \"$p\"; exit' TERM INT\n"
+	"printf 'local all all trust\\nhostssl all all all scram-sha-256\\n'"
+	" >" HBA_FILE "\n"
 	"docker-entrypoint.sh postgres \"$@\" &\n"
 	"p=$!\n"
+	"export PGSSLMODE=require\n"
 	"setup() {\n"
 	"  PGPASSWORD=\"$POSTGRES_PASSWORD\" psql -qX -v ON_ERROR_STOP=1"
 	" -h 127.0.0.1 -U postgres -d postgres -v db=\"$POSTGRES_DB\""
@@ -100,7 +126,8 @@ static const char mongo_script[] =
 	"docker-entrypoint.sh mongod \"$@\" &\n"
 	"p=$!\n"
 	"until mongosh --quiet --nodb --eval '\n"
-	"const d = connect(\"mongodb://127.0.0.1:27017/admin\");\n"
+	"const d = connect(\"mongodb://127.0.0.1:27017/admin?tls=true"
+	"&tlsCAFile=" TLS_CA_FILE "&tlsAllowInvalidHostnames=true\");\n"
 	"d.auth(\"dbtree_root\", process.env.DBTREE_ROOT_PASSWORD);\n"
 	"if (!d.serverCmdLineOpts().argv.includes(\"--bind_ip_all\"))"
 	" quit(1);\n"
@@ -238,7 +265,9 @@ pg_args(struct json_object *a, const struct prov_spec *s)
 	int64_t mem = s->memory_mb;
 	int64_t conns = clamp(mem / 12, 10, 100);
 	const char *fixed[] = { "listen_addresses=*", "min_wal_size=32MB",
-		"password_encryption=scram-sha-256" };
+		"password_encryption=scram-sha-256", "ssl=on",
+		"ssl_cert_file=" TLS_CERT_FILE, "ssl_key_file=" TLS_KEY_FILE,
+		"ssl_min_protocol_version=TLSv1.2", "hba_file=" HBA_FILE };
 	struct json_object *v[] = {
 		strf("max_connections=%lld", (long long)conns),
 		strf("shared_buffers=%lldMB", (long long)clamp(mem / 4, 16,
@@ -268,7 +297,10 @@ static void
 redis_args(struct json_object *a, const struct prov_spec *s)
 {
 	int64_t mem = s->memory_mb;
-	const char *fixed[] = { "--port", "6379", "--protected-mode", "no",
+	const char *fixed[] = { "--port", "0", "--tls-port", "6379",
+		"--tls-cert-file", TLS_CERT_FILE, "--tls-key-file",
+		TLS_KEY_FILE, "--tls-ca-cert-file", TLS_CA_FILE,
+		"--tls-auth-clients", "no", "--protected-mode", "no",
 		"--dir", "/data", "--appendonly", "yes", "--appendfsync",
 		"everysec", "--maxmemory-policy", "noeviction",
 		"--enable-debug-command", "no", "--enable-module-command",
@@ -283,6 +315,10 @@ redis_args(struct json_object *a, const struct prov_spec *s)
 	    1000)));
 }
 
+static const char *const mongo_tls[] = { "--tlsMode", "requireTLS",
+	"--tlsCertificateKeyFile", TLS_PEM_FILE, "--tlsCAFile", TLS_CA_FILE,
+	"--tlsAllowConnectionsWithoutCertificates" };
+
 /* WiredTiger's cache: 40% of memory, at least its minimum of 0.25 GB. */
 static void
 mongo_args(struct json_object *a, const struct prov_spec *s)
@@ -292,6 +328,7 @@ mongo_args(struct json_object *a, const struct prov_spec *s)
 	json_object_array_add(a, str("--bind_ip_all"));
 	json_object_array_add(a, str("--port"));
 	json_object_array_add(a, str("27017"));
+	add_strs(a, mongo_tls, sizeof(mongo_tls) / sizeof(mongo_tls[0]));
 	json_object_array_add(a, str("--wiredTigerCacheSizeGB"));
 	json_object_array_add(a, strf("%lld.%02lld", (long long)(centi / 100),
 	    (long long)(centi % 100)));
@@ -299,11 +336,11 @@ mongo_args(struct json_object *a, const struct prov_spec *s)
 
 static const struct engine engines[] = {
 	{ "postgres", 5432, "/var/lib/postgresql/data", pg_script,
-	  { "sh", "-c", "test -f " READY_FILE " && pg_isready -q -h 127.0.0.1",
-	    NULL }, 60, 30, pg_env, pg_args },
+	  { "sh", "-c", "test -f " READY_FILE " && PGSSLMODE=require"
+	    " pg_isready -q -h 127.0.0.1", NULL }, 60, 30, pg_env, pg_args },
 	{ "redis", 6379, "/data", redis_script,
-	  { "sh", "-c", "redis-cli --user admin ping | grep -q PONG", NULL },
-	  30, 30, redis_env, redis_args },
+	  { "sh", "-c", "redis-cli --tls --cacert " TLS_CA_FILE " --user admin"
+	    " ping | grep -q PONG", NULL }, 30, 30, redis_env, redis_args },
 	{ "mongodb", 27017, "/data/db", mongo_script,
 	  { "test", "-f", READY_FILE, NULL }, 60, 60, mongo_env, mongo_args },
 };
@@ -402,8 +439,8 @@ k8s_manifest_check(const struct prov_spec *s, char *why, size_t size)
 	return why[0] ? -1 : 0;
 }
 
-static struct json_object *
-labels(const struct prov_spec *s)
+struct json_object *
+k8s_manifest_labels(const struct prov_spec *s)
 {
 	struct json_object *l = obj();
 
@@ -449,7 +486,7 @@ object(const char *api, const char *kind,
 	put(o, "kind", str(kind));
 	put(m, "name", str(name));
 	put(m, "namespace", str(mc->ns));
-	put(m, "labels", labels(s));
+	put(m, "labels", k8s_manifest_labels(s));
 	if (sts_uid)
 		put(m, "ownerReferences", owner_refs(name, sts_uid));
 	put(o, "metadata", m);
@@ -503,8 +540,8 @@ resources(const struct prov_spec *s)
 	return r;
 }
 
-static struct json_object *
-container_security(void)
+struct json_object *
+k8s_manifest_container_security(void)
 {
 	struct json_object *sc = obj(), *caps = obj();
 	const char *drop[] = { "ALL" };
@@ -515,8 +552,8 @@ container_security(void)
 	return sc;
 }
 
-static struct json_object *
-pod_security(void)
+struct json_object *
+k8s_manifest_pod_security(void)
 {
 	struct json_object *sc = obj(), *seccomp = obj();
 
@@ -546,11 +583,81 @@ static struct json_object *
 mounts(const struct engine *e)
 {
 	struct json_object *a = json_object_new_array(), *m = obj();
+	struct json_object *t = obj();
 
 	put(m, "name", str("data"));
 	put(m, "mountPath", str(e->mount));
 	json_object_array_add(a, m);
+	put(t, "name", str("tls"));
+	put(t, "mountPath", str(K8S_TLS_DIR));
+	put(t, "readOnly", json_object_new_boolean(1));
+	json_object_array_add(a, t);
 	return a;
+}
+
+bool
+k8s_manifest_uses_cert_manager(const struct k8s_manifest_conf *mc)
+{
+	return mc->cert_issuer && *mc->cert_issuer;
+}
+
+int
+k8s_manifest_tls_secret_name(const struct k8s_manifest_conf *mc,
+			     const char *id, char out[K8S_TLS_NAME_MAX])
+{
+	char name[K8S_NAME_MAX];
+
+	out[0] = '\0';
+	if (k8s_manifest_name(id, name) < 0)
+		return -1;
+	snprintf(out, K8S_TLS_NAME_MAX, "%s%s", name,
+	    k8s_manifest_uses_cert_manager(mc) ? K8S_TLS_SUFFIX : "");
+	return 0;
+}
+
+static void
+add_item(struct json_object *items, const char *key, const char *path)
+{
+	struct json_object *it = obj();
+
+	put(it, "key", str(key));
+	put(it, "path", str(path));
+	json_object_array_add(items, it);
+}
+
+/* The secret volume of the TLS files: only those keys (not the
+ * passwords), 0440; mongod's combined PEM under one name whichever
+ * Secret it comes from. */
+static struct json_object *
+tls_volume(const struct k8s_manifest_conf *mc, const struct prov_spec *s,
+	   bool pem, bool ca_only)
+{
+	struct json_object *v = obj(), *sec = obj();
+	struct json_object *items = json_object_new_array();
+	char name[K8S_TLS_NAME_MAX];
+
+	k8s_manifest_tls_secret_name(mc, s->id, name);
+	if (!ca_only) {
+		add_item(items, K8S_KEY_TLS_CERT, K8S_KEY_TLS_CERT);
+		add_item(items, K8S_KEY_TLS_KEY, K8S_KEY_TLS_KEY);
+	}
+	add_item(items, K8S_KEY_TLS_CA, K8S_KEY_TLS_CA);
+	if (pem)
+		add_item(items, k8s_manifest_uses_cert_manager(mc) ?
+		    K8S_KEY_CM_PEM : K8S_KEY_TLS_PEM, K8S_KEY_TLS_PEM);
+	put(sec, "secretName", str(name));
+	put(sec, "defaultMode", json_object_new_int(TLS_MODE));
+	put(sec, "items", items);
+	put(v, "name", str("tls"));
+	put(v, "secret", sec);
+	return v;
+}
+
+struct json_object *
+k8s_manifest_tls_ca_volume(const struct k8s_manifest_conf *mc,
+			   const struct prov_spec *s)
+{
+	return tls_volume(mc, s, false, true);
 }
 
 static struct json_object *
@@ -575,7 +682,7 @@ container(const struct k8s_manifest_conf *mc, const struct engine *e,
 	put(c, "volumeMounts", mounts(e));
 	put(c, "readinessProbe", readiness(e));
 	put(c, "livenessProbe", liveness(e));
-	put(c, "securityContext", container_security());
+	put(c, "securityContext", k8s_manifest_container_security());
 	return c;
 }
 
@@ -585,16 +692,20 @@ pod_template(const struct k8s_manifest_conf *mc, const struct engine *e,
 {
 	struct json_object *t = obj(), *m = obj(), *spec = obj();
 	struct json_object *cs = json_object_new_array();
+	struct json_object *vs = json_object_new_array();
 
-	put(m, "labels", labels(s));
+	put(m, "labels", k8s_manifest_labels(s));
 	put(t, "metadata", m);
 	put(spec, "automountServiceAccountToken", json_object_new_boolean(0));
 	put(spec, "enableServiceLinks", json_object_new_boolean(0));
 	put(spec, "terminationGracePeriodSeconds",
 	    json_object_new_int(e->stop_grace_s));
-	put(spec, "securityContext", pod_security());
+	put(spec, "securityContext", k8s_manifest_pod_security());
 	json_object_array_add(cs, container(mc, e, s));
 	put(spec, "containers", cs);
+	json_object_array_add(vs, tls_volume(mc, s,
+	    strcmp(s->type, "mongodb") == 0, false));
+	put(spec, "volumes", vs);
 	put(t, "spec", spec);
 	return t;
 }
@@ -607,7 +718,7 @@ claim_template(const struct k8s_manifest_conf *mc, const struct prov_spec *s)
 	const char *modes[] = { "ReadWriteOnce" };
 
 	put(m, "name", str("data"));
-	put(m, "labels", labels(s));
+	put(m, "labels", k8s_manifest_labels(s));
 	put(c, "metadata", m);
 	put(spec, "accessModes", strs(modes, 1));
 	if (mc->storage_class && *mc->storage_class)
@@ -727,7 +838,7 @@ k8s_manifest_networkpolicy(const struct k8s_manifest_conf *mc,
 static struct json_object *
 b64(const char *s)
 {
-	struct buf b = BUF_INIT(4096);
+	struct buf b = BUF_INIT(B64_MAX);
 	struct json_object *o;
 
 	b64_add(&b, s, strlen(s));
@@ -738,18 +849,143 @@ b64(const char *s)
 	return o;
 }
 
+/* base64 of the key and the certificate, one after the other. */
+static struct json_object *
+b64_pem(const struct k8s_tls *tls)
+{
+	struct buf b = BUF_INIT(B64_MAX);
+	struct json_object *o;
+
+	buf_adds(&b, tls->key);
+	if (b.len && b.data[b.len - 1] != '\n')
+		buf_addc(&b, '\n');
+	buf_adds(&b, tls->cert);
+	o = b64(buf_cstr(&b));
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	buf_release(&b);
+	return o;
+}
+
+/* The data keys of tls and their (base64) values, in one fixed order. */
+static void
+tls_data(const struct k8s_tls *tls, const char *keys[4],
+	 struct json_object *vals[4])
+{
+	keys[0] = K8S_KEY_TLS_CERT;
+	vals[0] = b64(tls->cert);
+	keys[1] = K8S_KEY_TLS_KEY;
+	vals[1] = b64(tls->key);
+	keys[2] = K8S_KEY_TLS_CA;
+	vals[2] = b64(tls->ca);
+	keys[3] = K8S_KEY_TLS_PEM;
+	vals[3] = b64_pem(tls);
+}
+
+/* The annotations that say what tls is, in one fixed order. */
+static void
+tls_annotations(const struct k8s_tls *tls, const char *keys[3],
+		struct json_object *vals[3])
+{
+	char ca[K8S_HASH_LEN + 1];
+
+	k8s_manifest_ca_version(tls->ca, ca);
+	keys[0] = K8S_ANN_TLS_HOST;
+	vals[0] = str(tls->host);
+	keys[1] = K8S_ANN_TLS_NOT_AFTER;
+	vals[1] = strf("%lld", (long long)tls->not_after);
+	keys[2] = K8S_ANN_TLS_CA;
+	vals[2] = str(ca);
+}
+
 struct json_object *
 k8s_manifest_secret(const struct k8s_manifest_conf *mc,
 		    const struct prov_spec *s, const char *password,
-		    const char *root_password)
+		    const char *root_password, const struct k8s_tls *tls)
 {
 	struct json_object *o = object("v1", "Secret", mc, s, NULL);
-	struct json_object *data = obj();
+	struct json_object *data = obj(), *ann = obj(), *vals[4], *m;
+	const char *keys[4];
 
 	put(o, "type", str("Opaque"));
 	put(data, K8S_KEY_PASSWORD, b64(password));
 	put(data, K8S_KEY_ROOT, b64(root_password));
+	if (tls) {
+		tls_data(tls, keys, vals);
+		for (size_t i = 0; i < 4; i++)
+			put(data, keys[i], vals[i]);
+		tls_annotations(tls, keys, vals);
+		for (size_t i = 0; i < 3; i++)
+			put(ann, keys[i], vals[i]);
+		json_object_object_get_ex(o, "metadata", &m);
+		put(m, "annotations", json_object_get(ann));
+	}
+	json_object_put(ann);
 	put(o, "data", data);
+	return o;
+}
+
+static bool
+is_ip_address(const char *host)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, addr) == 1 ||
+	    inet_pton(AF_INET6, host, addr) == 1;
+}
+
+static struct json_object *
+issuer_ref(const struct k8s_manifest_conf *mc)
+{
+	struct json_object *r = obj();
+
+	put(r, "name", str(mc->cert_issuer));
+	put(r, "kind", str(mc->cert_issuer_kind && *mc->cert_issuer_kind ?
+	    mc->cert_issuer_kind : "Issuer"));
+	put(r, "group", str("cert-manager.io"));
+	return r;
+}
+
+static struct json_object *
+certificate_spec(const struct k8s_manifest_conf *mc,
+		 const struct prov_spec *s)
+{
+	struct json_object *spec = obj(), *tmpl = obj(), *key = obj();
+	const char *host = mc->public_host ? mc->public_host : "";
+	const char *usages[] = { "server auth", "digital signature",
+		"key encipherment" };
+	char name[K8S_TLS_NAME_MAX];
+
+	k8s_manifest_tls_secret_name(mc, s->id, name);
+	put(spec, "secretName", str(name));
+	put(tmpl, "labels", k8s_manifest_labels(s));
+	put(spec, "secretTemplate", tmpl);
+	put(spec, "issuerRef", issuer_ref(mc));
+	put(spec, is_ip_address(host) ? "ipAddresses" : "dnsNames",
+	    strs(&host, 1));
+	put(spec, "usages", strs(usages, 3));
+	put(key, "algorithm", str("ECDSA"));
+	put(key, "size", json_object_new_int(256));
+	put(key, "rotationPolicy", str("Always"));
+	put(spec, "privateKey", key);
+	if (strcmp(s->type, "mongodb") == 0) {
+		struct json_object *fmts = json_object_new_array(), *f = obj();
+
+		put(f, "type", str("CombinedPEM"));
+		json_object_array_add(fmts, f);
+		put(spec, "additionalOutputFormats", fmts);
+	}
+	return spec;
+}
+
+struct json_object *
+k8s_manifest_certificate(const struct k8s_manifest_conf *mc,
+			 const struct prov_spec *s, const char *sts_uid)
+{
+	struct json_object *o = object(K8S_CERT_MANAGER_API, "Certificate",
+	    mc, s, sts_uid);
+
+	put(o, "spec", certificate_spec(mc, s));
 	return o;
 }
 
@@ -765,18 +1001,123 @@ op(const char *what, const char *path, struct json_object *value)
 	return o;
 }
 
-/* A JSON patch: a test of the id label, then path set to value. */
+/* A JSON patch that tests the id label (only). */
 static struct json_object *
-label_tested_patch(const char *id, const char *path,
-		   struct json_object *value)
+label_test(const char *id)
 {
 	struct json_object *a = json_object_new_array();
 
 	/* "~1" is "/" in a JSON pointer (RFC 6901) */
 	json_object_array_add(a, op("test", "/metadata/labels/dbtree.io~1"
 	    "instance-id", str(id)));
+	return a;
+}
+
+/* A JSON patch: a test of the id label, then path set to value. */
+static struct json_object *
+label_tested_patch(const char *id, const char *path,
+		   struct json_object *value)
+{
+	struct json_object *a = label_test(id);
+
 	json_object_array_add(a, op("add", path, value));
 	return a;
+}
+
+/* "dbtree.io/tls-host" as a JSON pointer token ("dbtree.io~1tls-host"). */
+static void
+pointer_token(const char *key, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = key; *p && n + 3 < size; p++) {
+		if (*p == '/' || *p == '~') {
+			out[n++] = '~';
+			out[n++] = *p == '/' ? '1' : '0';
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+}
+
+static void
+add_tls_annotations(struct json_object *a, const struct k8s_tls *tls,
+		    bool whole)
+{
+	struct json_object *vals[3], *ann = obj();
+	const char *keys[3];
+	char tok[128], path[160];
+
+	tls_annotations(tls, keys, vals);
+	for (size_t i = 0; i < 3; i++) {
+		if (whole) {
+			put(ann, keys[i], vals[i]);
+			continue;
+		}
+		pointer_token(keys[i], tok, sizeof(tok));
+		snprintf(path, sizeof(path), "/metadata/annotations/%s", tok);
+		json_object_array_add(a, op("add", path, vals[i]));
+	}
+	if (whole)
+		json_object_array_add(a, op("add", "/metadata/annotations",
+		    json_object_get(ann)));
+	json_object_put(ann);
+}
+
+struct json_object *
+k8s_manifest_tls_patch(const char *id, const struct k8s_tls *tls,
+		       bool whole)
+{
+	struct json_object *a = label_test(id), *vals[4];
+	const char *keys[4];
+	char path[64];
+
+	tls_data(tls, keys, vals);
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "/data/%s", keys[i]);
+		json_object_array_add(a, op("add", path, vals[i]));
+	}
+	add_tls_annotations(a, tls, whole);
+	return a;
+}
+
+/* The string annotation key of secret (or of its metadata), or NULL. */
+static const char *
+annotation(struct json_object *secret, const char *key)
+{
+	struct json_object *m = secret, *v;
+
+	if (json_object_object_get_ex(secret, "metadata", &v))
+		m = v;
+	if (!json_object_object_get_ex(m, "annotations", &v) ||
+	    !json_object_object_get_ex(v, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+bool
+k8s_manifest_has_tls(struct json_object *secret)
+{
+	return annotation(secret, K8S_ANN_TLS_NOT_AFTER) != NULL;
+}
+
+bool
+k8s_manifest_tls_is_due(struct json_object *secret, const char *host,
+			const char *ca_version, time_t now, int64_t margin_s)
+{
+	const char *h = annotation(secret, K8S_ANN_TLS_HOST);
+	const char *ca = annotation(secret, K8S_ANN_TLS_CA);
+	const char *na = annotation(secret, K8S_ANN_TLS_NOT_AFTER);
+	char *end;
+	long long t;
+
+	if (!h || !ca || !na || strcmp(h, host) != 0 ||
+	    strcmp(ca, ca_version) != 0)
+		return true;
+	t = strtoll(na, &end, 10);
+	return end == na || *end != '\0' || t - (long long)now <= margin_s;
 }
 
 struct json_object *
@@ -794,12 +1135,12 @@ k8s_manifest_owner_patch(const char *id, const char *name, const char *uid)
 }
 
 struct json_object *
-k8s_manifest_restart_patch(const char *version)
+k8s_manifest_restart_patch(const char *key, const char *version)
 {
 	struct json_object *p = obj(), *spec = obj(), *t = obj(), *m = obj();
 	struct json_object *ann = obj();
 
-	put(ann, K8S_ANN_SECRET_VERSION, str(version));
+	put(ann, key, str(version));
 	put(m, "annotations", ann);
 	put(t, "metadata", m);
 	put(spec, "template", t);
@@ -807,15 +1148,34 @@ k8s_manifest_restart_patch(const char *version)
 	return p;
 }
 
-void
-k8s_manifest_secret_version(const char *password, char *out)
+/* K8S_HASH_LEN hex digits of a hash of what (a label) and text. */
+static void
+version_of(const char *what, const char *text, char *out)
 {
-	struct buf b = BUF_INIT(4096);
+	struct buf b = BUF_INIT(B64_MAX);
 
-	buf_adds(&b, "dbtree secret version\n");
-	buf_adds(&b, password);
+	buf_adds(&b, what);
+	buf_adds(&b, text);
 	hash_hex(buf_cstr(&b), out);
 	if (b.data)
 		explicit_bzero(b.data, b.len);
 	buf_release(&b);
+}
+
+void
+k8s_manifest_secret_version(const char *password, char *out)
+{
+	version_of("dbtree secret version\n", password, out);
+}
+
+void
+k8s_manifest_tls_version(const char *cert_pem, char *out)
+{
+	version_of("dbtree tls version\n", cert_pem, out);
+}
+
+void
+k8s_manifest_ca_version(const char *ca_pem, char *out)
+{
+	version_of("dbtree ca version\n", ca_pem, out);
 }

@@ -90,6 +90,44 @@ k8s_observe_ids(struct json_object *items, struct json_object *set)
 	}
 }
 
+struct json_object *
+k8s_observe_names(struct json_object *items)
+{
+	struct json_object *ix = json_object_new_object();
+	size_t n = items ? json_object_array_length(items) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+		const char *name = jstr(JP(it, "metadata", "name"));
+
+		if (name)
+			json_object_object_add(ix, name, json_object_get(it));
+	}
+	return ix;
+}
+
+bool
+k8s_observe_is_instance(struct json_object *item, const char *id)
+{
+	const char *have = id_of(item);
+
+	return have && strcmp(have, id) == 0;
+}
+
+bool
+k8s_observe_tls_roll(struct json_object *cert, struct json_object *sts,
+		     char *version, size_t size)
+{
+	int64_t rev = jint(JP(cert, "status", "revision"), 0);
+	const char *cur = jstr(JP(sts, "spec", "template", "metadata",
+	    "annotations", K8S_ANN_TLS_VERSION));
+
+	if (!cert || !sts || rev < 1)
+		return false;
+	snprintf(version, size, "revision-%lld", (long long)rev);
+	return cur ? strcmp(cur, version) != 0 : rev > 1;
+}
+
 static struct json_object *
 lookup(struct json_object *ix, const char *id)
 {

@@ -16,6 +16,7 @@
 #define PROV_K8S_OBSERVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 struct json_object;
@@ -39,6 +40,19 @@ struct json_object *k8s_observe_index(struct json_object *items);
 /* Adds to the object set the instance ids of the items of the array
  * items, skipping objects being deleted. */
 void k8s_observe_ids(struct json_object *items, struct json_object *set);
+/* A new object (to put) mapping the metadata.name of each item of the
+ * array items to the item (shared with items). */
+struct json_object *k8s_observe_names(struct json_object *items);
+/* True when item carries the instance-id label id. */
+bool k8s_observe_is_instance(struct json_object *item, const char *id);
+/* With cert-manager: true when the StatefulSet sts runs pods older than
+ * its Certificate cert's status.revision, with version (size bytes) set
+ * to the value of its dbtree.io/tls-version that restarts them.  A pod
+ * template without that annotation was started with revision 1 (the pod
+ * waits for the Secret cert-manager fills).  False when either is NULL
+ * or the Certificate has no revision yet. */
+bool k8s_observe_tls_roll(struct json_object *cert, struct json_object *sts,
+			  char *version, size_t size);
 /* Fills o for s from ix; now (seconds since the epoch) dates pod
  * problems.  The live figures are -1: the driver does not measure them. */
 void k8s_observe_one(const struct k8s_manifest_conf *mc,

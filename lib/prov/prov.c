@@ -111,3 +111,31 @@ prov_load_rdb(struct prov_driver *d, const struct prov_spec *spec,
 		    d->ops->name);
 	return d->ops->load_rdb(d->self, spec, path);
 }
+
+bool
+prov_supports_dump(const struct prov_driver *d, const char *type)
+{
+	return d->ops->supports_dump && d->ops->supports_dump(d->self, type);
+}
+
+int
+prov_dump_start(struct prov_driver *d, const struct prov_spec *spec,
+		const char *backup_id)
+{
+	if (!prov_supports_dump(d, spec->type))
+		return fail("instance %s: the %s driver cannot dump type '%s'",
+		    spec->id, d->ops->name, spec->type ? spec->type : "");
+	return d->ops->dump_start(d->self, spec, backup_id);
+}
+
+int
+prov_dump_poll(struct prov_driver *d, const char *backup_id,
+	       enum prov_dump_state *state, char reason[PROV_REASON_LEN])
+{
+	*state = PROV_DUMP_RUNNING;
+	reason[0] = '\0';
+	if (!d->ops->dump_poll)
+		return fail("backup %s: the %s driver has no dumps", backup_id,
+		    d->ops->name);
+	return d->ops->dump_poll(d->self, backup_id, state, reason);
+}

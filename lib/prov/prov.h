@@ -94,10 +94,14 @@ enum prov_renew_result {
 
 /* Renews the instance's TLS server certificate when it expires within
  * margin_s seconds, does not name DBTREE_PUBLIC_DB_HOST, or was not
- * issued by the installation's CA (prov/tls.h); a running server takes
- * the new one without a restart and keeps its connections.  An instance
- * not created yet is left to apply.  0 (nothing to do), PROV_RENEWED, or
- * -1 (logged).  The kubernetes driver renews nothing yet: always 0. */
+ * issued by the installation's CA (prov/tls.h); with the local driver a
+ * running server takes the new one without a restart and keeps its
+ * connections.  An instance not created yet is left to apply.  0 (nothing
+ * to do), PROV_RENEWED, or -1 (logged).  The kubernetes driver writes the
+ * new certificate into the instance Secret and restarts the pod (the
+ * engines read their files at start); with a cert-manager issuer it
+ * renews nothing itself (margin_s is unused) and restarts a pod whose
+ * Certificate cert-manager has renewed since (PROV_RENEWED). */
 int prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
 		    int64_t margin_s);
 /* How the backups job reaches an instance as its administrator, with
@@ -125,6 +129,44 @@ int prov_load_rdb(struct prov_driver *d, const struct prov_spec *spec,
 /* The ids of every instance the driver has anything for; *ids is an array
  * of malloc'd strings (free each and the array).  0 or -1. */
 int prov_list(struct prov_driver *d, char ***ids, size_t *n);
+
+/*
+ * Dumps: a logical backup that runs beside the instance, started once and
+ * then polled until it ends.  Only the kubernetes driver has them, for
+ * type mongodb (prov_supports_dump); the dump lands on the driver's
+ * backup volume (prov/k8s_dump.h: the claim dbtree-backups, file
+ * /backup/<backup_id>.archive, a gzip'd mongodump archive, present only
+ * once complete).
+ *
+ *	if (prov_dump_start(d, &spec, "42") < 0)
+ *		... logged: try again later ...
+ *	... later, from any process:
+ *	switch (prov_dump_poll(d, "42", &state, reason) < 0 ? -1 : state)
+ */
+enum prov_dump_state {
+	PROV_DUMP_RUNNING = 0,	/* started (or waiting for a node) */
+	PROV_DUMP_DONE,		/* the archive is complete */
+	PROV_DUMP_FAILED,	/* ended without an archive: see reason */
+	PROV_DUMP_GONE,		/* no such dump: never started, or cleaned
+				 * up (a week after it ended) */
+};
+
+/* True when the driver can dump instances of this type. */
+bool prov_supports_dump(const struct prov_driver *d, const char *type);
+/* Starts dumping instance spec as backup backup_id (1 to 40 of [a-z0-9-],
+ * not starting or ending with '-'; it names the dump and its archive).
+ * Returns once the dump is scheduled, without waiting for it.  Safe to
+ * repeat: a dump of that id that exists already is left alone (0).  A
+ * dump of an id whose dump was cleaned up starts again and replaces the
+ * archive.  0, or -1 (logged; also when the driver or type has no
+ * dumps). */
+int prov_dump_start(struct prov_driver *d, const struct prov_spec *spec,
+		    const char *backup_id);
+/* Where dump backup_id stands: *state and, for FAILED (and RUNNING), a
+ * reason fit for the instance's owner ("" otherwise).  0, or -1 (logged:
+ * the driver could not tell; *state PROV_DUMP_RUNNING). */
+int prov_dump_poll(struct prov_driver *d, const char *backup_id,
+		   enum prov_dump_state *state, char reason[PROV_REASON_LEN]);
 
 #include "base/banned.h"
 #endif

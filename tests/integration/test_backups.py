@@ -117,6 +117,9 @@ def restored(token, iid, bid):
         return rows[0] if rows and rows[0][0] in ("done", "failed") else None
     st = wait_until(step, timeout=90, interval=0.2, what="restore finished")
     check(st[0] == "done", "restore done", st)
+    r = stack.get("%s/%s/restores" % (API, iid), headers=stack.auth(token))
+    check(r.status == 200 and r.json[0]["backupId"] == bid and r.json[0]["state"] == "done"
+          and "finishedAt" in r.json[0], "the API says how it went", r)
 
 
 def test_backup_break_restore_download_and_restore_into_a_new_instance():

@@ -661,6 +661,105 @@ test("NetworkPolicy under networking.k8s.io/v1", async () => {
   expectStatus(await del(netv1("networkpolicies", "db1-netpol")), 200);
 });
 
+const batchv1 = (res, name, sub) => `/apis/batch/v1/namespaces/${NS}/${res}${name ? `/${name}` : ""}${sub ? `/${sub}` : ""}`;
+const certv1 = (res, name, sub) => `/apis/cert-manager.io/v1/namespaces/${NS}/${res}${name ? `/${name}` : ""}${sub ? `/${sub}` : ""}`;
+
+function job(name, extra = {}) {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name },
+    spec: {
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 600,
+      template: {
+        spec: {
+          restartPolicy: "Never",
+          containers: [{ name: "dump", image: "mongo:7.0", command: ["true"], volumeMounts: [{ name: "tls", mountPath: "/tls", readOnly: true }] }],
+          volumes: [{ name: "tls", secret: { secretName: "db1", defaultMode: 0o440, items: [{ key: "ca.crt", path: "ca.crt" }] } }],
+        },
+      },
+      ...extra,
+    },
+  };
+}
+
+test("metadata only: PartialObjectMetadata for GET and LIST when Accept asks for it", async () => {
+  expectStatus(await post(core("secrets"), secret("meta-1")), 201);
+  const accept = (as) => ({ headers: { Accept: `application/json;as=${as};g=meta.k8s.io;v=v1,application/json` } });
+  const one = expectStatus(await get(core("secrets", "meta-1"), accept("PartialObjectMetadata")), 200);
+  assert.equal(one.kind, "PartialObjectMetadata");
+  assert.equal(one.apiVersion, "meta.k8s.io/v1");
+  assert.equal(one.metadata.name, "meta-1");
+  assert.equal(one.data, undefined);
+  const list = expectStatus(await get(core("secrets"), accept("PartialObjectMetadataList")), 200);
+  assert.equal(list.kind, "PartialObjectMetadataList");
+  assert.ok(list.items.length >= 1 && list.items.every((i) => i.kind === "PartialObjectMetadata" && i.data === undefined));
+  const full = expectStatus(await get(core("secrets", "meta-1")), 200);
+  assert.ok(full.data.username, "without the Accept choice, the whole object");
+  expectStatus(await del(core("secrets", "meta-1")), 200);
+});
+
+test("Job under batch/v1: generated selector and labels, started by the controller, status written by a client", async () => {
+  const o = expectStatus(await post(batchv1("jobs"), job("dump1")), 201);
+  const uid = o.metadata.uid;
+  assert.deepEqual(o.spec.selector, { matchLabels: { "batch.kubernetes.io/controller-uid": uid } });
+  assert.equal(o.spec.template.metadata.labels["job-name"], "dump1");
+  assert.equal(o.spec.completions, 1);
+  const got = expectStatus(await get(batchv1("jobs", "dump1")), 200);
+  assert.equal(got.status.active, 1);
+  assert.ok(got.status.startTime);
+  const done = { status: { succeeded: 1, active: 0, completionTime: "2026-01-01T00:00:00Z", conditions: [{ type: "Complete", status: "True" }] } };
+  const after = expectStatus(await mpatch(batchv1("jobs", "dump1", "status"), done), 200);
+  assert.equal(after.status.succeeded, 1);
+  assert.deepEqual(after.spec, got.spec, "a status write leaves the spec alone");
+  expectStatus(await mpatch(batchv1("jobs", "dump1", "status"), { status: { succeeded: "one" } }), 400, "BadRequest");
+  expectStatus(await mpatch(batchv1("jobs", "dump1"), { spec: { template: { spec: { containers: [{ name: "dump", image: "mongo:8.0" }] } } } }), 422, "Invalid");
+  expectStatus(await mpatch(batchv1("jobs", "dump1"), { spec: { activeDeadlineSeconds: 60 } }), 200);
+  expectStatus(await del(batchv1("jobs", "dump1")), 200);
+});
+
+test("Job rules: restartPolicy Never or OnFailure, counts, secret volume modes and item paths", async () => {
+  const noPolicy = job("bad-1");
+  delete noPolicy.spec.template.spec.restartPolicy;
+  const st = expectStatus(await post(batchv1("jobs"), noPolicy), 422, "Invalid");
+  assert.match(st.message, /restartPolicy: Unsupported value: "Always"/);
+  expectStatus(await post(batchv1("jobs"), job("bad-2", { backoffLimit: -1 })), 422, "Invalid");
+  expectStatus(await post(batchv1("jobs"), job("bad-3", { activeDeadlineSeconds: 0 })), 422, "Invalid");
+  const mode = job("bad-4");
+  mode.spec.template.spec.volumes[0].secret.defaultMode = 0o1777;
+  expectStatus(await post(batchv1("jobs"), mode), 422, "Invalid");
+  const dots = job("bad-5");
+  dots.spec.template.spec.volumes[0].secret.items[0].path = "../ca.crt";
+  expectStatus(await post(batchv1("jobs"), dots), 422, "Invalid");
+  expectStatus(await post(batchv1("jobs"), job("bad-6", { backoffLimit: "none" })), 400, "BadRequest");
+});
+
+test("Certificate (cert-manager.io/v1): CRD schema and webhook rules, status subresource", async () => {
+  const cert = (name, spec) => ({ apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name }, spec });
+  const good = { secretName: "db1-tls", issuerRef: { name: "ca", kind: "ClusterIssuer", group: "cert-manager.io" }, dnsNames: ["db.example.com"] };
+  const o = expectStatus(await apply(certv1("certificates", "db1"), cert("db1", good)), 201);
+  assert.equal(o.metadata.generation, 1);
+  const noIssuer = expectStatus(await post(certv1("certificates"), cert("c2", { secretName: "s", dnsNames: ["a"] })), 422, "Invalid");
+  assert.equal(noIssuer.details.kind, "Certificate");
+  assert.equal(noIssuer.details.group, "cert-manager.io");
+  assert.match(noIssuer.message, /spec\.issuerRef: Required value/);
+  expectStatus(await post(certv1("certificates"), cert("c3", { issuerRef: { name: "ca" }, dnsNames: ["a"] })), 422, "Invalid");
+  // custom resources have no decoding step: a wrong type is a 422 too
+  expectStatus(await post(certv1("certificates"), cert("c4", { ...good, duration: 3600 })), 422, "Invalid");
+  expectStatus(await post(certv1("certificates"), cert("c5", { ...good, privateKey: { algorithm: "DSA" } })), 422, "Invalid");
+  expectStatus(await post(certv1("certificates"), cert("c6", { secretName: "s", issuerRef: { name: "ca" } })), 422, "Invalid");
+  expectStatus(await post(certv1("certificates"), cert("c7", { secretName: "s", issuerRef: { name: "ca" }, ipAddresses: ["300.1.2.3"] })), 422, "Invalid");
+  expectStatus(await post(certv1("certificates"), cert("c8", { ...good, issuerRef: { name: "ca", kind: "Vault" } })), 422, "Invalid");
+  const strict = await req("POST", `${certv1("certificates")}?fieldValidation=Strict`, cert("c9", { ...good, secretname: "x" }));
+  expectStatus(strict, 400, "BadRequest");
+  const st = expectStatus(await mpatch(certv1("certificates", "db1", "status"), { status: { revision: 2, notAfter: "2027-01-01T00:00:00Z" } }), 200);
+  assert.equal(st.status.revision, 2);
+  const disc = expectStatus(await get("/apis/cert-manager.io/v1"), 200);
+  assert.ok(disc.resources.some((r) => r.name === "certificates/status" && r.verbs.includes("patch")));
+  expectStatus(await del(certv1("certificates", "db1")), 200);
+});
+
 test("control: fail with ImagePullBackOff, CrashLoopBackOff, Unschedulable", async () => {
   expectStatus(await post(apps("statefulsets"), sts("f1", { claims: false, replicas: 1 })), 201);
   const pod = async () => expectStatus(await get(core("pods", "f1-0")), 200);

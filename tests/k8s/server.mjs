@@ -33,8 +33,8 @@ import { schemaCheck, DECODE_KEYWORDS, describeSchemaError } from "./lib/schema.
 import { applyDefaults, validateKind, validateMetadata, allocateService } from "./lib/rules.mjs";
 import { parseLabelSelector, matchRequirements, parseFieldSelector, matchFields, labelSelectorToRequirements } from "./lib/selector.mjs";
 import { ssaApply, recordUpdate, pruneOwners, ownersView, mergePatch, jsonPatch, newOwners } from "./lib/patch.mjs";
-import { reconcileStatefulSets } from "./lib/workloads.mjs";
-import { clone, deepEqual, deletePath, fieldPath, isObj, nowIso } from "./lib/util.mjs";
+import { reconcileStatefulSets, reconcileJobs } from "./lib/workloads.mjs";
+import { clone, deepEqual, deletePath, fieldPath, getPath, isObj, nowIso } from "./lib/util.mjs";
 
 // ------------------------------------------------------------------ options
 
@@ -72,6 +72,10 @@ const RESOURCES = [
   { plural: "namespaces", kind: "Namespace", group: "", version: "v1", namespaced: false, statusSub: true, shortNames: ["ns"] },
   { plural: "statefulsets", kind: "StatefulSet", group: "apps", version: "v1", namespaced: true, statusSub: true, scaleSub: true, generation: true, shortNames: ["sts"] },
   { plural: "networkpolicies", kind: "NetworkPolicy", group: "networking.k8s.io", version: "v1", namespaced: true, generation: true, shortNames: ["netpol"] },
+  // status written by clients, as the Job controller and kubelet would (tests)
+  { plural: "jobs", kind: "Job", group: "batch", version: "v1", namespaced: true, statusSub: true, statusWrite: true, generation: true, shortNames: [] },
+  // cert-manager's CRD: served as a custom resource (crd: schema errors are 422)
+  { plural: "certificates", kind: "Certificate", group: "cert-manager.io", version: "v1", namespaced: true, statusSub: true, statusWrite: true, generation: true, crd: true, shortNames: ["cert", "certs"] },
 ];
 for (const r of RESOURCES) r.apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
 const byPlural = Object.fromEntries(RESOURCES.map((r) => [r.plural, r]));
@@ -133,7 +137,7 @@ class Store {
     const o = clone(obj);
     o.apiVersion = res.apiVersion;
     o.kind = res.kind;
-    o.metadata.uid = crypto.randomUUID();
+    o.metadata.uid ??= crypto.randomUUID(); // a Job's is chosen earlier (its selector names it)
     o.metadata.creationTimestamp = nowIso();
     if (res.generation) o.metadata.generation ??= 1;
     o.metadata.resourceVersion = this.nextRV();
@@ -323,6 +327,7 @@ export function createServer(options = {}) {
       processFinalizers();
       gcSweep();
       reconcileStatefulSets(controllerApi);
+      reconcileJobs(controllerApi);
       if (store.rv === before && store.objects.size === n) return;
     }
   }
@@ -345,7 +350,7 @@ export function createServer(options = {}) {
   // fieldValidation; returns the schema errors that are 422-worthy.
   function decode(res, obj, ctx, { partial = false } = {}) {
     const { errors, unknown } = schemaCheck(res.kind, obj);
-    const decodeErrs = errors.filter((e) => DECODE_KEYWORDS.has(e.keyword));
+    const decodeErrs = res.crd ? [] : errors.filter((e) => DECODE_KEYWORDS.has(e.keyword));
     if (decodeErrs.length)
       throw badRequest(
         `${res.kind} in version "${res.version}" cannot be handled as a ${res.kind}: ${decodeErrs.map(describeSchemaError).join("; ")}`,
@@ -363,9 +368,20 @@ export function createServer(options = {}) {
       }
     }
     if (partial) return [];
+    if (res.crd) return errors.map((e) => crdCause(obj, e));
     return errors
       .filter((e) => !DECODE_KEYWORDS.has(e.keyword))
       .map((e) => (e.keyword === "required" ? fe.required(fieldPath(e.path)) : fe.invalid(fieldPath(e.path), undefined, e.message)));
+  }
+
+  // A CRD's OpenAPI validation error, worded as the apiextensions server does.
+  function crdCause(obj, e) {
+    const field = fieldPath(e.path);
+    const value = getPath(obj, e.path);
+    if (e.keyword === "required") return fe.required(field);
+    if (e.keyword === "enum") return fe.notSupported(field, value, e.params.allowedValues ?? []);
+    if (e.keyword === "type") return fe.invalid(field, typeof value, `${field} in body must be of type ${e.params.type}: ${JSON.stringify(typeof value)}`);
+    return fe.invalid(field, value, `${field} in body ${e.message}`);
   }
 
   // Turns a candidate object into the object to store: schema, defaults,
@@ -390,6 +406,7 @@ export function createServer(options = {}) {
       }
     } else {
       for (const k of ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion"]) delete md[k];
+      if (res.kind === "Job") md.uid = crypto.randomUUID(); // the generated selector names it
     }
     const schemaCauses = decode(res, cand, ctx);
     if (res.statusSub) {
@@ -677,6 +694,34 @@ export function createServer(options = {}) {
     return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details };
   }
 
+  // PUT or PATCH (merge / JSON patch) of the status subresource: only
+  // .status changes, as on the real server; the rest of the body is ignored.
+  function verbStatus(method, res, old, body, contentType, ctx) {
+    let next;
+    if (method === "PUT") next = parseJson(body, res);
+    else if (method === "PATCH") {
+      const ct = (contentType ?? "").split(";")[0].trim().toLowerCase();
+      let patch;
+      try {
+        patch = JSON.parse(body.toString("utf8"));
+      } catch (e) {
+        throw badRequest(`error decoding patch: ${e.message}`);
+      }
+      if (ct === "application/merge-patch+json") next = mergePatch(old, patch);
+      else if (ct === "application/json-patch+json") next = jsonPatch(old, patch);
+      else throw unsupportedMediaType(ct);
+    } else throw methodNotAllowed(`${method} is not supported on the status subresource`);
+    if (!isObj(next)) throw badRequest(`the object provided is unrecognized (must be of type ${res.kind})`);
+    if (next.metadata?.resourceVersion && next.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(res, old.metadata.name);
+    const cand = clone(old);
+    if (next.status === undefined || next.status === null) delete cand.status;
+    else cand.status = next.status;
+    const causes = decode(res, cand, ctx);
+    if (causes.length) throw invalid(res, old.metadata.name, causes);
+    const owners = cloneOwners(store.ownersOf(res, old.metadata.namespace, old.metadata.name));
+    return { code: 200, body: commit(res, cand, old, ctx, owners) };
+  }
+
   function scaleOf(sts) {
     const sel = labelSelectorToRequirements(sts.spec.selector)
       .map((r) => (r.op === "In" && r.values.length === 1 ? `${r.key}=${r.values[0]}` : r.op === "Exists" ? r.key : `${r.key} ${r.op.toLowerCase()} (${r.values.join(",")})`))
@@ -795,10 +840,24 @@ export function createServer(options = {}) {
     for (const r of Object.values(byGroupVersion.get(gv))) {
       const verbs = r.readOnly ? ["delete", "deletecollection", "get", "list"] : ["create", "delete", "deletecollection", "get", "list", "patch", "update"];
       resources.push({ name: r.plural, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs, shortNames: r.shortNames });
-      if (r.statusSub) resources.push({ name: `${r.plural}/status`, singularName: "", namespaced: r.namespaced, kind: r.kind, verbs: ["get"] });
+      if (r.statusSub) resources.push({ name: `${r.plural}/status`, singularName: "", namespaced: r.namespaced, kind: r.kind, verbs: r.statusWrite ? ["get", "patch", "update"] : ["get"] });
       if (r.scaleSub) resources.push({ name: `${r.plural}/scale`, singularName: "", namespaced: r.namespaced, group: "autoscaling", version: "v1", kind: "Scale", verbs: ["get", "patch", "update"] });
     }
     return { kind: "APIResourceList", apiVersion: "v1", groupVersion: gv, resources };
+  }
+
+  // Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1
+  // (first choice): metadata only, as the real server answers it, so that a
+  // client asking for it never receives a Secret's data.
+  function asMetadata(body, accept) {
+    const first = String(accept ?? "").split(",")[0];
+    const params = Object.fromEntries(first.split(";").slice(1).map((p) => p.trim().split("=")));
+    if (params.g !== "meta.k8s.io" || params.v !== "v1") return body;
+    const partial = (o) => ({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata });
+    if (params.as === "PartialObjectMetadata" && body.metadata?.uid) return partial(body);
+    if (params.as === "PartialObjectMetadataList" && Array.isArray(body.items))
+      return { kind: "PartialObjectMetadataList", apiVersion: "meta.k8s.io/v1", metadata: body.metadata, items: body.items.map(partial) };
+    return body;
   }
 
   function verbOf(method, r, q) {
@@ -830,14 +889,14 @@ export function createServer(options = {}) {
     let out;
     if (sub !== undefined) {
       if (sub === "status" && res.statusSub) {
-        if (method !== "GET") throw methodNotAllowed("writes to the status subresource are not supported by the k8s stand-in (status is computed)");
+        if (method !== "GET" && !res.statusWrite) throw methodNotAllowed("writes to the status subresource are not supported by the k8s stand-in (status is computed)");
         const o = store.get(res.plural, ns, name);
         if (!o) throw notFound(res, name);
-        out = { code: 200, body: o };
+        out = method === "GET" ? { code: 200, body: o } : verbStatus(method, res, o, body, headers["content-type"], ctx);
       } else if (sub === "scale" && res.scaleSub) out = verbScale(method, res, ns, name, body, headers["content-type"], ctx);
       else throw routeNotFound();
     } else if (r.collection) {
-      if (method === "GET") out = { code: 200, body: verbList(res, ns, q) };
+      if (method === "GET") out = { code: 200, body: asMetadata(verbList(res, ns, q), headers.accept) };
       else if (method === "POST") {
         if (r.clusterWide && res.namespaced) throw methodNotAllowed(`POST is not supported on the cluster-wide ${res.plural} collection`);
         out = verbCreate(res, ns, body, ctx);
@@ -847,7 +906,7 @@ export function createServer(options = {}) {
       if (method === "GET") {
         const o = store.get(res.plural, ns, name);
         if (!o) throw notFound(res, name);
-        out = { code: 200, body: o };
+        out = { code: 200, body: asMetadata(o, headers.accept) };
       } else if (method === "PUT") out = verbReplace(res, ns, name, body, ctx);
       else if (method === "PATCH") out = verbPatch(res, ns, name, body, headers["content-type"], ctx, q);
       else if (method === "DELETE") out = verbDelete(res, ns, name, body, ctx, q);
@@ -993,6 +1052,7 @@ export function createServer(options = {}) {
     const qs = q.toString();
     if (qs) entry.query = qs;
     if (headers["content-type"]) entry.contentType = headers["content-type"];
+    if (headers.accept) entry.accept = headers.accept;
     stats.recent.push(entry);
     if (stats.recent.length > 500) stats.recent.shift();
   }

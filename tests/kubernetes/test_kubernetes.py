@@ -1,9 +1,17 @@
 """The instance lifecycle with DBTREE_PROVISIONER=kubernetes, against the
 Kubernetes API stand-in (tests/k8s/server.mjs), which validates every
 object against the upstream schemas.  Jobs are run by hand so each pass is
-deterministic."""
+deterministic.  TLS: the certificates in the instance Secrets are checked
+with openssl against the stack's CA; the cert-manager mode is one jobs
+setting away (DBTREE_K8S_CERT_ISSUER in the jobs' environment only: the
+pools never issue)."""
 import base64
 import json
+import os
+import subprocess
+import tempfile
+import time
+import urllib.error
 import urllib.request
 
 from dbt import stack, check, check_error, wait_until
@@ -34,6 +42,21 @@ def kube(path):
         if e.code == 404:
             return None
         raise
+
+
+def kube_write(method, path, body, ctype="application/json"):
+    """A write to the stand-in's API with the token: (status, answer)."""
+    with open(stack.k8s.token_file) as f:
+        token = f.read().strip()
+    req = urllib.request.Request(stack.k8s.url + path, method=method,
+                                 data=json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer " + token,
+                                          "Content-Type": ctype})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 def name_of(iid):
@@ -259,3 +282,374 @@ def test_an_orphan_object_is_left_alone():
     check("no row owns it" in p.stderr, "reported in the log", p.stderr[-500:])
     check(stack.metric("dbtree_reconcile_orphans") >= 1, "and in the metrics")
     check(objects(orphan_id)["secret"] is not None, "left alone")
+
+
+# -- TLS ----------------------------------------------------------------------
+
+TLS_KEYS = ("tls.crt", "tls.key", "ca.crt", "tls.pem")
+TLS_DIR = "/etc/dbtree-tls"
+CM = {"DBTREE_K8S_CERT_ISSUER": "dbtree-ca", "DBTREE_K8S_CERT_ISSUER_KIND": "ClusterIssuer"}
+
+
+def ready_user():
+    """A user with lemons, the stand-in making pods ready at once (the
+    suite's first test turns that on; this makes a test runnable alone)."""
+    control("POST", "/_control/autoready", {"on": True})
+    return user()
+
+
+def public_host():
+    return stack.env.get("DBTREE_PUBLIC_DB_HOST", "127.0.0.1")
+
+
+def ca_pem():
+    with open(os.path.join(stack.env["DBTREE_TLS_DIR"], "ca.pem")) as f:
+        return f.read()
+
+
+def openssl(*args):
+    return subprocess.run(["openssl"] + list(args), capture_output=True, text=True)
+
+
+def tls_files(secret):
+    """The Secret's TLS files, decoded, written to a temporary folder."""
+    data = secret["data"]
+    check(all(k in data for k in TLS_KEYS), "the Secret has %s" % ", ".join(TLS_KEYS),
+          sorted(data))
+    files = {k: base64.b64decode(data[k]).decode() for k in TLS_KEYS}
+    d = tempfile.mkdtemp(prefix="dbtree-tls-")
+    for k, text in files.items():
+        with open(os.path.join(d, k), "w") as f:
+            f.write(text)
+    with open(os.path.join(d, "installation-ca.pem"), "w") as f:
+        f.write(ca_pem())
+    return d, files
+
+
+def check_tls_secret(secret):
+    """tls.crt verifies against the installation CA and names the public
+    host; tls.key is its key; tls.pem is both; ca.crt is the CA."""
+    d, files = tls_files(secret)
+    p = lambda k: os.path.join(d, k)  # noqa: E731
+    v = openssl("verify", "-CAfile", p("installation-ca.pem"), "-purpose", "sslserver",
+                p("tls.crt"))
+    check(v.returncode == 0 and v.stdout.strip().endswith("OK"),
+          "tls.crt verifies against the installation CA", v.stdout + v.stderr)
+    check(files["ca.crt"] == ca_pem(), "ca.crt is the installation CA")
+    san = openssl("x509", "-in", p("tls.crt"), "-noout", "-ext", "subjectAltName").stdout
+    check("IP Address:%s" % public_host() in san or "DNS:%s" % public_host() in san,
+          "the certificate names the public host", san)
+    cert_key = openssl("x509", "-in", p("tls.crt"), "-noout", "-pubkey").stdout
+    key_key = openssl("pkey", "-in", p("tls.key"), "-pubout").stdout
+    check(cert_key and cert_key == key_key, "tls.key is the certificate's key")
+    check(files["tls.pem"].startswith(files["tls.key"].rstrip("\n")) and
+          files["tls.pem"].rstrip("\n").endswith(files["tls.crt"].rstrip("\n")),
+          "tls.pem is the key, then the certificate")
+    ann = secret["metadata"].get("annotations", {})
+    check(ann.get("dbtree.io/tls-host") == public_host(), "the Secret says which host", ann)
+    return files
+
+
+def pod_spec(iid):
+    return objects(iid)["sts"]["spec"]["template"]["spec"]
+
+
+def check_tls_volume(iid, secret_name, pem_key):
+    spec = pod_spec(iid)
+    vol = [v for v in spec.get("volumes", []) if v["name"] == "tls"]
+    check(len(vol) == 1, "one tls volume", spec.get("volumes"))
+    sec = vol[0]["secret"]
+    check(sec["secretName"] == secret_name, "mounted from %s" % secret_name, sec)
+    check(sec["defaultMode"] == 0o440, "files 0440 (root:fsGroup)", sec)
+    keys = {i["key"]: i["path"] for i in sec["items"]}
+    check("password" not in keys and "root-password" not in keys,
+          "the passwords are not mounted", keys)
+    want = {"tls.crt": "tls.crt", "tls.key": "tls.key", "ca.crt": "ca.crt"}
+    if pem_key:
+        want[pem_key] = "tls.pem"
+    check(keys == want, "the TLS files", keys)
+    c = spec["containers"][0]
+    mounts = [m for m in c["volumeMounts"] if m["name"] == "tls"]
+    check(mounts == [{"name": "tls", "mountPath": TLS_DIR, "readOnly": True}],
+          "mounted read-only at %s" % TLS_DIR, c["volumeMounts"])
+    check(spec["securityContext"]["fsGroup"] == 999, "fsGroup 999", spec["securityContext"])
+    return c
+
+
+def check_engine_tls(engine, c):
+    args = " ".join(c.get("args", []))
+    script = c["command"][2]
+    ready = " ".join(c["readinessProbe"]["exec"]["command"])
+    if engine == "postgres":
+        for flag in ("ssl=on", "ssl_cert_file=%s/tls.crt" % TLS_DIR,
+                     "ssl_key_file=%s/tls.key" % TLS_DIR, "hba_file=/tmp/dbtree-hba.conf"):
+            check("-c " + flag in args, "postgres -c %s" % flag, args)
+        check("hostssl all all all scram-sha-256" in script and "\\nhost " not in script,
+              "TCP only through hostssl", script)
+        check("PGSSLMODE=require pg_isready" in ready, "the probe uses TLS", ready)
+    elif engine == "redis":
+        check("--port 0 --tls-port 6379 --tls-cert-file %s/tls.crt --tls-key-file %s/tls.key"
+              " --tls-ca-cert-file %s/ca.crt --tls-auth-clients no" % (TLS_DIR, TLS_DIR, TLS_DIR)
+              in args, "redis listens with TLS only", args)
+        check("redis-cli --tls --cacert %s/ca.crt" % TLS_DIR in ready, "the probe uses TLS", ready)
+    else:
+        check("--tlsMode requireTLS --tlsCertificateKeyFile %s/tls.pem --tlsCAFile %s/ca.crt"
+              % (TLS_DIR, TLS_DIR) in args, "mongod requires TLS", args)
+        check("tls=true&tlsCAFile=%s/ca.crt" % TLS_DIR in script,
+              "the start script logs in over TLS", script)
+
+
+def tls_instance(engine, preset):
+    uid, token = ready_user()
+    r = stack.post(API, {"name": "tls-%s" % engine, "presetId": preset},
+                   headers=stack.auth(token))
+    check(r.status == 202, "created", r)
+    iid = r.json["id"]
+    wait_status(token, iid, "running")
+    o = objects(iid)
+    check_tls_secret(o["secret"])
+    c = check_tls_volume(iid, name_of(iid), "tls.pem" if engine == "mongodb" else None)
+    check_engine_tls(engine, c)
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+
+
+def test_postgres_tls_on_kubernetes():
+    tls_instance("postgres", "postgres-standalone-tiny")
+
+
+def test_redis_tls_on_kubernetes():
+    tls_instance("redis", "redis-standalone-tiny")
+
+
+def test_mongodb_tls_on_kubernetes():
+    tls_instance("mongodb", "mongodb-standalone-tiny")
+
+
+def test_a_due_certificate_is_renewed_when_applied():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "renew", "presetId": "redis-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    n = name_of(iid)
+    old = objects(iid)["secret"]
+    old_cert = base64.b64decode(old["data"]["tls.crt"]).decode()
+    check("dbtree.io/tls-version" not in
+          (objects(iid)["sts"]["spec"]["template"]["metadata"].get("annotations") or {}),
+          "a first certificate restarts nothing")
+    # it expires tomorrow, as far as dbtree can tell: well within the margin
+    st, ans = kube_write("PATCH", "/api/v1/namespaces/%s/secrets/%s" % (NS, n),
+                         {"metadata": {"annotations": {
+                             "dbtree.io/tls-not-after": str(int(time.time()) + 86400)}}},
+                         "application/merge-patch+json")
+    check(st == 200, "annotation patched", ans)
+    jobs()
+    check(base64.b64decode(objects(iid)["secret"]["data"]["tls.crt"]).decode() == old_cert,
+          "nothing changes while nothing needs applying")
+    kube_write("DELETE", "/api/v1/namespaces/%s/services/%s" % (NS, n), {})
+    control("POST", "/_control/reset-stats", {})
+    wait_until(lambda: jobs() or objects(iid)["service"] is not None, timeout=10,
+               what="the Service recreated")
+    reads = [e for e in control("GET", "/_control/stats")["recent"]
+             if e["method"] == "GET" and e["path"].endswith("/secrets")]
+    check(reads and all("as=PartialObjectMetadataList" in e.get("accept", "") for e in reads),
+          "the jobs read Secrets' metadata only, never their data", reads)
+    new = objects(iid)["secret"]
+    files = check_tls_secret(new)
+    check(files["tls.crt"] != old_cert, "a new certificate")
+    not_after = int(new["metadata"]["annotations"]["dbtree.io/tls-not-after"])
+    check(not_after > time.time() + 60 * 86400, "valid for weeks again", not_after)
+    ann = objects(iid)["sts"]["spec"]["template"]["metadata"].get("annotations") or {}
+    check(len(ann.get("dbtree.io/tls-version", "")) == 16, "the pod restarts for it", ann)
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+
+
+def test_the_certs_pass_renews_a_due_certificate():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "certs", "presetId": "postgres-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    n = name_of(iid)
+    before = objects(iid)["secret"]["metadata"]["resourceVersion"]
+    stack.ctl("jobs", "--only", "certs")
+    old = objects(iid)["secret"]
+    old_cert = base64.b64decode(old["data"]["tls.crt"]).decode()
+    check(old["metadata"]["resourceVersion"] == before, "a current certificate is left alone")
+    # another public host, as far as the Secret says: due whatever the date
+    kube_write("PATCH", "/api/v1/namespaces/%s/secrets/%s" % (NS, n),
+               {"metadata": {"annotations": {"dbtree.io/tls-host": "old.example.com"}}},
+               "application/merge-patch+json")
+    control("POST", "/_control/reset-stats", {})
+    p = stack.ctl("jobs", "--only", "certs")
+    st = control("GET", "/_control/stats")
+    new = objects(iid)["secret"]
+    files = check_tls_secret(new)
+    check(files["tls.crt"] != old_cert, "a new certificate", p.stderr[-500:])
+    ann = objects(iid)["sts"]["spec"]["template"]["metadata"].get("annotations") or {}
+    check(len(ann.get("dbtree.io/tls-version", "")) == 16, "the pod restarts for it", ann)
+    lists = [e for e in st["recent"] if e["verb"] == "LIST"]
+    check(len(lists) == 1 and lists[0]["path"].endswith("/secrets") and
+          "as=PartialObjectMetadataList" in lists[0].get("accept", ""),
+          "one metadata-only list for the pass", st["recent"])
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+
+
+def cm_jobs(only="reconcile"):
+    return stack.ctl("jobs", "--only", only, extra_env=CM)
+
+
+def test_cert_manager_renewal_restarts_the_pod():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "cm-roll", "presetId": "redis-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    n = name_of(iid)
+    wait_until(lambda: cm_jobs() or status(token, iid) == "running", timeout=20,
+               interval=0.2, what="running")
+    tmpl = lambda: objects(iid)["sts"]["spec"]["template"]["metadata"].get("annotations") or {}  # noqa: E731
+    status_path = "/apis/cert-manager.io/v1/namespaces/%s/certificates/%s/status" % (NS, n)
+    st, ans = kube_write("PATCH", status_path, {"status": {"revision": 1}},
+                         "application/merge-patch+json")
+    check(st == 200, "cert-manager issued revision 1", ans)
+    cm_jobs("certs")
+    check("dbtree.io/tls-version" not in tmpl(), "the first revision restarts nothing", tmpl())
+    kube_write("PATCH", status_path, {"status": {"revision": 2}}, "application/merge-patch+json")
+    cm_jobs("certs")
+    check(tmpl().get("dbtree.io/tls-version") == "revision-2", "a renewal restarts the pod", tmpl())
+    rv = objects(iid)["sts"]["metadata"]["resourceVersion"]
+    cm_jobs("certs")
+    check(objects(iid)["sts"]["metadata"]["resourceVersion"] == rv, "once")
+    check("tls.crt" not in objects(iid)["secret"]["data"], "dbtree issued nothing itself")
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: cm_jobs() or not any(objects(iid).values()), timeout=15,
+               what="deleted")
+
+
+def test_cert_manager_certificate_instead_of_our_own():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "cm-mongo", "presetId": "mongodb-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    n = name_of(iid)
+    cert_path = "/apis/cert-manager.io/v1/namespaces/%s/certificates/%s" % (NS, n)
+    control("POST", "/_control/reset-stats", {})
+    wait_until(lambda: cm_jobs() or status(token, iid) == "running", timeout=20,
+               interval=0.2, what="running")
+    cert = kube(cert_path)
+    check(cert is not None, "a Certificate was applied")
+    writes = [e for e in control("GET", "/_control/stats")["recent"]
+              if e["path"] == cert_path and e["method"] == "PATCH"]
+    check(writes and all(200 <= e["status"] < 300 for e in writes),
+          "the stand-in accepted it (cert-manager's schema)", writes)
+    spec = cert["spec"]
+    check(spec["secretName"] == n + "-tls", "its Secret", spec)
+    check(spec["issuerRef"] == {"name": "dbtree-ca", "kind": "ClusterIssuer",
+                                "group": "cert-manager.io"}, "the issuer", spec)
+    host = public_host()
+    check(spec.get("ipAddresses") == [host] or spec.get("dnsNames") == [host],
+          "the public host", spec)
+    check(spec.get("additionalOutputFormats") == [{"type": "CombinedPEM"}],
+          "mongod's combined PEM", spec)
+    sts = objects(iid)["sts"]
+    check(any(r["uid"] == sts["metadata"]["uid"] for r in cert["metadata"]["ownerReferences"]),
+          "owned by the StatefulSet", cert["metadata"])
+    c = check_tls_volume(iid, n + "-tls", "tls-combined.pem")
+    check_engine_tls("mongodb", c)
+    check("tls.crt" not in objects(iid)["secret"]["data"], "dbtree issued nothing itself")
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: cm_jobs() or not any(objects(iid).values()), timeout=15,
+               what="deleted")
+    check(kube(cert_path) is None, "the Certificate is gone too")
+
+
+def test_the_stand_in_refuses_an_invalid_certificate():
+    path = "/apis/cert-manager.io/v1/namespaces/%s/certificates" % NS
+
+    def cert(name, **spec):
+        return {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+                "metadata": {"name": name}, "spec": spec}
+    st, ans = kube_write("POST", path, cert("no-issuer", secretName="x-tls", dnsNames=["a.example"]))
+    check(st == 422 and ans["reason"] == "Invalid" and "spec.issuerRef: Required value" in ans["message"],
+          "no issuerRef: 422", ans)
+    st, ans = kube_write("POST", path, cert("no-secret", issuerRef={"name": "ca"}, dnsNames=["a.example"]))
+    check(st == 422 and "spec.secretName: Required value" in ans["message"], "no secretName: 422", ans)
+    st, ans = kube_write("POST", path, cert("bad-type", secretName="x-tls", issuerRef={"name": "ca"},
+                                            dnsNames=["a.example"], duration=3600))
+    check(st == 422 and "spec.duration" in ans["message"], "a number for a duration: 422", ans)
+    st, ans = kube_write("POST", path, cert("no-name", secretName="x-tls", issuerRef={"name": "ca"}))
+    check(st == 422, "no host at all: 422 (cert-manager's webhook)", ans)
+    check(kube(path + "/no-issuer") is None and kube(path + "/no-name") is None, "none stored")
+
+
+# -- dumps ----------------------------------------------------------------------
+
+def dump_start(iid, bid, disk=1):
+    return stack.post("/api/_probe/dump", {"id": iid, "type": "mongodb", "name": "dumped",
+                                           "port": 30999, "diskGb": disk, "backupId": bid})
+
+
+def dump_poll(bid):
+    r = stack.get("/api/_probe/dump?backupId=" + bid)
+    check(r.status == 200, "poll answers", r)
+    return r.json
+
+
+def job_status(bid, status):
+    return kube_write("PATCH", "/apis/batch/v1/namespaces/%s/jobs/dbtree-dump-%s/status" % (NS, bid),
+                      {"status": status}, "application/merge-patch+json")
+
+
+def test_mongodb_dump_job():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "dumped", "presetId": "mongodb-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    n, bid = name_of(iid), "b-%d" % int(time.time() * 1000)
+    check(dump_poll(bid)["state"] == "gone", "no dump yet")
+    r = dump_start(iid, bid)
+    check(r.status == 204, "dump started", r)
+    job = kube("/apis/batch/v1/namespaces/%s/jobs/dbtree-dump-%s" % (NS, bid))
+    check(job is not None, "a Job")
+    check(job["spec"]["backoffLimit"] == 0 and job["spec"]["ttlSecondsAfterFinished"] > 0 and
+          job["spec"]["activeDeadlineSeconds"] > 0, "runs once, bounded, cleaned up", job["spec"])
+    pod = job["spec"]["template"]
+    check("dbtree.io/instance-id" not in pod["metadata"]["labels"],
+          "the dump pod is no endpoint of the instance's Service", pod["metadata"])
+    c = pod["spec"]["containers"][0]
+    script, args = c["command"][2], c["args"]
+    check("mongodump" in script and "--gzip" in script and '--archive="$3.part"' in script and
+          "--ssl --sslCAFile=%s/ca.crt" % TLS_DIR in script, "mongodump over TLS to an archive", script)
+    check(args[1:] == ["%s.%s.svc" % (n, NS), "27017", "/backup/%s.archive" % bid],
+          "against the instance's Service, into its archive", args)
+    secret = objects(iid)["secret"]
+    root = base64.b64decode(secret["data"]["root-password"]).decode()
+    check(root not in json.dumps(job), "no password in the Job")
+    check(c["env"][0] == {"name": "DBTREE_ROOT_PASSWORD", "valueFrom": {"secretKeyRef": {
+        "name": n, "key": "root-password"}}}, "the password from the Secret", c["env"])
+    vols = {v["name"]: v for v in pod["spec"]["volumes"]}
+    check(vols["backup"]["persistentVolumeClaim"]["claimName"] == "dbtree-backups" and
+          vols["tls"]["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}],
+          "the backup claim and the CA", vols)
+    check(pod["spec"]["securityContext"] == pod_spec(iid)["securityContext"],
+          "the instance pods' security context", pod["spec"]["securityContext"])
+    pvc = kube("/api/v1/namespaces/%s/persistentvolumeclaims/dbtree-backups" % NS)
+    check(pvc is not None and pvc["spec"]["resources"]["requests"]["storage"] == "1Gi",
+          "the backup claim was made", pvc)
+    check(dump_poll(bid)["state"] == "running", "running until the Job says otherwise")
+    check(dump_start(iid, bid).status == 204, "starting it again is harmless")
+    again = kube("/apis/batch/v1/namespaces/%s/jobs/dbtree-dump-%s" % (NS, bid))
+    check(again["metadata"]["uid"] == job["metadata"]["uid"], "the same Job")
+    st, ans = job_status(bid, {"succeeded": 1, "active": 0, "conditions": [
+        {"type": "SuccessCriteriaMet", "status": "True"}, {"type": "Complete", "status": "True"}]})
+    check(st == 200, "the Job completes", ans)
+    check(dump_poll(bid)["state"] == "done", "poll says done")
+    bid2 = bid + "-2"
+    check(dump_start(iid, bid2).status == 204, "a second dump")
+    job_status(bid2, {"failed": 1, "active": 0, "conditions": [
+        {"type": "Failed", "status": "True", "reason": "DeadlineExceeded",
+         "message": "Job was active longer than specified deadline"}]})
+    p = dump_poll(bid2)
+    check(p["state"] == "failed" and "DeadlineExceeded" in p["reason"], "poll says failed, and why", p)
+    check(dump_start(iid, "Not/valid").status == 503, "a bad backup id is refused")
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")

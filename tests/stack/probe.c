@@ -1,8 +1,9 @@
 /*
  * Pool "probe": exists only in the test stack, to exercise the platform
  * itself (JSON bodies, slow requests, worker identity, database access)
- * independently of any product route.  nginx sends /api/_probe/ here
- * through tests/stack/probe.nginx.conf.
+ * independently of any product route, and to reach driver operations that
+ * no route calls yet (dumps: prov_dump_start/poll).  nginx sends
+ * /api/_probe/ here through tests/stack/probe.nginx.conf.
  */
 #include <json.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "base/clock.h"
 #include "base/jget.h"
 #include "base/xalloc.h"
+#include "prov/prov.h"
 #include "store/db.h"
 #include "web/app.h"
 #include "web/pool.h"
@@ -100,12 +102,62 @@ tx_probe(struct req *req)
 	return resp_json(req, 200, out);
 }
 
+/* POST /api/_probe/dump {"id", "type", "name", "port", "diskGb",
+ * "backupId"}: prov_dump_start for that instance (the spec comes from the
+ * body: the test knows it). 204, or 503 when the driver failed. */
+static int
+dump_start(struct req *req)
+{
+	struct prov_spec s = { .cpu = 0.1, .memory_mb = 256, .running = true };
+	const char *bid;
+	int64_t port, disk;
+
+	if (jget_str(req->json, "id", 64, &s.id) != JGET_OK ||
+	    jget_str(req->json, "type", 16, &s.type) != JGET_OK ||
+	    jget_str(req->json, "name", 64, &s.name) != JGET_OK ||
+	    jget_i64(req->json, "port", 1, 65535, &port) != JGET_OK ||
+	    jget_i64(req->json, "diskGb", 1, 1024, &disk) != JGET_OK ||
+	    jget_str(req->json, "backupId", 64, &bid) != JGET_OK)
+		return resp_error(req, ERR_INVALID_PARAMETER, NULL);
+	s.port = (int)port;
+	s.disk_gb = disk;
+	if (!req->app->prov || prov_dump_start(req->app->prov, &s, bid) < 0)
+		return resp_error(req, ERR_UNAVAILABLE, NULL);
+	return resp_empty(req, 204);
+}
+
+/* GET /api/_probe/dump?backupId=B: prov_dump_poll -> {"state", "reason"}. */
+static int
+dump_poll(struct req *req)
+{
+	static const char *const names[] = { [PROV_DUMP_RUNNING] = "running",
+		[PROV_DUMP_DONE] = "done", [PROV_DUMP_FAILED] = "failed",
+		[PROV_DUMP_GONE] = "gone" };
+	const char *bid = req_query(req, "backupId");
+	enum prov_dump_state st;
+	char reason[PROV_REASON_LEN];
+	struct json_object *out;
+
+	if (!bid)
+		return resp_error(req, ERR_MISSING_PARAMETER, "backupId");
+	if (!req->app->prov ||
+	    prov_dump_poll(req->app->prov, bid, &st, reason) < 0)
+		return resp_error(req, ERR_UNAVAILABLE, NULL);
+	out = json_object_new_object();
+	json_object_object_add(out, "state", json_object_new_string(names[st]));
+	json_object_object_add(out, "reason", json_object_new_string(reason));
+	return resp_json(req, 200, out);
+}
+
 static const struct route routes[] = {
 	{ "POST", "/api/_probe/echo", echo, ROUTE_PUBLIC, ROUTE_JSON_BODY,
 	  LIMIT_NONE },
 	{ "GET", "/api/_probe/sleep", sleep_ms, ROUTE_PUBLIC, 0, LIMIT_NONE },
 	{ "GET", "/api/_probe/db", db_probe, ROUTE_PUBLIC, 0, LIMIT_NONE },
 	{ "GET", "/api/_probe/tx", tx_probe, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "POST", "/api/_probe/dump", dump_start, ROUTE_PUBLIC,
+	  ROUTE_JSON_BODY, LIMIT_NONE },
+	{ "GET", "/api/_probe/dump", dump_poll, ROUTE_PUBLIC, 0, LIMIT_NONE },
 };
 
 int

@@ -88,6 +88,8 @@ test_defaults(void)
 	CHECK_STR(c.socket_group, "");
 	CHECK_INT(c.job_budget_s, 50);
 	CHECK_STR(c.log_level, "info");
+	CHECK_STR(c.k8s_cert_issuer, "");
+	CHECK_STR(c.k8s_cert_issuer_kind, "Issuer");
 }
 
 /* Set but empty: integers and enums fall back to their defaults. */
@@ -153,6 +155,9 @@ test_accepts(void)
 		{ "DBTREE_LOG_LEVEL", "warn" },
 		{ "DBTREE_LOG_LEVEL", "info" },
 		{ "DBTREE_LOG_LEVEL", "debug" },
+		{ "DBTREE_K8S_CERT_ISSUER_KIND", "Issuer" },
+		{ "DBTREE_K8S_CERT_ISSUER_KIND", "ClusterIssuer" },
+		{ "DBTREE_K8S_CERT_ISSUER", "letsencrypt-prod" },
 	};
 	struct conf c;
 	char err[512];
@@ -193,6 +198,8 @@ test_rejects(void)
 		{ "DBTREE_LOG_LEVEL", "inf" },
 		{ "DBTREE_LOG_LEVEL", "info|" },
 		{ "DBTREE_LOG_LEVEL", "err|warn" },
+		{ "DBTREE_K8S_CERT_ISSUER_KIND", "issuer" },
+		{ "DBTREE_K8S_CERT_ISSUER_KIND", "Vault" },
 		/* strings outside their length bounds */
 		{ "DBTREE_STATE_DIR", "" },
 		{ "DBTREE_RUN_DIR",	/* 91 bytes: one over the socket cap */

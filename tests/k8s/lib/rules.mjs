@@ -280,6 +280,21 @@ const VOLUME_SOURCES = [
   "csi", "ephemeral", "image",
 ];
 
+// A secret or configMap volume's defaultMode and items (ValidateKeyToPath).
+function validateKeyToPaths(src, fp, causes) {
+  const modeOk = (m) => m === undefined || (Number.isInteger(m) && m >= 0 && m <= 0o777);
+  const modeMsg = "must be a number between 0 and 0777 (octal), both inclusive";
+  if (!modeOk(src.defaultMode)) causes.push(fe.invalid(`${fp}.defaultMode`, src.defaultMode, modeMsg));
+  (src.items ?? []).forEach((it, i) => {
+    const ip = `${fp}.items[${i}]`;
+    if (!it?.key) causes.push(fe.required(`${ip}.key`));
+    if (!it?.path) causes.push(fe.required(`${ip}.path`));
+    else if (it.path.startsWith("/")) causes.push(fe.invalid(`${ip}.path`, it.path, "must be a relative path"));
+    else if (it.path.split("/").includes("..")) causes.push(fe.invalid(`${ip}.path`, it.path, "must not contain '..'"));
+    if (!modeOk(it?.mode)) causes.push(fe.invalid(`${ip}.mode`, it.mode, modeMsg));
+  });
+}
+
 export function validatePodSpec(spec, fp, causes, { extraVolumeNames = [], allowedRestartPolicies } = {}) {
   if (!isObj(spec)) return;
   const volNames = new Set(extraVolumeNames);
@@ -299,6 +314,7 @@ export function validatePodSpec(spec, fp, causes, { extraVolumeNames = [], allow
     if (srcs.length > 1) causes.push(fe.forbidden(`${vp}.${srcs[1]}`, "may not specify more than 1 volume type"));
     if (isObj(v.configMap) && !v.configMap.name) causes.push(fe.required(`${vp}.configMap.name`));
     if (isObj(v.secret) && !v.secret.secretName) causes.push(fe.required(`${vp}.secret.secretName`));
+    if (isObj(v.secret)) validateKeyToPaths(v.secret, `${vp}.secret`, causes);
     if (isObj(v.persistentVolumeClaim) && !v.persistentVolumeClaim.claimName) causes.push(fe.required(`${vp}.persistentVolumeClaim.claimName`));
   });
   validateContainers(spec.containers, `${fp}.containers`, volNames, causes, true);
@@ -443,6 +459,10 @@ export function applyDefaults(kind, obj, old) {
       for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) for (const p of rule?.ports ?? []) if (isObj(p)) p.protocol ??= "TCP";
       break;
     }
+    case "Job": {
+      jobDefaults(obj, old);
+      break;
+    }
     case "Namespace": {
       obj.spec ??= { finalizers: ["kubernetes"] };
       obj.status = { phase: obj.metadata?.deletionTimestamp ? "Terminating" : "Active" };
@@ -452,6 +472,36 @@ export function applyDefaults(kind, obj, old) {
     default:
       break;
   }
+}
+
+// The Job strategy's PrepareForCreate and SetDefaults_Job: a generated
+// selector on the uid, the labels that go with it, the counts and policies.
+const JOB_UID_LABEL = "batch.kubernetes.io/controller-uid";
+
+function jobDefaults(obj, old) {
+  const spec = (obj.spec = isObj(obj.spec) ? obj.spec : {});
+  if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
+  spec.parallelism ??= 1;
+  spec.backoffLimit ??= 6;
+  spec.completionMode ??= "NonIndexed";
+  spec.suspend ??= false;
+  spec.podReplacementPolicy ??= "TerminatingOrFailed";
+  if (isObj(spec.template)) {
+    spec.template.metadata = isObj(spec.template.metadata) ? spec.template.metadata : {};
+    podSpecDefaults(spec.template.spec);
+  }
+  if (old || spec.manualSelector === true || !obj.metadata?.uid) return;
+  const uid = obj.metadata.uid;
+  const name = obj.metadata.name;
+  spec.selector = { matchLabels: { [JOB_UID_LABEL]: uid } };
+  if (isObj(spec.template))
+    spec.template.metadata.labels = {
+      ...(spec.template.metadata.labels ?? {}),
+      [JOB_UID_LABEL]: uid,
+      "batch.kubernetes.io/job-name": name,
+      "controller-uid": uid,
+      "job-name": name,
+    };
 }
 
 // ------------------------------------------------------------ validation
@@ -696,8 +746,72 @@ function validateNetworkPolicy(obj, old, causes) {
   }
 }
 
+const JOB_MUTABLE = ["parallelism", "activeDeadlineSeconds", "suspend", "backoffLimit", "backoffLimitPerIndex", "maxFailedIndexes", "ttlSecondsAfterFinished", "podFailurePolicy", "successPolicy", "managedBy"];
+
+function validateJob(obj, old, causes) {
+  const spec = obj.spec ?? {};
+  if ((obj.metadata?.name ?? "").length > 63) causes.push(fe.invalid("metadata.name", obj.metadata.name, "must be no more than 63 characters"));
+  for (const k of ["parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished"])
+    if (typeof spec[k] === "number" && spec[k] < 0) causes.push(fe.invalid(`spec.${k}`, spec[k], "must be greater than or equal to 0"));
+  if (typeof spec.activeDeadlineSeconds === "number" && spec.activeDeadlineSeconds <= 0)
+    causes.push(fe.invalid("spec.activeDeadlineSeconds", spec.activeDeadlineSeconds, "must be greater than 0"));
+  if (!["NonIndexed", "Indexed"].includes(spec.completionMode)) causes.push(fe.notSupported("spec.completionMode", spec.completionMode, ["NonIndexed", "Indexed"]));
+  if (spec.selector === undefined) causes.push(fe.required("spec.selector"));
+  else {
+    validateLabelSelector(spec.selector, "spec.selector", causes);
+    const labels = spec.template?.metadata?.labels ?? {};
+    if (!matchRequirements(labelSelectorToRequirements(spec.selector), labels))
+      causes.push(fe.invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"));
+  }
+  if (!isObj(spec.template)) causes.push(fe.required("spec.template"));
+  else {
+    validateLabels(spec.template.metadata?.labels, "spec.template.metadata.labels", causes);
+    validatePodSpec(spec.template.spec, "spec.template.spec", causes, { allowedRestartPolicies: ["OnFailure", "Never"] });
+  }
+  if (old) {
+    const a = clone(spec);
+    const b = clone(old.spec ?? {});
+    for (const k of JOB_MUTABLE) {
+      delete a[k];
+      delete b[k];
+    }
+    if (!deepEqual(a.template, b.template)) causes.push(fe.invalid("spec.template", spec.template, "field is immutable"));
+    if (!deepEqual(a.selector, b.selector)) causes.push(fe.invalid("spec.selector", spec.selector, "field is immutable"));
+    if (a.completions !== b.completions) causes.push(fe.invalid("spec.completions", spec.completions, "field is immutable"));
+  }
+}
+
+// cert-manager's validating webhook (internal/apis/certmanager/validation),
+// the rules beyond the CRD schema that matter here.
+function validateCertificate(obj, old, causes) {
+  const spec = obj.spec ?? {};
+  const ids = ["commonName", "dnsNames", "uris", "ipAddresses", "emailAddresses", "literalSubject", "otherNames"];
+  if (!ids.some((k) => (Array.isArray(spec[k]) ? spec[k].length > 0 : !!spec[k])))
+    causes.push(fe.invalid("spec", "", "at least one of commonName (from the commonName field or from a literalSubject), dnsNames, uriSANs, ipAddresses, emailSANs or otherNames must be set"));
+  (spec.ipAddresses ?? []).forEach((ip, i) => {
+    if (!isIPv4(ip) && !isIPv6(ip)) causes.push(fe.invalid(`spec.ipAddresses[${i}]`, ip, "invalid IP address"));
+  });
+  if (spec.secretName) for (const e of dns1123Subdomain(spec.secretName)) causes.push(fe.invalid("spec.secretName", spec.secretName, e));
+  const kind = spec.issuerRef?.kind;
+  const group = spec.issuerRef?.group;
+  if ((!group || group === "cert-manager.io") && kind && !["Issuer", "ClusterIssuer"].includes(kind))
+    causes.push(fe.invalid("spec.issuerRef.kind", kind, "must be one of Issuer or ClusterIssuer"));
+}
+
+function isIPv6(s) {
+  if (typeof s !== "string" || !s.includes(":") || !/^[0-9a-fA-F:.]+$/.test(s)) return false;
+  const dbl = s.split("::");
+  if (dbl.length > 2) return false;
+  const groups = s.split(":").filter((g) => g !== "");
+  return groups.length <= 8 && groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g) || isIPv4(g));
+}
+
 export function validateKind(kind, obj, old, causes) {
   switch (kind) {
+    case "Job":
+      return validateJob(obj, old, causes);
+    case "Certificate":
+      return validateCertificate(obj, old, causes);
     case "StatefulSet":
       return validateStatefulSet(obj, old, causes);
     case "Service":

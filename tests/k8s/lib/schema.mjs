@@ -18,9 +18,12 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { Job } from "kubernetes-models/batch/v1/Job";
+// cert-manager's CRD schemas (the CRDs' openAPIV3Schema, as ajv validators)
+import { Certificate } from "@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate";
 import { fieldPath, pointerToPath } from "./util.mjs";
 
-const MODELS = { Secret, Service, Pod, PersistentVolumeClaim, ConfigMap, Namespace, StatefulSet, NetworkPolicy };
+const MODELS = { Secret, Service, Pod, PersistentVolumeClaim, ConfigMap, Namespace, StatefulSet, NetworkPolicy, Job, Certificate };
 
 // Subtrees that are free-form in the upstream schema (or that we drop anyway).
 const FREE_FORM = [["metadata", "managedFields"]];
@@ -91,6 +94,8 @@ export function schemaCheck(kind, obj) {
 
 // Decoding errors (wrong JSON type, bad base64, bad quantity, int32 overflow) are
 // 400 BadRequest on a real API server; "required" and the like are 422 Invalid.
+// Custom resources are decoded without a schema (unstructured), so for them
+// every schema error is a 422 from the CRD's validation (see server.mjs).
 export const DECODE_KEYWORDS = new Set(["type", "format", "oneOf", "anyOf"]);
 
 export function describeSchemaError(e) {

@@ -276,3 +276,19 @@ export function reconcileStatefulSets(api) {
     }
   }
 }
+
+// The Job controller, only as far as status goes: a new Job is started
+// (startTime, one active pod) and stays so until a client writes its
+// status through the status subresource, as the real controller would once
+// its pod ends (tests write Complete or Failed conditions there). No pods
+// are made, and ttlSecondsAfterFinished and activeDeadlineSeconds are not
+// acted on.
+export function reconcileJobs(api) {
+  for (const job of api.list("jobs")) {
+    if (job.metadata.deletionTimestamp || job.status?.startTime) continue;
+    if (job.spec?.suspend === true) continue;
+    const next = clone(job);
+    next.status = { ...(job.status ?? {}), startTime: nowIso(), active: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {} };
+    api.update("jobs", next);
+  }
+}
