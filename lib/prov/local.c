@@ -594,6 +594,9 @@ renew_locked(const struct local_inst *in, int64_t margin_s)
 	return ret;
 }
 
+/* An instance whose lock is held (an apply, a backup's restore) is left
+ * for the next pass rather than waited for: the margin is days, and a
+ * pass must not stall behind one instance. */
 static int
 op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
 {
@@ -604,7 +607,10 @@ op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
 		return -1;
 	if (!local_fs_is_dir(in.dir))
 		return 0;
-	if (lock_for_change(&in, &fd) < 0)
+	ret = local_lock(&in, 0, &fd);
+	if (ret == LOCAL_BUSY || ret == LOCAL_MISSING)
+		return 0;
+	if (ret < 0)
 		return -1;
 	ret = renew_locked(&in, margin_s);
 	local_unlock(fd);

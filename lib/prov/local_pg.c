@@ -16,7 +16,10 @@
  * group, so the driver, a member, reaches the superuser over it.
  *
  * TLS: TCP takes only TLS (hostssl; hostnossl is rejected), with the
- * instance's server.pem (local_tls.h).  pg_hba.conf is rewritten by every
+ * instance's server.pem (local_tls.h).  No ssl_ca_file: with one,
+ * PostgreSQL asks clients for a certificate and refuses the connection of
+ * one that presents a certificate from another CA (libpq sends
+ * ~/.postgresql/postgresql.crt whenever it exists).  pg_hba.conf is rewritten by every
  * apply too, so clusters made before TLS are brought in line; a changed
  * pg_hba.conf or certificate is loaded with a reload (SIGHUP to the
  * postmaster), which PostgreSQL applies to its SSL files as well: the
@@ -130,8 +133,7 @@ conf_text(const struct local_inst *in, struct buf *b)
 	    "log_line_prefix = '%%m [%%p] %%b '\ncluster_name = '%s'\n"
 	    "ssl = on\nssl_min_protocol_version = 'TLSv1.2'\n"
 	    "ssl_cert_file = '%s/" LOCAL_TLS_PEM "'\n"
-	    "ssl_key_file = '%s/" LOCAL_TLS_PEM "'\n"
-	    "ssl_ca_file = '%s/" LOCAL_TLS_CA "'\n",
+	    "ssl_key_file = '%s/" LOCAL_TLS_PEM "'\n",
 	    in->spec->port, in->l->bind, in->dir,
 	    in->l->split ? "0770" : "0700", (long long)conns,
 	    (long long)clamp(mem / 4, 16, 1 << 20),
@@ -139,7 +141,7 @@ conf_text(const struct local_inst *in, struct buf *b)
 	    (long long)clamp(mem * 1024 / (4 * conns), 1024, 65536),
 	    (long long)clamp(mem / 16, 16, 512),
 	    (long long)clamp(in->spec->disk_gb * 1024 / 4, 64, 1024), in->id,
-	    in->dir, in->dir, in->dir);
+	    in->dir, in->dir);
 }
 
 /* Writes data/dbtree.conf: 0, LOCAL_CHANGED or -1. */

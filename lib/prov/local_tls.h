@@ -8,8 +8,8 @@
  *	server.crt	the certificate alone, group-readable: what the
  *			driver reads to decide on renewal (it may not read
  *			server.pem when split)
- *	ca.pem		the installation's CA (prov/tls.h), for the servers'
- *			ssl_ca_file / tls-ca-cert-file
+ *	ca.pem		the installation's CA (prov/tls.h), for Redis's
+ *			tls-ca-cert-file
  *
  * server.pem is written before server.crt, so a crash in between leaves
  * a server.crt that is older than the key, and the next check issues

@@ -96,8 +96,9 @@ enum prov_renew_result {
  * margin_s seconds, does not name DBTREE_PUBLIC_DB_HOST, or was not
  * issued by the installation's CA (prov/tls.h); with the local driver a
  * running server takes the new one without a restart and keeps its
- * connections.  An instance not created yet is left to apply.  0 (nothing
- * to do), PROV_RENEWED, or -1 (logged).  The kubernetes driver writes the
+ * connections.  An instance not created yet is left to apply (and, local,
+ * one whose lock is held to the next pass).  0 (nothing to do now),
+ * PROV_RENEWED, or -1 (logged).  The kubernetes driver writes the
  * new certificate into the instance Secret and restarts the pod (the
  * engines read their files at start); with a cert-manager issuer it
  * renews nothing itself (margin_s is unused) and restarts a pod whose

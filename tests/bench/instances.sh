@@ -5,6 +5,8 @@
 # answer at that moment), and the time of one reconcile pass over 500,
 # 1,000 and 2,000 instance rows of which 20 run for real (the rest stopped
 # or deleted).  Bench users inst1..inst10 get sessions and lemons in SQL.
+# Last, tests/bench/tls.sh: what TLS costs (set-up, pgbench -S) against
+# plaintext on one server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:?usage: instances.sh STACK_DIR}
