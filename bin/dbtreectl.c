@@ -40,12 +40,15 @@
 #include "domain/quiz.h"
 #include "domain/session.h"
 #include "domain/tree.h"
+#include "prov/backup_run.h"
 #include "prov/certs.h"
 #include "prov/reconcile.h"
 #include "prov/tls.h"
 #include "web/app.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
+#define BACKUP_STEP_TIMEOUT_MS (6 * 3600 * 1000LL)	/* one dump or restore */
+#define BACKUP_READY_WAIT_MS 60000	/* a stopped instance's last copy */
 
 /* The process's resources, for the jobs that need more than db and kv. */
 static struct app app;
@@ -146,6 +149,33 @@ job_certs(struct job_ctx *ctx)
 }
 
 static int
+job_backups(struct job_ctx *ctx)
+{
+	char dir[4096];
+	struct backup_conf bc = { dir, app.conf.backup_final_keep_s,
+		app.conf.backup_daily_keep, BACKUP_STEP_TIMEOUT_MS,
+		BACKUP_READY_WAIT_MS, app.conf.socket_group };
+	struct backup_stats st;
+
+	if (!app.prov)
+		return -1;
+	if (app.conf.backup_dir[0])
+		snprintf(dir, sizeof(dir), "%s", app.conf.backup_dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/backups", app.conf.state_dir);
+	if (backup_run_pass(ctx->db, app.prov, &bc, ctx->deadline_ms, &st) < 0)
+		return -1;
+	if (st.taken || st.failed || st.restored || st.restore_failed ||
+	    st.removed || st.recovered)
+		log_info("backups: %lld taken, %lld failed, %lld restored,"
+		    " %lld restores failed, %lld files removed, %lld recovered",
+		    (long long)st.taken, (long long)st.failed,
+		    (long long)st.restored, (long long)st.restore_failed,
+		    (long long)st.removed, (long long)st.recovered);
+	return 0;
+}
+
+static int
 job_bill(struct job_ctx *ctx)
 {
 	struct billing_rules r = { app.conf.billing_period_s,
@@ -165,13 +195,14 @@ job_bill(struct job_ctx *ctx)
 /* Every job, in the order one pass runs them.  Later capabilities add
  * their rows here. */
 static const struct job jobs[] = {
-	{ "regrow", job_regrow },
-	{ "sweep", job_sweep },
-	{ "bill", job_bill },
-	{ "reconcile", job_reconcile },
-	{ "certs", job_certs },
-	{ "mail", job_mail },
-	{ "sessions", job_sessions },
+	{ "regrow", job_regrow, false },
+	{ "sweep", job_sweep, false },
+	{ "bill", job_bill, false },
+	{ "reconcile", job_reconcile, false },
+	{ "certs", job_certs, false },
+	{ "mail", job_mail, false },
+	{ "sessions", job_sessions, false },
+	{ "backups", job_backups, true },
 };
 
 static volatile int stop;
@@ -260,7 +291,7 @@ jobs_pass(struct job_ctx *ctx, int64_t budget_ms, const char *only)
 	int failed = 0;
 
 	for (size_t i = 0; i < ARRAY_LEN(jobs) && !stop; i++)
-		if ((!only || strcmp(only, jobs[i].name) == 0) &&
+		if ((only ? strcmp(only, jobs[i].name) == 0 : !jobs[i].alone) &&
 		    jobs_run_one(ctx, &jobs[i], budget_ms) < 0)
 			failed++;
 	return failed;
@@ -364,7 +395,8 @@ cmd_user(const struct conf *c, int argc, char **argv)
 }
 
 /* dbtreectl tls init: the CA of DBTREE_TLS_DIR, made once (every start
- * path runs it: bin/dbtree-local, dbtree-migrate.service). */
+ * path runs it: bin/dbtree-local start, dbtree-jobs.service before each
+ * pass). */
 static int
 cmd_tls(const struct conf *c, int argc, char **argv)
 {

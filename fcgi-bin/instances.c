@@ -12,6 +12,9 @@
  *	POST   /api/db/instances/:id/:status	start | stop | restart -> 204
  *	GET    /api/stats/summary/instances	[{id, name}]
  *
+ * A create may name "fromBackup" (a backup of the same engine): the new
+ * instance starts empty and the backups job loads it once it is ready.
+ *
  * Handlers write desired state only; the reconciler (dbtreectl jobs) makes
  * it real through the provisioning driver.
  */
@@ -24,6 +27,7 @@
 #include "base/pause.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
+#include "domain/backup.h"
 #include "domain/instance.h"
 #include "domain/preset.h"
 #include "prov/prov.h"
@@ -239,10 +243,10 @@ read_create(struct req *req, struct instance_create *c)
 		return resp_errorf(req, ERR_INVALID_INSTANCE_NAME, NULL, "names"
 		    " are 3 to 63 lower-case letters, digits and hyphens, not"
 		    " starting or ending with a hyphen"), -1;
-	if (jget_bool(req->json, "backupEnabled", &backup) == JGET_INVALID ||
-	    backup)
-		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "backups"
-		    " are not available yet"), -1;
+	/* daily backups are always on: the flag is accepted, not needed */
+	if (jget_bool(req->json, "backupEnabled", &backup) == JGET_INVALID)
+		return resp_error(req, ERR_INVALID_PARAMETER, "backupEnabled"),
+		    -1;
 	has_preset = jget_str(req->json, "presetId", 47, &preset);
 	if (has_preset == JGET_OK && (json_object_object_get_ex(req->json,
 	    "type", NULL) || json_object_object_get_ex(req->json,
@@ -259,6 +263,40 @@ read_create(struct req *req, struct instance_create *c)
 		    " no preset '%.*s'", (int)utf8_prefix(preset,
 		    strlen(preset), 40), preset), -1;
 	return r < 0 ? -1 : 0;	/* a domain failure: not answered */
+}
+
+/* "fromBackup": the user's finished backup of the same engine, or none.
+ * 0, or -1 after answering (or unanswered when the domain failed). */
+static int
+read_source(struct req *req, struct instance_create *c)
+{
+	struct json_object *d;
+	char type[16] = "";
+	int r = jget_str(req->json, "fromBackup", 64, &c->from_backup);
+
+	if (r == JGET_MISSING) {
+		c->from_backup = NULL;
+		return 0;
+	}
+	if (r != JGET_OK)
+		return resp_jget_error(req, r, "fromBackup"), -1;
+	r = backup_check_source(&req->app->db, req->user_id, c->from_backup,
+	    type);
+	if (r == BACKUP_NOT_READY)
+		return resp_error(req, ERR_BACKUP_NOT_READY, NULL), -1;
+	if (r == BACKUP_NOT_FOUND || r == BACKUP_GONE) {
+		d = json_object_new_object();
+		jadd(d, "resourceName", json_object_new_string("backup"));
+		return resp_errorf(req, ERR_RESOURCE_NOT_FOUND, d, "no finished"
+		    " backup '%.40s' of yours", c->from_backup), -1;
+	}
+	if (r != BACKUP_OK)
+		return -1;
+	if (strcmp(type, c->spec.type) != 0)
+		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "fromBackup"
+		    " is a %s backup: the new instance must be %s too", type,
+		    type), -1;
+	return 0;
 }
 
 static int
@@ -353,7 +391,7 @@ create(struct req *req)
 	int r;
 
 	create_settings(req->app, &c, uid);
-	if (read_create(req, &c) < 0)
+	if (read_create(req, &c) < 0 || read_source(req, &c) < 0)
 		return req->status ? req->status : ROUTE_FAILED;
 	if (!req->app->prov || !prov_supports(req->app->prov, c.spec.type))
 		return resp_errorf(req, ERR_INVALID_PARAMETER, NULL, "type %s is"
@@ -421,7 +459,7 @@ instance_json(struct app *app, const struct instance_row *r)
 	if (r->port)
 		address_json(app, r, o);
 	jadd(o, "tls", json_object_new_boolean(1));
-	jadd(o, "backupEnabled", json_object_new_boolean(0));
+	jadd(o, "backupEnabled", json_object_new_boolean(1));
 	jadd(o, "config", json_object_new_object());
 	jadd(o, "createdAt", view_time(r->created_at));
 	jadd(o, "updatedAt", view_time(r->updated_at));

@@ -83,6 +83,12 @@ struct conf {
 	const char *tls_dir;		/* the CA; "" = <state>/tls */
 	int64_t tls_cert_days;		/* validity of a server certificate */
 	int64_t tls_renew_days;		/* renewed this close to expiry */
+	/* backups */
+	const char *backup_dir;		/* "" = <state>/backups */
+	int64_t backup_cost;		/* lemons for one taken on demand */
+	int64_t backup_daily_keep;	/* daily backups kept per instance */
+	int64_t backup_final_keep_s;	/* a deleted instance's last dump */
+	int64_t backup_link_ttl_s;	/* download links from the dashboard */
 	/* kubernetes driver */
 	const char *k8s_api;		/* "" = in-cluster (service account) */
 	const char *k8s_token_file;

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "domain/account.h"
+#include "domain/backup.h"
 #include "domain/instance.h"
 #include "domain/outbox.h"
 #include "store/db.h"
@@ -118,18 +119,22 @@ int
 account_delete(struct db *db, const char *user_id, int64_t *outbox_id)
 {
 	char email[EMAIL_MAX + 1];
+	char *goodbye = NULL;
 	int ret;
 
 	if (db_begin(db) < 0)
 		return -1;
 	ret = lock_account(db, user_id, email);
 	/* the instances go too: the reconciler stops and removes them and
-	 * frees their ports */
+	 * frees their ports, once their final backups are taken; the goodbye
+	 * mail carries the only links to those */
 	if (ret == ACCOUNT_OK && (instance_delete_all(db, user_id) < 0 ||
+	    backup_queue_final_all(db, user_id, &goodbye) < 0 ||
 	    erase_account(db, user_id) < 0 ||
-	    outbox_add(db, "goodbye", email, "{}", outbox_id) < 0 ||
+	    outbox_add(db, "goodbye", email, goodbye, outbox_id) < 0 ||
 	    db_commit(db) < 0))
 		ret = -1;
+	free(goodbye);
 	if (ret != ACCOUNT_OK)
 		db_rollback(db);
 	return ret;

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "domain/backup.h"
 #include "domain/billing.h"
 #include "domain/ledger.h"
 #include "domain/lifecycle.h"
@@ -173,6 +174,16 @@ resume(struct db *db, const struct bill_row *b, const char *period,
 	return r == LEDGER_OK || r == LEDGER_INSUFFICIENT ? 0 : -1;
 }
 
+/* Inside the expiry's transaction: the instance's final backup, so its
+ * data stays downloadable for a while after it is deleted. */
+static int
+keep_a_copy(struct db *db, const struct bill_row *b)
+{
+	char final[BACKUP_ID_LEN + 1];
+
+	return backup_queue_final(db, strtoll(b->row, NULL, 10), final);
+}
+
 /* One transaction: a paused instance past the warning point (mail) or the
  * grace (deleted, mail). */
 static int
@@ -184,8 +195,11 @@ expire(struct db *db, const struct bill_row *b, bool delete_now,
 	if (db_begin(db) < 0)
 		return -1;
 	if (moved(db, b, delete_now ? LC_EXPIRE : LC_WARN)) {
-		ret = mail(db, delete_now ? "instance_deleted" :
-		    "instance_delete_warning", b) < 0 ? -1 : db_commit(db);
+		ret = delete_now ? keep_a_copy(db, b) : 0;
+		if (ret == 0)
+			ret = mail(db, delete_now ? "instance_deleted" :
+			    "instance_delete_warning", b) < 0 ? -1 :
+			    db_commit(db);
 		if (ret == 0 && delete_now)
 			st->deleted++;
 		else if (ret == 0)
@@ -208,7 +222,8 @@ select_work(struct db *db, const char *period, const char *grace)
 	    " WHEN i.paused_at + make_interval(secs => $2::int) <= now()"
 	    "  THEN 'delete' ELSE 'warn' END"
 	    " FROM db_instances i JOIN users u ON u.id = i.user_id"
-	    " WHERE (i.status = 'running' AND i.desired = 'running'"
+	    " WHERE (i.status IN ('running', 'backing_up', 'restoring')"
+	    "  AND i.desired = 'running'"
 	    "  AND i.hourly_cost > 0 AND NOT EXISTS (SELECT 1"
 	    "  FROM db_instance_billing b WHERE b.instance_id = i.id"
 	    "  AND b.period_start = to_timestamp(floor(extract(epoch FROM now())"

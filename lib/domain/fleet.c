@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "domain/backup.h"
 #include "domain/fleet.h"
 #include "domain/ledger.h"
 #include "domain/outbox.h"
@@ -19,7 +20,7 @@ enum fleet_col {
 	COL_ID, COL_EXTERNAL_ID, COL_USER_ID, COL_NAME, COL_TYPE, COL_STATUS,
 	COL_DESIRED, COL_INTENT_SEQ, COL_CPU, COL_MEMORY, COL_DISK,
 	COL_CREATION_COST, COL_PORT, COL_RESTART, COL_DUE, COL_OVERDUE,
-	COL_SCALED_DOWN, COL_FAILURES,
+	COL_SCALED_DOWN, COL_FAILURES, COL_FINAL_PENDING,
 };
 
 static bool
@@ -51,6 +52,7 @@ fill(const PGresult *res, int i, struct fleet_row *r)
 	r->overdue = flag_at(res, i, COL_OVERDUE);
 	r->scaled_down = flag_at(res, i, COL_SCALED_DOWN);
 	r->failures = db_get_i64(res, i, COL_FAILURES);
+	r->final_pending = flag_at(res, i, COL_FINAL_PENDING);
 }
 
 int
@@ -68,8 +70,9 @@ fleet_load(struct db *db, int64_t provision_timeout_s, struct fleet_row **rows,
 	    " coalesce(port, 0), restart_requested, retry_at <= now(),"
 	    " status = 'provisioning' AND created_at"
 	    "  + make_interval(secs => $1::int) < now(),"
-	    " scaled_down, failures FROM db_instances"
-	    " WHERE destroyed_at IS NULL ORDER BY id", 1, params);
+	    " scaled_down, failures, " BACKUP_FINAL_PENDING("db_instances")
+	    " FROM db_instances WHERE destroyed_at IS NULL ORDER BY id",
+	    1, params);
 	if (!res)
 		return -1;
 	*n = (size_t)PQntuples(res);
@@ -287,8 +290,9 @@ int
 fleet_owner(struct db *db, const char *id)
 {
 	const char *params[] = { id };
-	PGresult *res = db_exec(db, "SELECT deleted_at IS NOT NULL"
-	    " FROM db_instances WHERE external_id::text = $1", 1, params);
+	PGresult *res = db_exec(db, "SELECT deleted_at IS NOT NULL AND NOT ("
+	    BACKUP_FINAL_PENDING("i") ") FROM db_instances i"
+	    " WHERE external_id::text = $1", 1, params);
 	int ret;
 
 	if (!res)

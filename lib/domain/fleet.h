@@ -34,6 +34,7 @@ struct fleet_row {
 	bool overdue;		/* provisioning past the deadline */
 	bool scaled_down;
 	int64_t failures;
+	bool final_pending;	/* deleted, its final backup not taken yet */
 };
 
 /* Every instance not yet destroyed; *rows malloc'd.  0 or -1. */
@@ -67,7 +68,8 @@ int fleet_destroyed(struct db *db, const struct fleet_row *r);
 /* Ports whose instance is destroyed or gone; returns how many, or -1. */
 int64_t fleet_release_ports(struct db *db);
 /* 1 when external id belongs to an instance that is deleted (its leftovers
- * may go), 0 when it is live, 2 when no row knows it, -1. */
+ * may go), 0 when it is live or waits for its final backup, 2 when no row
+ * knows it, -1. */
 int fleet_owner(struct db *db, const char *id);
 
 #include "base/banned.h"

@@ -14,6 +14,7 @@
 #include "base/pause.h"
 #include "base/rand.h"
 #include "base/xalloc.h"
+#include "domain/backup.h"
 #include "domain/instance.h"
 #include "domain/ledger.h"
 #include "domain/lifecycle.h"
@@ -322,7 +323,8 @@ instance_create(struct db *db, struct instance_create *c)
 	if (ret == INSTANCE_OK)
 		ret = allocate_port(db, c);
 	if (ret == INSTANCE_OK && (record_port(db, c) < 0 ||
-	    db_commit(db) < 0))
+	    (c->from_backup && backup_restore_into_new(db, c->row_id,
+	    c->from_backup) < 0) || db_commit(db) < 0))
 		ret = -1;
 	db_rollback(db);
 	return ret;
@@ -480,12 +482,19 @@ int
 instance_delete(struct db *db, const char *user_id, const char *id)
 {
 	struct lc_target t = { .user_id = user_id, .seen_seq = -1 };
+	char final[BACKUP_ID_LEN + 1];
 	int64_t hourly = 0;
 	int ret = find_row(db, user_id, id, &t.row_id, &hourly);
 
 	if (ret != INSTANCE_OK)
 		return ret;
+	if (db_begin(db) < 0)
+		return -1;
 	ret = from_move(lifecycle_move(db, LC_DELETE, &t, NULL));
+	if (ret == INSTANCE_OK && (backup_queue_final(db, t.row_id, final) < 0 ||
+	    db_commit(db) < 0))
+		ret = -1;
+	db_rollback(db);
 	return ret == INSTANCE_BAD_STATE ? INSTANCE_NOT_FOUND : ret;
 }
 

@@ -85,6 +85,7 @@ struct instance_create {
 	int64_t quota;
 	int64_t port_min, port_max;
 	const char *reserved_ports;	/* "30080,30081" */
+	const char *from_backup;	/* a backup to load once ready, or NULL */
 	double cap_cpu;			/* usable: total - reserved */
 	int64_t cap_mb;
 	/* out */
@@ -110,8 +111,9 @@ enum instance_result {
 
 /* One transaction: locks the user (so an account deletion waits, or is
  * seen), checks quota, name, capacity and balance, inserts the row
- * (provisioning), debits the creation cost through the ledger and
- * allocates a port.  INSTANCE_OK and out filled, another result, or -1. */
+ * (provisioning), debits the creation cost through the ledger, allocates
+ * a port and queues the restore of from_backup, if any.  INSTANCE_OK and
+ * out filled, another result, or -1. */
 int instance_create(struct db *db, struct instance_create *c);
 /* The instance's port is taken where it runs: burns it (never handed out
  * again) and allocates another from range's port settings.  INSTANCE_OK
@@ -155,7 +157,8 @@ int instance_get(struct db *db, const char *user_id, const char *id,
 int instance_action(struct db *db, const char *user_id, const char *id,
 		    enum lc_event ev, struct lc_state *now);
 /* Marks the instance deleting (hidden at once; the reconciler removes it
- * and frees its port).  INSTANCE_OK, INSTANCE_NOT_FOUND or -1. */
+ * and frees its port, once its final backup, queued in the same
+ * transaction, is taken).  INSTANCE_OK, INSTANCE_NOT_FOUND or -1. */
 int instance_delete(struct db *db, const char *user_id, const char *id);
 /* Inside an open transaction: marks every live instance of the user
  * deleting (account deletion).  0 or -1. */

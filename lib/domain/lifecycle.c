@@ -23,7 +23,9 @@
 #define S(x) (1u << LC_##x)
 #define W(x) (1u << LC_WANT_##x)
 #define LIVE_STATUS (S(PROVISIONING) | S(RUNNING) | S(PAUSED) | S(STOPPED) | \
-	S(ERROR))
+	S(ERROR) | BUSY)
+/* a backup or a restore is under way: the runner owns the instance */
+#define BUSY (S(BACKING_UP) | S(RESTORING))
 #define SETTLED (S(RUNNING) | S(PAUSED) | S(STOPPED))
 #define NOT_DELETED (W(RUNNING) | W(STOPPED) | W(PAUSED))
 
@@ -71,7 +73,7 @@ static const struct lc_rule rules[LC_EVENT_COUNT] = {
 	    MOVE(INTENT DELETE_NOW "destroyed_at = now(), port = NULL,"
 	    " scaled_down = true,"
 	    " status_reason = coalesce($6, 'could not be set up')") },
-	[LC_CHARGE] = { "charge", S(RUNNING), W(RUNNING),
+	[LC_CHARGE] = { "charge", S(RUNNING) | BUSY, W(RUNNING),
 	    MOVE("status_reason = coalesce($6, status_reason)") },
 	[LC_PAUSE] = { "pause", S(RUNNING), W(RUNNING),
 	    MOVE(INTENT "desired = 'paused', paused_at = now(),"
@@ -111,6 +113,18 @@ static const struct lc_rule rules[LC_EVENT_COUNT] = {
 	[LC_DESTROYED] = { "destroyed", S(DELETING), W(DELETED),
 	    MOVE("destroyed_at = now(), port = NULL, scaled_down = true,"
 	    " status_reason = coalesce($6, status_reason)") },
+	[LC_BACKUP_BEGIN] = { "backup_begin", S(RUNNING), W(RUNNING),
+	    MOVE("status = 'backing_up', updated_at = now(),"
+	    " status_reason = coalesce($6, 'taking a backup')") },
+	[LC_BACKUP_END] = { "backup_end", S(BACKING_UP), NOT_DELETED,
+	    MOVE("status = 'running', updated_at = now(),"
+	    " status_reason = coalesce($6, '')") },
+	[LC_RESTORE_BEGIN] = { "restore_begin", S(RUNNING), W(RUNNING),
+	    MOVE("status = 'restoring', updated_at = now(),"
+	    " status_reason = coalesce($6, 'restoring a backup')") },
+	[LC_RESTORE_END] = { "restore_end", S(RESTORING), NOT_DELETED,
+	    MOVE("status = 'running', updated_at = now(),"
+	    " status_reason = coalesce($6, '')") },
 };
 
 static const char *const status_names[LC_STATUS_COUNT] = {

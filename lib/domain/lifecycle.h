@@ -75,8 +75,13 @@ enum lc_event {
 	LC_NEVER_READY,		/* provisioning -> error (cost refunded) */
 	LC_SEEN_FAILED,		/* running, stopped or paused -> error */
 	LC_DESTROYED,		/* a deleted instance is gone where it ran */
+	/* the backup runner (prov/backup_run.c), around a dump or a restore */
+	LC_BACKUP_BEGIN,	/* running -> backing_up (keeps serving) */
+	LC_BACKUP_END,		/* backing_up -> running */
+	LC_RESTORE_BEGIN,	/* running -> restoring */
+	LC_RESTORE_END,		/* restoring -> running */
 };
-#define LC_EVENT_COUNT (LC_DESTROYED + 1)
+#define LC_EVENT_COUNT (LC_RESTORE_END + 1)
 
 enum lc_result {
 	LC_MOVED = 0,

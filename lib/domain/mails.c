@@ -3,6 +3,7 @@
  * parts; the HTML part is a fixed frame around escaped paragraphs.
  */
 #include <json.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -86,13 +87,36 @@ render_welcome(struct mail_content *c, struct json_object *p)
 	    " and spend them on your own PostgreSQL and Redis databases.");
 }
 
+/* One line per final backup: the page that downloads it, once. */
 static int
-render_goodbye(struct mail_content *c, struct json_object *p)
+backup_links(struct mail_content *c, struct json_object *p,
+	     const char *site_url)
 {
-	(void)p;
+	struct json_object *list, *b;
+	char url[512];
+	int ret = 0;
+
+	if (!json_object_object_get_ex(p, "backups", &list) ||
+	    json_object_array_length(list) == 0)
+		return 0;
+	ret |= para(c, "We kept the last copy of each of your databases for a"
+	    " week. Each link below downloads one, once:");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		b = json_object_array_get_idx(list, i);
+		snprintf(url, sizeof(url), "%s/backup.html#%s", site_url,
+		    pstr(b, "token"));
+		ret |= field(c, pstr(b, "name"), url);
+	}
+	return ret;
+}
+
+static int
+render_goodbye(struct mail_content *c, struct json_object *p,
+	       const char *site_url)
+{
 	return buf_adds(&c->subject, "Your dbtree account is deleted") |
 	    para(c, "Your account and your sessions are gone. Thank you for"
-	    " harvesting with us.") |
+	    " harvesting with us.") | backup_links(c, p, site_url) |
 	    para(c, "You are welcome back any time with the same address.");
 }
 
@@ -128,8 +152,10 @@ render_support_confirm(struct mail_content *c, struct json_object *p)
 
 static int
 render_instance(struct mail_content *c, const char *kind,
-		struct json_object *p)
+		struct json_object *p, const char *site_url)
 {
+	char account[512];
+
 	const char *name = pstr(p, "name");
 	int ret = 0;
 
@@ -154,7 +180,11 @@ render_instance(struct mail_content *c, const char *kind,
 		ret |= buf_addf(&c->subject, "Your database %s was deleted",
 		    name);
 		ret |= para(c, "It stayed paused for lack of lemons, so we"
-		    " deleted it and its data.");
+		    " deleted it. We kept a copy of its data for a week:"
+		    " download it from your account page.");
+		snprintf(account, sizeof(account), "%s/account.html#backups",
+		    site_url);
+		ret |= field(c, "Account page", account);
 	}
 	return ret;
 }
@@ -189,13 +219,13 @@ mails_render(const char *kind, struct json_object *params, const char *code,
 	else if (strcmp(kind, "welcome") == 0)
 		ret |= render_welcome(out, params);
 	else if (strcmp(kind, "goodbye") == 0)
-		ret |= render_goodbye(out, params);
+		ret |= render_goodbye(out, params, site_url);
 	else if (strcmp(kind, "support_admin") == 0)
 		ret |= render_support_admin(out, params);
 	else if (strcmp(kind, "support_confirm") == 0)
 		ret |= render_support_confirm(out, params);
 	else if (strncmp(kind, "instance_", 9) == 0)
-		ret |= render_instance(out, kind, params);
+		ret |= render_instance(out, kind, params, site_url);
 	else
 		return fail("render mail: unknown kind '%s'", kind);
 	if ((ret | frame_close(out, site_url)) != 0)

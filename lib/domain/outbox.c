@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "domain/backup.h"
 #include "domain/login.h"
 #include "domain/mails.h"
 #include "domain/outbox.h"
@@ -139,6 +140,31 @@ keep_code(const struct mailer *m, const char *to, const char *code)
 	close(fd);
 }
 
+/* A goodbye mail's backups each get a one-use link, made now (a retry
+ * makes new ones): the token lives only in the mail. */
+static int
+add_backup_links(struct db *db, const struct claimed *c)
+{
+	struct json_object *list;
+	char token[BACKUP_TOKEN_LEN + 1];
+
+	if (strcmp(c->kind, "goodbye") != 0 ||
+	    !json_object_object_get_ex(c->params, "backups", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *b = json_object_array_get_idx(list, i), *id;
+
+		if (!json_object_object_get_ex(b, "id", &id) ||
+		    backup_link_for_mail(db, json_object_get_string(id),
+		    token) < 0)
+			return -1;
+		json_object_object_add(b, "token",
+		    json_object_new_string(token));
+	}
+	return 0;
+}
+
 static int
 deliver(const struct mailer *m, const struct claimed *c, const char *code)
 {
@@ -171,6 +197,8 @@ outbox_send(struct db *db, const struct mailer *m, int64_t id,
 	if (ret != 0)
 		return ret < 0 ? -1 : 0;
 	ret = code_for(db, &c, code, fresh);
+	if (ret == 0 && add_backup_links(db, &c) < 0)
+		ret = -1;
 	if (ret == 1) {
 		finish(db, id, "dropped", "login code no longer valid");
 		ret = 0;

@@ -21,6 +21,10 @@ struct prov_ops {
 	int (*list)(void *self, char ***ids, size_t *n);
 	int (*renew_cert)(void *self, const struct prov_spec *spec,
 			  int64_t margin_s);
+	int (*admin)(void *self, const struct prov_spec *spec,
+		     struct prov_admin *out);
+	int (*load_rdb)(void *self, const struct prov_spec *spec,
+			const char *path);
 	/* dumps: NULL when the driver has none */
 	bool (*supports_dump)(void *self, const char *type);
 	int (*dump_start)(void *self, const struct prov_spec *spec,

@@ -611,6 +611,58 @@ op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
 	return ret == LOCAL_CHANGED ? PROV_RENEWED : ret;
 }
 
+/* The driver's own superuser over the instance's unix socket: PostgreSQL's
+ * dbtree_root (the only way pg_hba lets it in), Redis's default user on
+ * redis.sock (its port takes TLS only, which our hiredis lacks; the
+ * socket needs no CA). */
+static int
+op_admin(void *self, const struct prov_spec *spec, struct prov_admin *out)
+{
+	struct local *l = self;
+	struct local_inst in;
+	struct local_secret sec = { "", "" };
+
+	if (local_inst_init(&in, l, spec->id, spec) < 0)
+		return -1;
+	if (local_secret_load(&in, &sec) != 0)
+		return fail("instance %s: no secret to reach it with", in.id);
+	out->port = spec->port;
+	out->tls = false;	/* a unix socket either way */
+	out->ca_file[0] = '\0';
+	snprintf(out->password, sizeof(out->password), "%s", sec.root);
+	local_secret_clear(&sec);
+	if (strcmp(spec->type, "postgres") == 0) {
+		snprintf(out->host, sizeof(out->host), "%s", in.dir);
+		snprintf(out->user, sizeof(out->user), "dbtree_root");
+	} else {
+		local_inst_path(&in, LOCAL_REDIS_SOCKET, out->host);
+		out->port = 0;
+		snprintf(out->user, sizeof(out->user), "default");
+	}
+	return 0;
+}
+
+static int
+op_load_rdb(void *self, const struct prov_spec *spec, const char *path)
+{
+	struct local_inst in;
+	struct local_state st;
+	struct local_secret sec = { "", "" };
+	int fd = -1, ret = -1;
+
+	if (local_inst_init(&in, self, spec->id, spec) < 0 ||
+	    check_spec(self, spec) < 0 || lock_for_change(&in, &fd) < 0)
+		return -1;
+	if (local_state_load(&in, &st) == 0 && strcmp(st.type, "redis") == 0 &&
+	    local_secret_load(&in, &sec) == 0) {
+		ret = local_redis_load(&in, &st, &sec, path);
+		local_state_save(&in, &st);
+	}
+	local_secret_clear(&sec);
+	local_unlock(fd);
+	return ret;
+}
+
 const struct prov_ops prov_local_ops = {
 	.name = "local",
 	.close = op_close,
@@ -621,4 +673,6 @@ const struct prov_ops prov_local_ops = {
 	.destroy = op_destroy,
 	.list = op_list,
 	.renew_cert = op_renew_cert,
+	.admin = op_admin,
+	.load_rdb = op_load_rdb,
 };

@@ -50,7 +50,8 @@
 #define MSG_MAX (256 * 1024)	/* a postgresql.conf is about 30 KiB */
 #define FIELDS_MAX 32
 #define REPLY_MAX 32
-#define SHORT_MS 30000		/* every request but run */
+#define SHORT_MS 30000		/* every request but run and copy */
+#define COPY_MS 3600000		/* a restore's data file */
 #define SLACK_MS 5000		/* run: the agent's own time on top */
 #define POLL_MS 1000
 
@@ -191,6 +192,17 @@ local_agent_write(const struct local *l, const char *path, const char *text,
 	    field_oct(&b, mode) < 0 || field(&b, text) < 0;
 
 	return send_request(l, &b, bad, SHORT_MS);
+}
+
+int
+local_agent_copy(const struct local *l, const char *src, const char *dst,
+		 mode_t mode)
+{
+	struct buf b = BUF_INIT(MSG_MAX);
+	bool bad = field(&b, "copy") < 0 || field(&b, src) < 0 ||
+	    field(&b, dst) < 0 || field_oct(&b, mode) < 0;
+
+	return send_request(l, &b, bad, COPY_MS);
 }
 
 int
@@ -351,6 +363,17 @@ do_write(const struct local *l, const struct request *r)
 }
 
 static int
+do_copy(const struct local *l, const struct request *r)
+{
+	long mode = r->n == 4 ? number(r->f[3], 8) : -1;
+
+	if (mode < 0 || (mode & ~0777) || !is_below_instance(l, r->f[1]) ||
+	    !is_below_instance(l, r->f[2]))
+		return fail("refused: copy '%s'", r->n >= 3 ? r->f[2] : "");
+	return local_fs_copy(l, r->f[1], r->f[2], (mode_t)mode, true);
+}
+
+static int
 do_mkdir(const struct local *l, const struct request *r)
 {
 	long mode = r->n == 3 ? number(r->f[2], 8) : -1;
@@ -408,7 +431,7 @@ dispatch(const struct local *l, const struct request *r)
 	} ops[] = {
 		{ "run", do_run }, { "signal", do_signal },
 		{ "write", do_write }, { "mkdir", do_mkdir },
-		{ "remove", do_remove },
+		{ "remove", do_remove }, { "copy", do_copy },
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(ops); i++)

@@ -32,6 +32,10 @@ int local_agent_signal(const struct local *l, pid_t pid, int sig,
  * with exactly mode.  0, -1. */
 int local_agent_write(const struct local *l, const char *path,
 		      const char *text, mode_t mode);
+/* local_fs_copy(src, dst, mode, as_user) by the instance user; both
+ * below an instance's directory.  0, -1. */
+int local_agent_copy(const struct local *l, const char *src, const char *dst,
+		     mode_t mode);
 /* mkdir path (an existing directory is fine), then chmod mode.  0, -1. */
 int local_agent_mkdir(const struct local *l, const char *path, mode_t mode);
 /* local_fs_remove(path) by the instance user; for an instance's

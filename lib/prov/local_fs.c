@@ -260,6 +260,55 @@ write_file(const struct local *l, const char *path, const char *text,
 	return sync_parent(path);
 }
 
+/* Copies the open file in into a new temporary file next to dst. */
+static int
+copy_temp(int in, const char *dst, mode_t mode, char tmp[LOCAL_PATH_MAX])
+{
+	char chunk[65536], suffix[17];
+	ssize_t n;
+	int fd, ret = 0;
+
+	rand_hex(suffix, 8);
+	snprintf(tmp, LOCAL_PATH_MAX, "%s.%s.tmp", dst, suffix);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd < 0)
+		return fail("create '%s': %s", tmp, strerror(errno));
+	while (ret == 0 && (n = read(in, chunk, sizeof(chunk))) != 0)
+		if (n < 0 ? errno != EINTR : write_all(fd, chunk, (size_t)n) < 0)
+			ret = -1;
+	if (ret < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+		log_err("copy to '%s': %s", tmp, strerror(errno));
+		if (ret == 0)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int
+local_fs_copy(const struct local *l, const char *src, const char *dst,
+	      mode_t mode, bool as_user)
+{
+	char tmp[LOCAL_PATH_MAX];
+	int in, ret;
+
+	if (as_user && l->agent)
+		return local_agent_copy(l, src, dst, mode);
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return fail("open '%s': %s", src, strerror(errno));
+	ret = copy_temp(in, dst, mode, tmp);
+	close(in);
+	if (ret == 0 && rename(tmp, dst) < 0) {
+		log_err("rename '%s': %s", tmp, strerror(errno));
+		unlink(tmp);
+		ret = -1;
+	}
+	return ret < 0 ? -1 : sync_parent(dst);
+}
+
 int
 local_fs_write(const struct local *l, const char *path, const char *text,
 	       mode_t mode, bool as_user)

@@ -122,6 +122,11 @@ int local_fs_write(const struct local *l, const char *path, const char *text,
  * its group can read).  0 or -1 (logged). */
 int local_fs_write_private(const struct local *l, const char *path,
 			   const char *text);
+/* Replaces dst atomically with a copy of src (any bytes), with mode;
+ * as_user as for local_fs_write (the instance user must be able to read
+ * src then).  0 or -1 (logged). */
+int local_fs_copy(const struct local *l, const char *src, const char *dst,
+		  mode_t mode, bool as_user);
 /* local_fs_write unless the file already holds text: 0 (unchanged),
  * LOCAL_CHANGED or -1. */
 int local_fs_update(const struct local *l, const char *path, const char *text,

@@ -52,7 +52,6 @@
 #define STOP_WAIT_MS 5000
 #define KILL_WAIT_MS 3000
 #define IO_TIMEOUT_S 2
-#define SOCKET_LEAF "redis.sock"
 #define ADMIN_RULES "~* &* +@all -@dangerous +info +keys +flushdb" \
 	" +flushall +sort +sort_ro +swapdb +lastsave +role +client|list" \
 	" +client|kill +client|unblock +slowlog|get +slowlog|len" \
@@ -94,7 +93,7 @@ tls_text(const struct local_inst *in, struct buf *b)
 	    "tls-key-file %s/" LOCAL_TLS_PEM "\n"
 	    "tls-ca-cert-file %s/" LOCAL_TLS_CA "\n"
 	    "tls-auth-clients no\ntls-protocols \"TLSv1.2 TLSv1.3\"\n"
-	    "unixsocket %s/" SOCKET_LEAF "\nunixsocketperm %s\n", in->dir,
+	    "unixsocket %s/" LOCAL_REDIS_SOCKET "\nunixsocketperm %s\n", in->dir,
 	    in->dir, in->dir, in->dir, in->l->split ? "770" : "700");
 }
 
@@ -157,12 +156,16 @@ create(const struct local_inst *in, struct local_state *st)
 	return 0;
 }
 
+/* Starts redis-server on redis.conf, with extra (NULL or a pair of
+ * arguments overriding one setting). */
 static int
-start(const struct local_inst *in, struct local_state *st)
+start_with(const struct local_inst *in, struct local_state *st,
+	   const char *const extra[2])
 {
 	char conf[LOCAL_PATH_MAX], log[LOCAL_PATH_MAX], out[LOCAL_PATH_MAX];
 	char why[PROV_REASON_LEN] = "see start.log";
-	const char *argv[] = { in->l->redis_server, conf, NULL };
+	const char *argv[] = { in->l->redis_server, conf,
+		extra ? extra[0] : NULL, extra ? extra[1] : NULL, NULL };
 	struct buf b = BUF_INIT(LOCAL_TAIL_MAX + 1);
 	int64_t offset;
 	int rc;
@@ -188,6 +191,11 @@ start(const struct local_inst *in, struct local_state *st)
 
 static int reload_tls(const struct local_inst *in, struct local_state *st,
 		      const struct local_secret *sec);
+static int
+start(const struct local_inst *in, struct local_state *st)
+{
+	return start_with(in, st, NULL);
+}
 
 int
 local_redis_apply(const struct local_inst *in, struct local_state *st,
@@ -228,7 +236,7 @@ connect_as(const struct local_inst *in, const char *user, const char *pw,
 	redisContext *c;
 	redisReply *r = NULL;
 
-	local_inst_path(in, SOCKET_LEAF, path);
+	local_inst_path(in, LOCAL_REDIS_SOCKET, path);
 	c = redisConnectUnixWithTimeout(path, tv);
 
 	if (!c || c->err) {
@@ -427,4 +435,73 @@ local_redis_stop(const struct local_inst *in)
 		return 0;
 	return fail("instance %s: redis (pid %d) does not die", in->id,
 	    (int)pid);
+}
+
+/* Once a server started with appendonly off has loaded the RDB: AOF on
+ * again (Redis writes a fresh one from memory), and its rewrite done. */
+static int
+aof_back_on(const struct local_inst *in, const struct local_secret *sec,
+	    char *why, size_t size)
+{
+	const char *on[] = { "CONFIG", "SET", "appendonly", "yes" };
+	int64_t until = clock_mono_ms() + START_TIMEOUT_MS;
+	redisContext *c = NULL;
+	bool done = false;
+
+	while (!c && clock_mono_ms() < until) {
+		if (!(c = connect_as(in, "default", sec->root, why, size)))
+			clock_sleep_ms(100, NULL);
+	}
+	if (!c || !command(c, 4, on, why, size)) {
+		redisFree(c);
+		return -1;
+	}
+	while (!done && clock_mono_ms() < until) {
+		redisReply *r = redisCommand(c, "INFO persistence");
+
+		done = r && r->type == REDIS_REPLY_STRING &&
+		    info_i64(r->str, "aof_rewrite_in_progress") == 0 &&
+		    info_i64(r->str, "aof_rewrite_scheduled") == 0 &&
+		    info_i64(r->str, "aof_enabled") == 1;
+		freeReplyObject(r);
+		if (!done)
+			clock_sleep_ms(50, NULL);
+	}
+	redisFree(c);
+	if (!done)
+		snprintf(why, size, "the new AOF was not written in time");
+	return done ? 0 : -1;
+}
+
+int
+local_redis_load(const struct local_inst *in, struct local_state *st,
+		 const struct local_secret *sec, const char *rdb)
+{
+	static const char *const no_aof[2] = { "--appendonly", "no" };
+	char staged[LOCAL_PATH_MAX], dump[LOCAL_PATH_MAX], aof[LOCAL_PATH_MAX];
+	char why[PROV_REASON_LEN] = "";
+	pid_t pid = server_pid(in);
+	int ret;
+
+	local_inst_path(in, "restore.rdb", staged);
+	snprintf(dump, sizeof(dump), "%s/dump.rdb", in->data);
+	snprintf(aof, sizeof(aof), "%s/appendonlydir", in->data);
+	/* staged where the instance user reads it (the directory's group) */
+	if (local_fs_copy(in->l, rdb, staged, 0640, false) < 0)
+		return local_state_fail(in, st, "cannot stage the backup");
+	if (pid && !local_proc_stop(in->l, pid, SIGTERM, STOP_WAIT_MS,
+	    "redis-server", in->data))
+		ret = local_state_fail(in, st, "redis did not stop for the"
+		    " restore");
+	else if (local_fs_remove_as(in->l, aof) < 0 ||
+	    local_fs_copy(in->l, staged, dump, 0600, true) < 0)
+		ret = local_state_fail(in, st, "cannot swap the data in");
+	else
+		ret = start_with(in, st, no_aof);
+	unlink(staged);
+	if (ret == 0 && aof_back_on(in, sec, why, sizeof(why)) < 0)
+		ret = local_state_fail(in, st, "after the restore: %s", why);
+	if (ret == 0)
+		log_info("instance %s: data restored from a backup", in->id);
+	return ret;
 }

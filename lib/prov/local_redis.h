@@ -12,6 +12,10 @@
 
 #include "prov/local_state.h"
 
+/* The driver's way into a Redis instance (its port takes TLS only), in
+ * the instance's directory. */
+#define LOCAL_REDIS_SOCKET "redis.sock"
+
 /* redis-server's path, searched in $PATH at open (the caller frees it),
  * or NULL. */
 char *local_redis_find(void);
@@ -44,6 +48,12 @@ void local_redis_observe(const struct local_inst *in,
 /* Stops the server at once (SIGKILL: its data is about to go).  0 or -1
  * (logged). */
 int local_redis_stop(const struct local_inst *in);
+/* Replaces the data with the RDB file rdb: stops the server, puts the
+ * file in place of its data (AOF removed), starts it with appendonly off
+ * so it loads the RDB, then turns AOF on again (a fresh one is written).
+ * The caller holds the instance's lock.  0 or -1 (reason in st). */
+int local_redis_load(const struct local_inst *in, struct local_state *st,
+		     const struct local_secret *sec, const char *rdb);
 
 #include "base/banned.h"
 #endif

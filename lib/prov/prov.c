@@ -91,6 +91,27 @@ prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
 	return d->ops->renew_cert(d->self, spec, margin_s);
 }
 
+int
+prov_admin(struct prov_driver *d, const struct prov_spec *spec,
+	   struct prov_admin *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!d->ops->admin)
+		return fail("the %s driver cannot reach instances for backups",
+		    d->ops->name);
+	return d->ops->admin(d->self, spec, out);
+}
+
+int
+prov_load_rdb(struct prov_driver *d, const struct prov_spec *spec,
+	      const char *path)
+{
+	if (!d->ops->load_rdb)
+		return fail("the %s driver cannot restore Redis data",
+		    d->ops->name);
+	return d->ops->load_rdb(d->self, spec, path);
+}
+
 bool
 prov_supports_dump(const struct prov_driver *d, const char *type)
 {

@@ -104,6 +104,28 @@ enum prov_renew_result {
  * Certificate cert-manager has renewed since (PROV_RENEWED). */
 int prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
 		    int64_t margin_s);
+/* How the backups job reaches an instance as its administrator, with
+ * the driver's own credentials (never the person's): a host name or
+ * address and port, or a unix socket (a directory for PostgreSQL, the
+ * socket itself for Redis) and port 0... only the driver knows which. */
+#define PROV_HOST_MAX 256
+#define PROV_SECRET_MAX 160
+struct prov_admin {
+	char host[PROV_HOST_MAX];	/* address, or an absolute socket path */
+	int port;
+	char user[64];
+	char password[PROV_SECRET_MAX];
+	bool tls;			/* connect with TLS, checking ca_file */
+	char ca_file[PROV_HOST_MAX];
+};
+/* Fills out for instance spec.  0 or -1 (logged). */
+int prov_admin(struct prov_driver *d, const struct prov_spec *spec,
+	       struct prov_admin *out);
+/* Replaces a Redis instance's data with the RDB file at path (readable by
+ * the caller) and brings it back up serving that data: stop, swap, start.
+ * 0 or -1 (logged). */
+int prov_load_rdb(struct prov_driver *d, const struct prov_spec *spec,
+		  const char *path);
 /* The ids of every instance the driver has anything for; *ids is an array
  * of malloc'd strings (free each and the array).  0 or -1. */
 int prov_list(struct prov_driver *d, char ***ids, size_t *n);

@@ -211,8 +211,8 @@ static void
 deleting(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	 struct reconcile_stats *st)
 {
-	if (!r->due)
-		return;
+	if (!r->due || r->final_pending)
+		return;	/* the backups job takes the last copy first */
 	pause_point("reconcile.destroy");
 	if (prov_destroy(d, r->id) < 0) {
 		fleet_backoff(db, r, "could not remove; retrying");

@@ -25,6 +25,9 @@ struct job {
 	const char *name;
 	/* Does one pass; 0 or -1 (logged).  Stops early past the deadline. */
 	int (*run)(struct job_ctx *ctx);
+	/* runs only when named (dbtreectl jobs --only NAME, its own timer):
+	 * its items are long (a dump), and the other jobs must not wait */
+	bool alone;
 };
 
 enum job_outcome {

@@ -9,13 +9,14 @@ from dbt import stack, check, ROOT
 HERE = os.path.join(ROOT, "tests", "browser")
 
 
-def _scenario(script, *args):
+def _scenario(script, *args, timeout=120):
     env = dict(os.environ, DBTREE_URL="http://127.0.0.1:%d" % stack.port,
                DBTREE_SMTP_DIR=stack.smtp.dir, DBTREE_RUN_DIR=os.path.join(stack.dir, "run"),
                DBTREE_SERVICE_USER=stack.service_user,
+               DBTREE_TEST_PAUSE_DIR=stack.env["DBTREE_TEST_PAUSE_DIR"],
                DBTREE_ARTIFACTS=os.path.join(ROOT, "tests", "artifacts"))
     p = subprocess.run(["node", os.path.join(HERE, script)] + list(args), env=env,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=timeout)
     print(p.stdout, end="")
     check(p.returncode == 0, "%s passed" % script, p.stdout[-2000:] + p.stderr[-2000:])
 
@@ -32,5 +33,13 @@ def test_dashboard_create_stop_start_delete_in_the_browser():
     stack.local("jobs-start")
     try:
         _scenario("dashboard.mjs", "dash-user@example.com")
+    finally:
+        stack.local("jobs-stop")
+
+
+def test_backups_take_download_restore_in_the_browser():
+    stack.local("jobs-start")  # both loops: the jobs and the backups job
+    try:
+        _scenario("backups.mjs", "backup-user@example.com", timeout=240)
     finally:
         stack.local("jobs-stop")

@@ -279,8 +279,8 @@ def test_mail_waits_in_the_outbox_while_smtp_is_down_then_goes_once():
     finally:
         stack.smtp.start()
     stack.psql("UPDATE mail_outbox SET next_attempt_at = now() WHERE recipient = :'p1'", address)
-    stack.ctl("jobs")
-    stack.ctl("jobs")
+    stack.jobs()
+    stack.jobs()
     mails = stack.wait_mails(address, 1)
     check(len(mails) == 1, "delivered exactly once", len(mails))
     rows = stack.psql("SELECT status FROM mail_outbox WHERE recipient = :'p1'", address)
@@ -317,7 +317,7 @@ def test_session_sweep_removes_expired_sessions():
     stack.psql("UPDATE sessions SET expires_at = now() - interval '1 second'"
                " WHERE user_id = (SELECT id FROM users WHERE email = :'p1')", address)
     check_error(stack.get("/api/user", headers=stack.auth(token)), 401, 1206, "expired session")
-    stack.ctl("jobs")
+    stack.jobs()
     rows = stack.psql("SELECT count(*) FROM sessions WHERE user_id ="
                       " (SELECT id FROM users WHERE email = :'p1')", address)
     check(rows == [["0"]], "swept", rows)

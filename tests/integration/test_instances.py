@@ -35,7 +35,7 @@ def act(token, iid, action):
 
 def wait_status(token, iid, status, timeout=60):
     def step():
-        stack.ctl("jobs")
+        stack.jobs()
         r = get(token, iid)
         return r if r.status == 200 and r.json["status"] == status else None
     return wait_until(step, timeout=timeout, interval=0.3, what="status %s" % status)
@@ -102,7 +102,7 @@ def test_postgres_lifecycle_with_psql():
     check(d["metrics"]["connections"] >= 0 and d["metrics"]["storageBytes"] > 0 and
           d["metrics"]["uptimeSeconds"] >= 0, "live figures", d)
     check(act(token, iid, "stop").status == 204, "stop")
-    wait_until(lambda: stack.ctl("jobs") and psql_uri(uri, "SELECT 1").returncode != 0,
+    wait_until(lambda: stack.jobs() and psql_uri(uri, "SELECT 1").returncode != 0,
                timeout=30, what="the server to stop")
     check(act(token, iid, "start").status == 204, "start")
     wait_status(token, iid, "running")
@@ -117,7 +117,7 @@ def test_postgres_lifecycle_with_psql():
     check(stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token)).status == 204,
           "delete")
     check_error(get(token, iid), 404, 1400, "gone from the API at once")
-    wait_until(lambda: stack.ctl("jobs") and not port_taken(port), timeout=30,
+    wait_until(lambda: stack.jobs() and not port_taken(port), timeout=30,
                what="the port to be free")
     check(not os.path.exists(instance_dir(iid)), "data and secret removed")
     check(psql_uri(r.json["externalUri"], "SELECT 1").returncode != 0, "nothing answers")
@@ -137,7 +137,7 @@ def test_redis_lifecycle_with_redis_cli():
     out = redis_uri(uri, "SHUTDOWN")
     check("NOPERM" in out.stdout + out.stderr, "SHUTDOWN refused", out.stdout)
     check(act(token, iid, "restart").status == 204, "restart")
-    wait_until(lambda: stack.ctl("jobs") and
+    wait_until(lambda: stack.jobs() and
                redis_uri(uri, "GET", "k").stdout.strip() == "lemon",
                timeout=30, what="data after a restart")
     r = stack.post("%s/%s/credentials" % (API, iid), headers=stack.auth(token))
@@ -146,7 +146,7 @@ def test_redis_lifecycle_with_redis_cli():
     check(redis_uri(r.json["externalUri"], "GET", "k").stdout.strip() == "lemon",
           "new password works")
     stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    stack.ctl("jobs")
+    stack.jobs()
 
 
 def test_a_killed_instance_comes_back_and_a_lost_data_dir_is_an_error():
@@ -158,7 +158,7 @@ def test_a_killed_instance_comes_back_and_a_lost_data_dir_is_an_error():
                if f.endswith(".pid")]
     check(pidfile, "a pid file", os.listdir(instance_dir(iid)))
     os.kill(int(open(pidfile[0]).read().split()[0]), signal.SIGKILL)
-    wait_until(lambda: stack.ctl("jobs") and
+    wait_until(lambda: stack.jobs() and
                redis_uri(uri, "PING").stdout.strip() == "PONG",
                timeout=30, what="the reconciler to bring it back")
     data = [os.path.join(instance_dir(iid), d) for d in os.listdir(instance_dir(iid))
@@ -169,7 +169,7 @@ def test_a_killed_instance_comes_back_and_a_lost_data_dir_is_an_error():
     r = wait_status(token, iid, "error", timeout=30)
     check("missing" in r.json.get("statusReason", ""), "says the data is missing", r.json)
     stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    stack.ctl("jobs")
+    stack.jobs()
 
 
 def test_every_validation_error():
@@ -191,7 +191,10 @@ def test_every_validation_error():
             ({"name": "okname", "type": "redis", "resources": {"cpu": 1, "memory": 512, "disk": 0}}, 400, 1703),
             ({"name": "okname", "type": "redis", "resources": {"cpu": 1, "memory": "512", "disk": 1}}, 400, 1703),
             ({"name": "okname", "type": "redis"}, 400, 1101),
-            ({"name": "okname", "presetId": "redis-standalone-tiny", "backupEnabled": True}, 400, 1100)):
+            ({"name": "okname", "presetId": "redis-standalone-tiny", "backupEnabled": "yes"}, 400, 1100),
+            ({"name": "okname", "presetId": "redis-standalone-tiny", "fromBackup": 5}, 400, 1100),
+            ({"name": "okname", "presetId": "redis-standalone-tiny",
+              "fromBackup": "00000000-0000-0000-0000-000000000000"}, 404, 1400)):
         check_error(create(token, body), status, code, repr(body)[:80])
     check(balance(uid) == 1000, "nothing was charged")
     check(stack.psql("SELECT count(*) FROM db_instances WHERE user_id = :'p1'", uid) == [["0"]],
@@ -222,7 +225,7 @@ def test_quota_duplicate_name_capacity_and_balance():
     check_error(r, 409, 1502, "insufficient lemons")
     check(r.json["data"] == {"required": 5, "missing": 2}, "required and missing", r.json)
     check(balance(poor_uid) == 3, "nothing charged")
-    stack.ctl("jobs")
+    stack.jobs()
 
 
 def test_driver_failure_after_the_debit_leaves_nothing():
@@ -268,7 +271,7 @@ def test_actions_unknown_and_foreign():
                                for t in r.json["data"]] == [("instance_create", -5, "mine")],
           "the ledger filtered by instance", r)
     stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    stack.ctl("jobs")
+    stack.jobs()
 
 
 def test_billing_charges_once_per_period_pauses_resumes_and_deletes():
@@ -282,8 +285,8 @@ def test_billing_charges_once_per_period_pauses_resumes_and_deletes():
     wait_until(lambda: time.time() % BILLING_PERIOD < 0.5, timeout=BILLING_PERIOD + 1,
                what="the start of a billing period")
     period, before = int(time.time() // BILLING_PERIOD), balance(uid)
-    stack.ctl("jobs")
-    stack.ctl("jobs")
+    stack.jobs()
+    stack.jobs()
     check(int(time.time() // BILLING_PERIOD) == period, "both runs in one period")
     rows = stack.psql("SELECT count(*) FROM db_instance_billing b JOIN db_instances i"
                       " ON i.id = b.instance_id WHERE i.external_id = :'p1'"
@@ -293,12 +296,12 @@ def test_billing_charges_once_per_period_pauses_resumes_and_deletes():
     check(balance(uid) == before - 1, "charged one lemon", (before, balance(uid)))
     r = wait_status(token, iid, "paused", timeout=20)
     check("lemons" in r.json["statusReason"], "paused for lemons", r.json)
-    wait_until(lambda: stack.ctl("jobs") and redis_uri(uri, "PING").returncode != 0 or
+    wait_until(lambda: stack.jobs() and redis_uri(uri, "PING").returncode != 0 or
                "PONG" not in redis_uri(uri, "PING").stdout, timeout=20, what="stopped")
     check_error(act(token, iid, "start"), 409, 1502, "start without lemons")
     stack.ctl("user", "grant", email, "10")
     wait_status(token, iid, "running", timeout=20)
-    wait_until(lambda: stack.ctl("jobs") and "PONG" in redis_uri(uri, "PING").stdout,
+    wait_until(lambda: stack.jobs() and "PONG" in redis_uri(uri, "PING").stdout,
                timeout=20, what="running again")
     # run dry again: paused, warned, then deleted after the 4 s grace
     stack.psql("UPDATE users SET lemon_balance = 0 WHERE id = :'p1';"
@@ -306,12 +309,12 @@ def test_billing_charges_once_per_period_pauses_resumes_and_deletes():
                " SELECT :'p1', 'instance_maintain', -sum(amount)::int, 0, 'test: spend all'"
                " FROM user_lemon_transactions WHERE user_id = :'p1' HAVING sum(amount) > 0", uid)
     wait_status(token, iid, "paused", timeout=20)
-    wait_until(lambda: stack.ctl("jobs") and get(token, iid).status == 404, timeout=30,
+    wait_until(lambda: stack.jobs() and get(token, iid).status == 404, timeout=30,
                what="deletion after the grace")
     subjects = [m["Subject"] for m in stack.wait_mails(email, 4, timeout=20)]
     for word in ("ready", "paused", "deleted soon", "was deleted"):
         check(any(word in s for s in subjects), "mail: %s" % word, subjects)
-    wait_until(lambda: stack.ctl("jobs") and not os.path.exists(instance_dir(iid)),
+    wait_until(lambda: stack.jobs() and not os.path.exists(instance_dir(iid)),
                timeout=20, what="removal")
 
 
@@ -327,7 +330,7 @@ def test_fifty_parallel_creates_never_share_a_port():
     check(len(set(ports)) == 50, "50 different ports", len(set(ports)))
     for (uid, token), r in zip(users, rs):
         stack.request("DELETE", "%s/%s" % (API, r.json["id"]), headers=stack.auth(token))
-    stack.ctl("jobs")
+    stack.jobs()
     check(not any(port_taken(p) for p in ports[:5]), "ports released")
 
 
@@ -338,6 +341,6 @@ def test_deleting_the_account_deletes_its_instances():
     port = r.json["credentials"]["externalPort"]
     wait_status(token, iid, "running")
     check(stack.request("DELETE", "/api/user", headers=stack.auth(token)).status == 204, "deleted")
-    wait_until(lambda: stack.ctl("jobs") and not port_taken(port), timeout=30,
+    wait_until(lambda: stack.jobs() and not port_taken(port), timeout=30,
                what="the instance removed")
     check(not os.path.exists(instance_dir(iid)), "its files are gone")

@@ -91,7 +91,8 @@ def running_instance(lemons=100, name="lc-db"):
 
 def check_gone(iid, uri, port):
     """The deleted instance is removed where it ran, once."""
-    wait_until(lambda: job("reconcile") and row(iid)[3], timeout=30, what="destroyed")
+    wait_until(lambda: job("backups") and job("reconcile") and row(iid)[3], timeout=30,
+               what="destroyed (after its final backup)")
     st = row(iid)
     check(st[:3] == ("deleting", "deleted", True), "stays deleted", st)
     check(stack.psql("SELECT count(*) FROM port_allocations WHERE port = :p1", port) == [["0"]],

@@ -28,8 +28,11 @@ def test_every_route_declares_its_access_and_the_dispatcher_enforces_it():
                             "/api/verify-otp", "/api/db/presets", "/api/system/resources",
                             "/api/stats/global", "/api/leaderboard/mini",
                             "/api/lemon/global-status",
-                            "/api/db/ca.pem"]),     # TLS: the CA clients verify with
-          "exactly the public routes of the reference, and the operator's", public)
+                            "/api/db/ca.pem",   # TLS: the CA clients verify with
+                            # a one-use download link: its token is the right
+                            "/api/db/backups/download/:token"]),
+          "exactly the public routes of the reference, the operator's and the"
+          " download links", public)
     for method, pattern, access in table:
         path = re.sub(r":\w+", "1", pattern)
         body = {} if method == "POST" else None

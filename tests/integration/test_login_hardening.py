@@ -40,7 +40,7 @@ def test_wrong_codes_survive_a_mail_retry():
     finally:
         stack.smtp.start()
     stack.psql("UPDATE mail_outbox SET next_attempt_at = now() WHERE recipient = :'p1'", address)
-    stack.ctl("jobs")
+    stack.jobs()
     code = stack.code_for(address)     # the retry's fresh code
     rows = stack.psql("SELECT wrong_tries FROM login_codes WHERE email = :'p1'", address)
     check(rows == [["3"]], "the retry kept the wrong tries", rows)

@@ -22,7 +22,7 @@ def available():
 def regrow_all():
     """Makes every growing lemon due now and runs the jobs."""
     stack.psql("UPDATE lemons SET next_available_at = now() WHERE NOT is_available")
-    stack.ctl("jobs")
+    stack.jobs()
     wait_until(lambda: len(available()) == 10, timeout=5, what="all ten lemons")
 
 
@@ -143,17 +143,17 @@ def test_regrowth_brings_the_lemon_back_with_a_new_quiz():
     before = stack.psql("SELECT quiz_id, generation FROM lemons WHERE position_id = 2")[0]
     a = play(token, pos)
     check(harvest(token, pos, a).status == 200, "harvested")
-    stack.ctl("jobs")
+    stack.jobs()
     rows = stack.psql("SELECT is_available FROM lemons WHERE position_id = 2")
     check(rows == [["f"]], "still growing right after", rows)
     # the configured regrowth delay has to pass for real
-    wait_until(lambda: stack.ctl("jobs") and stack.psql(
+    wait_until(lambda: stack.jobs() and stack.psql(
         "SELECT is_available FROM lemons WHERE position_id = 2") == [["t"]],
         timeout=10, interval=0.2, what="available again after the regrowth delay")
     after = stack.psql("SELECT quiz_id, generation FROM lemons WHERE position_id = 2")[0]
     check(after[0] != before[0] and int(after[1]) > int(before[1]), "new quiz, new generation",
           (before, after))
-    stack.ctl("jobs")
+    stack.jobs()
     again = stack.psql("SELECT quiz_id, generation FROM lemons WHERE position_id = 2")[0]
     check(again == after[:2], "regrow is idempotent", (after, again))
 
@@ -226,7 +226,7 @@ def test_two_hundred_racers_one_winner():
     rows = stack.psql("SELECT harvest_status, count(*) FROM user_quiz_attempts"
                       " WHERE user_id IN (%s) GROUP BY 1 ORDER BY 1" % ids)
     check(rows == [["success", "1"], ["failure", "199"]], "attempts settled", rows)
-    wait_until(lambda: stack.ctl("jobs") and pos in available(), timeout=10, interval=0.2,
+    wait_until(lambda: stack.jobs() and pos in available(), timeout=10, interval=0.2,
                what="the lemon regrown after the delay")
 
 
@@ -297,7 +297,7 @@ def test_sweep_closes_abandoned_attempts_and_frees_the_lock():
                " WHERE id = :p1", a)
     stack.psql("UPDATE user_quiz_attempts SET harvest_deadline = now() - interval '1 minute'"
                " WHERE id = :p1", b)
-    stack.ctl("jobs")
+    stack.jobs()
     rows = stack.psql("SELECT id, status, harvest_status FROM user_quiz_attempts"
                       " WHERE id IN (:p1, :p2) ORDER BY id", a, b)
     check(rows == [[str(a), "timeout", "none"], [str(b), "done", "harvest_timeout"]],

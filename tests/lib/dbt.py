@@ -259,6 +259,13 @@ class Stack:
             raise AssertionError("dbtreectl %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr[-2000:]))
         return p
 
+    def jobs(self):
+        """One pass of every job: the main pass, then the backups job (a
+        timer of its own in production).  True, for wait_until lambdas."""
+        self.ctl("jobs")
+        self.ctl("jobs", "--only", "backups")
+        return True
+
     def ctl_bg(self, *args):
         """Starts dbtreectl in the background; returns the Popen (wait() it)."""
         return subprocess.Popen([os.path.join(self.build, "bin", "dbtreectl")] + list(args),

@@ -50,7 +50,7 @@ static void
 test_delete_from_every_live_state(void)
 {
 	static const enum lc_status live[] = { LC_PROVISIONING, LC_RUNNING,
-		LC_PAUSED, LC_STOPPED, LC_ERROR };
+		LC_PAUSED, LC_STOPPED, LC_ERROR, LC_BACKING_UP, LC_RESTORING };
 
 	for (size_t i = 0; i < ARRAY_LEN(live); i++) {
 		CHECK(lifecycle_allows(LC_DELETE, live[i], LC_WANT_RUNNING));
@@ -93,7 +93,34 @@ test_observations_follow_intent(void)
 	CHECK(!lifecycle_allows(LC_STOP, LC_ERROR, LC_WANT_STOPPED));
 }
 
+/* A backup or a restore starts only from a running instance the person
+ * wants running, and no reconciler observation moves it meanwhile; the
+ * person may still delete it, and billing still charges it. */
+static void
+test_backups_own_the_instance_meanwhile(void)
+{
+	static const enum lc_event seen[] = { LC_SEEN_READY, LC_SEEN_UP,
+		LC_SEEN_STOPPED, LC_SEEN_PAUSED, LC_SEEN_FAILED, LC_NEVER_READY };
+
+	CHECK(lifecycle_allows(LC_BACKUP_BEGIN, LC_RUNNING, LC_WANT_RUNNING));
+	CHECK(!lifecycle_allows(LC_BACKUP_BEGIN, LC_STOPPED, LC_WANT_RUNNING));
+	CHECK(!lifecycle_allows(LC_BACKUP_BEGIN, LC_RUNNING, LC_WANT_STOPPED));
+	CHECK(!lifecycle_allows(LC_RESTORE_BEGIN, LC_BACKING_UP,
+	    LC_WANT_RUNNING));
+	for (size_t i = 0; i < ARRAY_LEN(seen); i++) {
+		CHECK(!lifecycle_allows(seen[i], LC_BACKING_UP, LC_WANT_RUNNING));
+		CHECK(!lifecycle_allows(seen[i], LC_RESTORING, LC_WANT_RUNNING));
+	}
+	CHECK(!lifecycle_allows(LC_STOP, LC_BACKING_UP, LC_WANT_RUNNING));
+	CHECK(lifecycle_allows(LC_CHARGE, LC_BACKING_UP, LC_WANT_RUNNING));
+	CHECK(lifecycle_allows(LC_BACKUP_END, LC_BACKING_UP, LC_WANT_RUNNING));
+	CHECK(lifecycle_allows(LC_RESTORE_END, LC_RESTORING, LC_WANT_RUNNING));
+	CHECK(!lifecycle_allows(LC_BACKUP_END, LC_RESTORING, LC_WANT_RUNNING));
+}
+
 static const struct test_case cases[] = {
+	{ "backups_own_the_instance_meanwhile",
+	  test_backups_own_the_instance_meanwhile },
 	{ "names_round_trip", test_names_round_trip },
 	{ "delete_wins", test_delete_wins },
 	{ "delete_from_every_live_state", test_delete_from_every_live_state },

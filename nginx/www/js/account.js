@@ -1,7 +1,9 @@
-// The account page: profile figures and "Delete account".
+// The account page: profile figures, the last copies of deleted databases
+// (js/backups.js) and "Delete account".
 // Which sections show is decided by CSS (data-show + html[data-auth]); this module fills them in.
 
 import { api, messageFor } from './api.js';
+import { initFinalBackups } from './backups.js';
 import { h } from './dom.js';
 import { initHarvestChart } from './harvest-chart.js';
 import { initLedger } from './ledger.js';
@@ -110,6 +112,7 @@ form.addEventListener('submit', deleteAccount);
 
 const chart = initHarvestChart();
 const ledger = initLedger();
+const finals = initFinalBackups();
 let historyLoaded = false;
 
 function loadHistory() {
@@ -117,6 +120,7 @@ function loadHistory() {
   historyLoaded = true;
   chart.load();
   ledger.load();
+  finals.load();
 }
 
 // ---- Start -------------------------------------------------------------------
@@ -131,6 +135,7 @@ window.addEventListener('dbtree:logout', (event) => {
   historyLoaded = false;
   chart.clear();
   ledger.clear();
+  finals.clear();
 });
 
 renderProfile();

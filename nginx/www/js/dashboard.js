@@ -1,10 +1,12 @@
 // The dashboard: your databases, one selected in detail (URL hash #<id>),
 // the create wizard (js/wizard.js) and the one-time credentials (js/credentials.js).
+// The detail's Backups block is js/backups.js, which polls its own list.
 //
 // Polling: the list (and the selected instance, for its live figures) every 2 s
 // while something is provisioning or deleting or was just acted on, else every 15 s;
 // nothing while the tab is hidden.
 
+import { initBackups } from './backups.js';
 import { h } from './dom.js';
 import { plural } from './clock.js';
 import { initCopyButtons, showCredentials } from './credentials.js';
@@ -107,6 +109,8 @@ const NOTICES = {
   stopped: 'Stopped by you. A stopped database costs nothing and keeps its data. Press Start to run it again.',
   error: 'This database could not be set up. Delete it, then try again (perhaps with another size).',
   deleting: 'This database is being deleted.',
+  backing_up: 'A backup is being taken. The database keeps working meanwhile; Start and Stop wait until it is done.',
+  restoring: 'A backup is being restored into this database. Apps using it may see errors or missing data until it is done.',
 };
 
 function usernameFrom(uri) {
@@ -122,7 +126,7 @@ function renderActions(inst) {
     'action-start': settled && (want === 'stopped' || want === 'paused'),
     'action-stop': settled && want === 'running',
     'action-restart': s === 'running' && want === 'running',
-    'action-reset': s !== 'error' && s !== 'deleting',
+    'action-reset': s !== 'error' && s !== 'deleting' && s !== 'restoring',
     'action-delete': s !== 'deleting',
   };
   const busyLabels = { start: 'Starting…', stop: 'Stopping…', restart: 'Restarting…' };
@@ -206,6 +210,7 @@ function renderDetail() {
   const nothing = !inst;
   detail.hidden = nothing;
   $('detail-placeholder').hidden = !nothing || !state.loaded || state.instances.length === 0;
+  backups.show(inst);
   if (nothing) return;
 
   setText('detail-name', inst.name);
@@ -507,6 +512,16 @@ resetButton.addEventListener('click', async () => {
 for (const dialog of [deleteDialog, resetDialog]) {
   for (const button of dialog.querySelectorAll('[data-close]')) button.addEventListener('click', () => dialog.close());
 }
+
+// ---- Backups (js/backups.js) -------------------------------------------------------
+
+// A backup or restore asked for: the instance's status moves soon, so look often.
+const backups = initBackups({
+  onAction() {
+    hurry();
+    refresh();
+  },
+});
 
 // ---- Create ----------------------------------------------------------------------
 

@@ -44,7 +44,16 @@ const STATUS = {
   error: { label: 'Error', tone: 'bad' },
   deleting: { label: 'Deleting', tone: 'idle' },
   maintenance: { label: 'Maintenance', tone: 'busy' },
+  backing_up: { label: 'Backing up…', tone: 'busy' },
+  restoring: { label: 'Restoring…', tone: 'busy' },
+  upgrading: { label: 'Upgrading…', tone: 'busy' },
 };
+
+// A backup or a restore is under way: the backups job owns the instance, so
+// start/stop wait (it stays desired "running" meanwhile).
+export function isBackupBusy(status) {
+  return status === 'backing_up' || status === 'restoring';
+}
 
 export function statusTone(status) {
   return STATUS[status]?.tone ?? 'idle';
@@ -56,6 +65,8 @@ const TOWARDS = { running: 'Starting…', stopped: 'Stopping…', paused: 'Stopp
 export function transitionText(inst) {
   const want = inst?.desiredStatus;
   if (!want || want === inst.status || inst.status === 'error' || inst.status === 'provisioning') return '';
+  // backing up, restoring, maintenance: running underneath, not "Starting…"
+  if (want === 'running' && STATUS[inst.status]?.tone === 'busy') return '';
   return TOWARDS[want] ?? '';
 }
 
@@ -72,12 +83,15 @@ export function statusText(inst) {
 
 // For sentences: "while it is stopped".
 export function statusWord(status) {
+  if (status === 'backing_up') return 'being backed up';
+  if (status === 'restoring') return 'being restored';
   return status === 'paused' ? 'paused' : String(status ?? 'unknown');
 }
 
 // Instances whose status changes on its own soon: poll fast while any is shown.
 export function isBusy(inst) {
-  return inst.status === 'provisioning' || inst.status === 'deleting' || transitionText(inst) !== '';
+  return inst.status === 'provisioning' || inst.status === 'deleting' || isBackupBusy(inst.status)
+    || transitionText(inst) !== '';
 }
 
 // Instances that count toward the per-person limit.

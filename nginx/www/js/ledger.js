@@ -16,6 +16,8 @@ const LABELS = {
   instance_create: 'Database created',
   instance_maintain: 'Running cost',
   instance_create_refund: 'Refund',
+  backup: 'Backup',
+  backup_refund: 'Backup refund',
   grant: 'Gift',
   bonus: 'Bonus',
 };
