@@ -1,7 +1,7 @@
 /*
  * Pool "instances": database instances.
  *
- *	GET    /api/db/ca.pem			public: the CA instances chain to
+ *	GET    /api/db/ca.pem			public: the instances' CA
  *	GET    /api/db/presets			public
  *	GET    /api/system/resources		public
  *	POST   /api/db/instances		create -> 202 with credentials

@@ -16,7 +16,7 @@ hash_sha256_hex(const void *data, size_t len, char out[HASH_SHA256_HEX])
 	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) ||
 	    n != HASH_SHA256_LEN) {
 		log_err("sha256: libcrypto failed");
-		abort();	/* like an allocation failure: no safe fallback */
+		abort();	/* as on out-of-memory: no safe fallback */
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		out[2 * i] = digits[md[i] >> 4];

@@ -93,8 +93,8 @@ tls_text(const struct local_inst *in, struct buf *b)
 	    "tls-key-file %s/" LOCAL_TLS_PEM "\n"
 	    "tls-ca-cert-file %s/" LOCAL_TLS_CA "\n"
 	    "tls-auth-clients no\ntls-protocols \"TLSv1.2 TLSv1.3\"\n"
-	    "unixsocket %s/" LOCAL_REDIS_SOCKET "\nunixsocketperm %s\n", in->dir,
-	    in->dir, in->dir, in->dir, in->l->split ? "770" : "700");
+	    "unixsocket %s/" LOCAL_REDIS_SOCKET "\nunixsocketperm %s\n",
+	    in->dir, in->dir, in->dir, in->dir, in->l->split ? "770" : "700");
 }
 
 static int

@@ -296,7 +296,8 @@ ca_cert_new(EVP_PKEY *key)
 	X509 *x = cert_new(key, "dbtree instances CA", TLS_CA_DAYS);
 
 	if (x && (X509_set_issuer_name(x, X509_get_subject_name(x)) != 1 ||
-	    add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+	    add_ext(x, x, NID_basic_constraints,
+	    "critical,CA:TRUE,pathlen:0") ||
 	    add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
 	    add_ext(x, x, NID_subject_key_identifier, "hash") ||
 	    sign(x, key) < 0)) {

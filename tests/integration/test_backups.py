@@ -32,10 +32,15 @@ def status(token, iid):
     return stack.get("%s/%s" % (API, iid), headers=stack.auth(token)).json.get("status")
 
 
+MADE = []   # (token, id) of every instance these tests made: the last one
+            # deletes them, so no later test finds them running (billing)
+
+
 def running(token, name, preset="postgres-standalone-tiny", **extra):
     r = create(token, name, preset, **extra)
     check(r.status == 202, "created", r)
     iid = r.json["id"]
+    MADE.append((token, iid))
     wait_until(lambda: stack.jobs() and status(token, iid) == "running", timeout=60,
                interval=0.2, what="running")
     return iid, r.json["credentials"]["externalUri"]
@@ -434,3 +439,14 @@ def test_redis_restore_swaps_the_rdb_in_and_survives_a_restart():
     wait_until(lambda: stack.ctl("jobs", "--only", "reconcile") and
                status(token, iid) == "running" and redis(uri, "GET", "fruit") == "lemon",
                timeout=30, interval=0.3, what="the data after a restart")
+
+
+def test_last_every_instance_made_here_goes_each_with_its_final_copy():
+    for token, iid in MADE:
+        r = stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+        check(r.status in (204, 404, 401), "deleted (or already gone)", r)
+    wait_until(lambda: stack.jobs() and all(destroyed(iid) for _, iid in MADE), timeout=180,
+               interval=0.5, what="every instance destroyed")
+    left = stack.psql("SELECT count(*) FROM db_backups WHERE kind = 'final'"
+                      " AND state IN ('queued', 'running')")
+    check(left == [["0"]], "no final backup left pending", left)
