@@ -324,7 +324,7 @@ def gone_with_its_final(token, iid):
     check(final_of(iid)[1] == "done", "its final backup was taken", final_of(iid))
 
 
-def test_delete_during_a_backup_wins_and_leaves_a_final_copy():
+def test_race_delete_during_a_backup_wins_and_leaves_a_final_copy():
     uid, token = user()
     iid, uri = running(token, "bk-race-del")
     r = take(token, iid)
@@ -339,7 +339,7 @@ def test_delete_during_a_backup_wins_and_leaves_a_final_copy():
     gone_with_its_final(token, iid)
 
 
-def test_a_backup_queued_before_a_delete_fails_refunded_after_the_final_one():
+def test_race_a_backup_queued_before_a_delete_fails_refunded_after_the_final_one():
     uid, token = user()
     iid, uri = running(token, "bk-race-q")
     before = balance(uid)
@@ -353,7 +353,7 @@ def test_a_backup_queued_before_a_delete_fails_refunded_after_the_final_one():
     check(balance(uid) == before and ledger(uid, "backup_refund") == 1, "refunded")
 
 
-def test_billing_charges_an_instance_while_it_is_backing_up():
+def test_race_billing_charges_an_instance_while_it_is_backing_up():
     uid, token = user()
     iid, uri = running(token, "bk-race-bill")
     take(token, iid)
@@ -370,7 +370,7 @@ def test_billing_charges_an_instance_while_it_is_backing_up():
     check(ch == periods, "one charge per billed period", (ch, periods))
 
 
-def test_a_backup_waits_for_billings_row_lock_then_runs():
+def test_race_a_backup_waits_for_billings_row_lock_then_runs():
     uid, token = user()
     iid, uri = running(token, "bk-race-lock")
     stack.psql("DELETE FROM db_instance_billing WHERE instance_id ="
@@ -386,7 +386,7 @@ def test_a_backup_waits_for_billings_row_lock_then_runs():
     check(b["state"] == "done" and row(iid)[0] == "running", "done, running", (b, row(iid)))
 
 
-def test_the_reconciler_leaves_a_backing_up_instance_alone():
+def test_race_the_reconciler_leaves_a_backing_up_instance_alone():
     uid, token = user()
     iid, uri = running(token, "bk-race-rec", "redis-standalone-tiny")
     r = take(token, iid)
@@ -399,7 +399,7 @@ def test_the_reconciler_leaves_a_backing_up_instance_alone():
     check(row(iid)[0] == "running", "running", row(iid))
 
 
-def test_delete_during_a_restore_wins():
+def test_race_delete_during_a_restore_wins():
     uid, token = user()
     iid, uri = running(token, "bk-race-rst")
     b = backed_up(token, iid)

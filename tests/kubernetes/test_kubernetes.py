@@ -655,3 +655,33 @@ def test_mongodb_dump_job():
     check(p["state"] == "failed" and "DeadlineExceeded" in p["reason"], "poll says failed, and why", p)
     check(dump_start(iid, "Not/valid").status == 503, "a bad backup id is refused")
     remove(token, iid)
+
+
+def test_a_mongodb_backup_through_the_api_runs_the_dump_job():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "mongo-bk", "presetId": "mongodb-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    r = stack.post("%s/%s/backups" % (API, iid), headers=stack.auth(token))
+    check(r.status == 202 and r.json["type"] == "mongodb", "a backup asked for", r)
+    bid = r.json["id"]
+    backups = lambda: [x for x in stack.get("%s/%s/backups" % (API, iid),  # noqa: E731
+                                            headers=stack.auth(token)).json if x["id"] == bid][0]
+    stack.ctl("jobs", "--only", "backups")
+    job = kube("/apis/batch/v1/namespaces/%s/jobs/dbtree-dump-%s" % (NS, bid))
+    check(job is not None, "the backups job started that backup's dump Job")
+    check(status(token, iid) == "backing_up" and backups()["state"] == "running",
+          "backing_up while the Job runs", backups())
+    stack.ctl("jobs", "--only", "backups")
+    check(backups()["state"] == "running", "a pass leaves a running Job alone", backups())
+    st, ans = job_status(bid, {"succeeded": 1, "active": 0, "conditions": [
+        {"type": "SuccessCriteriaMet", "status": "True"}, {"type": "Complete", "status": "True"}]})
+    check(st == 200, "the Job completes", ans)
+    stack.ctl("jobs", "--only", "backups")
+    check(backups()["state"] == "done" and status(token, iid) == "running",
+          "done, running again", backups())
+    r = stack.post("%s/%s/backups/%s/link" % (API, iid, bid), headers=stack.auth(token))
+    check_error(r, 409, 1708, "the archive stays in the cluster: no download here")
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs_with_backups() or not any(objects(iid).values()), timeout=30,
+               what="deleted (no final backup of MongoDB to wait for)")
