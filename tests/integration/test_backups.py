@@ -370,7 +370,19 @@ def test_race_billing_charges_an_instance_while_it_is_backing_up():
     check(ch == periods, "one charge per billed period", (ch, periods))
 
 
+def clear_made():
+    """Deletes every instance these tests made and waits until each is
+    destroyed (its final copy taken): billing's pause point then meets only
+    the next instance."""
+    for token, iid in MADE:
+        r = stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+        check(r.status in (204, 404, 401), "deleted (or already gone)", r)
+    wait_until(lambda: stack.jobs() and all(destroyed(iid) for _, iid in MADE), timeout=180,
+               interval=0.5, what="every instance destroyed")
+
+
 def test_race_a_backup_waits_for_billings_row_lock_then_runs():
+    clear_made()
     uid, token = user()
     iid, uri = running(token, "bk-race-lock")
     stack.psql("DELETE FROM db_instance_billing WHERE instance_id ="
@@ -442,11 +454,7 @@ def test_redis_restore_swaps_the_rdb_in_and_survives_a_restart():
 
 
 def test_last_every_instance_made_here_goes_each_with_its_final_copy():
-    for token, iid in MADE:
-        r = stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-        check(r.status in (204, 404, 401), "deleted (or already gone)", r)
-    wait_until(lambda: stack.jobs() and all(destroyed(iid) for _, iid in MADE), timeout=180,
-               interval=0.5, what="every instance destroyed")
+    clear_made()
     left = stack.psql("SELECT count(*) FROM db_backups WHERE kind = 'final'"
                       " AND state IN ('queued', 'running')")
     check(left == [["0"]], "no final backup left pending", left)
