@@ -685,3 +685,28 @@ def test_a_mongodb_backup_through_the_api_runs_the_dump_job():
     stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
     wait_until(lambda: jobs_with_backups() or not any(objects(iid).values()), timeout=30,
                what="deleted (no final backup of MongoDB to wait for)")
+
+
+def test_a_postgres_backup_on_kubernetes_goes_to_the_node_port_as_root():
+    """Nothing serves behind the stand-in: the dump is tried on the public
+    host and node port, with the root password from the Secret, over TLS
+    against the CA, fails there, and is refunded."""
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "pg-bk", "presetId": "postgres-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    before = int(stack.psql("SELECT lemon_balance FROM users WHERE id = :'p1'", uid)[0][0])
+    r = stack.post("%s/%s/backups" % (API, iid), headers=stack.auth(token))
+    check(r.status == 202, "a backup asked for", r)
+    stack.ctl("jobs", "--only", "backups")
+    b = [x for x in stack.get("%s/%s/backups" % (API, iid), headers=stack.auth(token)).json
+         if x["id"] == r.json["id"]][0]
+    port = stack.get("%s/%s" % (API, iid), headers=stack.auth(token)).json["port"]
+    check(b["state"] == "failed" and b["reason"].startswith("pg_dump failed") and
+          str(port) in b["reason"], "pg_dump went to the node port", b)
+    after = int(stack.psql("SELECT lemon_balance FROM users WHERE id = :'p1'", uid)[0][0])
+    check(after == before, "refunded", (before, after))
+    check(status(token, iid) == "running", "running again")
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs_with_backups() or not any(objects(iid).values()), timeout=30,
+               what="deleted")
