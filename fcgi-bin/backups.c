@@ -109,6 +109,10 @@ refused(struct req *req, int r, int64_t cost)
 		jadd(d, "resourceName", json_object_new_string("backup"));
 		return resp_errorf(req, ERR_RESOURCE_NOT_FOUND, d, "this backup"
 		    " failed or its file is gone");
+	case BACKUP_IN_CLUSTER:
+		return resp_errorf(req, ERR_BACKUP_NOT_READY, NULL, "MongoDB"
+		    " backups stay in the cluster's backup volume: they cannot"
+		    " be downloaded here");
 	default:
 		return ROUTE_FAILED;
 	}

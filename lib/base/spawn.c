@@ -61,17 +61,24 @@ read_tail(int fd, char *tail, size_t *len)
 	*len += (size_t)n;
 }
 
-/* The last non-empty line of tail into out. */
+/* The last non-empty line of tail that is not indented (an indented one
+ * continues the one before: a hint, not the error) into out. */
 static void
 last_line(const char *tail, size_t len, char *out, size_t size)
 {
 	size_t end = len, start;
 
-	while (end > 0 && (tail[end - 1] == '\n' || tail[end - 1] == '\r'))
-		end--;
-	start = end;
-	while (start > 0 && tail[start - 1] != '\n')
-		start--;
+	for (;;) {
+		while (end > 0 && (tail[end - 1] == '\n' ||
+		    tail[end - 1] == '\r'))
+			end--;
+		start = end;
+		while (start > 0 && tail[start - 1] != '\n')
+			start--;
+		if (start == 0 || (tail[start] != '\t' && tail[start] != ' '))
+			break;
+		end = start;
+	}
 	snprintf(out, size, "%.*s", (int)(end - start), tail + start);
 }
 

@@ -28,7 +28,7 @@
 /* The columns of ROW_COLS, in order. */
 enum row_col {
 	C_ID, C_ROW, C_INST, C_INST_ROW, C_NAME, C_TYPE, C_KIND, C_STATE,
-	C_REASON, C_SIZE, C_COST, C_CREATED, C_FINISHED, C_EXPIRES,
+	C_REASON, C_SIZE, C_COST, C_CREATED, C_FINISHED, C_EXPIRES, C_RUNNING_S,
 	C__COUNT
 };
 
@@ -36,7 +36,8 @@ enum row_col {
 	" b.kind, b.state, b.reason, b.size_bytes, b.cost," \
 	" extract(epoch FROM b.created_at)::bigint," \
 	" coalesce(extract(epoch FROM b.finished_at)::bigint, 0)," \
-	" coalesce(extract(epoch FROM b.expires_at)::bigint, 0)"
+	" coalesce(extract(epoch FROM b.expires_at)::bigint, 0)," \
+	" coalesce(extract(epoch FROM now() - b.started_at)::bigint, 0)"
 #define FROM_ROWS " FROM db_backups b JOIN db_instances i" \
 	" ON i.id = b.instance_id"
 /* the room an instance's kept backups leave on its disk */
@@ -103,6 +104,7 @@ row_from(const PGresult *res, int i, struct backup_row *r)
 	r->created_at = (time_t)db_get_i64(res, i, C_CREATED);
 	r->finished_at = (time_t)db_get_i64(res, i, C_FINISHED);
 	r->expires_at = (time_t)db_get_i64(res, i, C_EXPIRES);
+	r->running_s = db_get_i64(res, i, C_RUNNING_S);
 }
 
 static int
@@ -339,8 +341,8 @@ backup_link_new(struct db *db, const char *user_id, const char *instance,
 	const char *params[] = { user_id, backup, instance };
 	char ttl[24];
 	PGresult *res = db_exec(db, "SELECT b.id, b.state,"
-	    " b.removed_at IS NOT NULL OR b.expires_at <= now()" FROM_ROWS
-	    " WHERE b.user_id = $1 AND b.external_id::text = $2"
+	    " b.removed_at IS NOT NULL OR b.expires_at <= now(), i.type"
+	    FROM_ROWS " WHERE b.user_id = $1 AND b.external_id::text = $2"
 	    " AND ($3::text IS NULL OR (i.external_id::text = $3"
 	    " AND i.deleted_at IS NULL))", 3, params);
 	char row[24];
@@ -352,6 +354,9 @@ backup_link_new(struct db *db, const char *user_id, const char *instance,
 		text_at(res, 0, 0, row, sizeof(row));
 		ret = usable(PQgetvalue(res, 0, 1),
 		    PQgetvalue(res, 0, 2)[0] == 't');
+		if (ret == BACKUP_OK && strcmp(PQgetvalue(res, 0, 3),
+		    "mongodb") == 0)
+			ret = BACKUP_IN_CLUSTER;
 	}
 	PQclear(res);
 	if (ret != BACKUP_OK)
@@ -562,6 +567,7 @@ backup_queue_final(struct db *db, int64_t instance_row,
 	res = db_exec(db, "INSERT INTO db_backups (instance_id, user_id, kind)"
 	    " SELECT id, user_id, 'final' FROM db_instances"
 	    " WHERE id = $1::bigint AND ready_at IS NOT NULL"
+	    " AND type <> 'mongodb'"
 	    " ON CONFLICT (instance_id) WHERE kind = 'final' DO NOTHING"
 	    " RETURNING external_id", 1, params);
 	if (!res)
@@ -580,6 +586,7 @@ backup_queue_final_all(struct db *db, const char *user_id, char **params_json)
 	    " user_id, kind) SELECT id, user_id, 'final' FROM db_instances"
 	    " WHERE user_id = $1 AND desired = 'deleted'"
 	    " AND destroyed_at IS NULL AND ready_at IS NOT NULL"
+	    " AND type <> 'mongodb'"
 	    " ON CONFLICT (instance_id) WHERE kind = 'final' DO NOTHING",
 	    1, params);
 
@@ -667,7 +674,8 @@ backup_recover(struct db *db)
 	PGresult *res;
 
 	if (rows_from(db_exec(db, "SELECT " ROW_COLS FROM_ROWS
-	    " WHERE b.state = 'running'", 0, NULL), &rows, &n) < 0)
+	    " WHERE b.state = 'running' AND i.type <> 'mongodb'", 0, NULL),
+	    &rows, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		count += fail_backup(db, &rows[i], "interrupted: the backup"
@@ -681,8 +689,10 @@ backup_recover(struct db *db)
 	    " OR (r.state = 'queued' AND (i.desired = 'deleted'"
 	    " OR i.status = 'error')))", 0, NULL);
 	PQclear(res);
-	res = db_exec(db, "SELECT id, status FROM db_instances"
-	    " WHERE status IN ('backing_up', 'restoring')", 0, NULL);
+	res = db_exec(db, "SELECT i.id, i.status FROM db_instances i"
+	    " WHERE i.status IN ('backing_up', 'restoring') AND NOT EXISTS"
+	    " (SELECT 1 FROM db_backups r WHERE r.instance_id = i.id"
+	    " AND r.state = 'running')", 0, NULL);
 	if (!res)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++)
@@ -714,7 +724,7 @@ backup_queue_due(struct db *db)
 	res = db_exec(db, "INSERT INTO db_backups (instance_id, user_id, kind)"
 	    " SELECT i.id, i.user_id, 'final' FROM db_instances i"
 	    " WHERE i.desired = 'deleted' AND i.destroyed_at IS NULL"
-	    " AND i.ready_at IS NOT NULL"
+	    " AND i.ready_at IS NOT NULL AND i.type <> 'mongodb'"
 	    " AND i.deleted_at > now() - interval '1 hour'"
 	    " ON CONFLICT (instance_id) WHERE kind = 'final' DO NOTHING",
 	    0, NULL);
@@ -971,4 +981,12 @@ backup_list_restores(struct db *db, const char *user_id, const char *instance,
 	}
 	PQclear(res);
 	return found ? BACKUP_OK : BACKUP_NOT_FOUND;
+}
+
+int
+backup_list_remote(struct db *db, struct backup_row **rows, size_t *n)
+{
+	return rows_from(db_exec(db, "SELECT " ROW_COLS FROM_ROWS
+	    " WHERE b.state = 'running' AND i.type = 'mongodb'"
+	    " ORDER BY b.id", 0, NULL), rows, n);
 }

@@ -67,6 +67,8 @@ enum backup_result {
 	BACKUP_NOT_READY,	/* the backup is not finished */
 	BACKUP_GONE,		/* the backup failed or its file is gone */
 	BACKUP_WRONG_TYPE,	/* a backup of another engine */
+	BACKUP_IN_CLUSTER,	/* a MongoDB archive: it stays in the
+				 * cluster's backup volume */
 };
 
 struct backup_row {
@@ -82,6 +84,7 @@ struct backup_row {
 	int64_t size_bytes;
 	int64_t cost;
 	time_t created_at, finished_at, expires_at;	/* 0: none */
+	int64_t running_s;		/* since it started; 0: not yet */
 };
 
 /* The dump file's path: <dir>/<instance id>/<backup id>.<ext> by the
@@ -106,7 +109,8 @@ int backup_list_final(struct db *db, const char *user_id,
 		      struct backup_row **rows, size_t *n);
 /* A one-use download link for the user's backup (of instance, or of any
  * instance when instance is NULL), valid ttl_s: the token into token.
- * BACKUP_OK, BACKUP_NOT_FOUND, BACKUP_NOT_READY, BACKUP_GONE or -1. */
+ * BACKUP_OK, BACKUP_NOT_FOUND, BACKUP_NOT_READY, BACKUP_GONE,
+ * BACKUP_IN_CLUSTER or -1. */
 int backup_link_new(struct db *db, const char *user_id, const char *instance,
 		    const char *backup, int64_t ttl_s,
 		    char token[BACKUP_TOKEN_LEN + 1]);
@@ -143,7 +147,8 @@ int backup_check_source(struct db *db, const char *user_id,
 int backup_restore_into_new(struct db *db, int64_t instance_row,
 			    const char *backup);
 /* Inside a deletion's transaction: queue the final backup of the
- * instance row (one that never became ready has no data: nothing).  The
+ * instance row (one that never became ready has no data, and a MongoDB
+ * archive would never reach the backup directory: nothing).  The
  * external id of the queued backup into id ("" when none).  0 or -1. */
 int backup_queue_final(struct db *db, int64_t instance_row,
 		       char id[BACKUP_ID_LEN + 1]);
@@ -173,7 +178,8 @@ struct backup_work {
 };
 
 /* A previous run's work left running (the job was killed): failed and
- * refunded, the instances back to running.  How many, or -1. */
+ * refunded, the instances back to running; dumps the driver runs
+ * elsewhere (MongoDB) go on.  How many, or -1. */
 int64_t backup_recover(struct db *db);
 /* Queues a daily backup of every running instance without one in the
  * last day, and a final backup of every deleted instance that lacks one.
@@ -199,6 +205,9 @@ int backup_start_pre_restore(struct db *db, const struct backup_work *restore,
 /* Records the end of a restore.  0 or -1. */
 int backup_finish_restore(struct db *db, const struct backup_work *w,
 			  bool ok, const char *why);
+/* Running backups the driver dumps where the instance runs (MongoDB):
+ * they outlive a pass, which polls them.  *rows malloc'd.  0 or -1. */
+int backup_list_remote(struct db *db, struct backup_row **rows, size_t *n);
 /* Moves w's instance by a backup event (LC_BACKUP_BEGIN ... _END): a
  * lifecycle result or -1. */
 int backup_move(struct db *db, const struct backup_work *w, enum lc_event ev);

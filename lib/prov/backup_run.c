@@ -267,6 +267,62 @@ bring_up(struct prov_driver *d, const struct backup_conf *bc,
 	return 0;
 }
 
+/* MongoDB: the driver dumps it where it runs (a Kubernetes Job writing to
+ * the cluster's backup volume).  Started here, the backup stays running
+ * and the instance backing_up; every pass polls it (poll_remote). */
+static void
+start_remote(struct db *db, struct prov_driver *d, struct backup_work *w,
+	     struct backup_stats *st)
+{
+	struct prov_spec s = spec_of(w);
+	const char *why = NULL;
+
+	if (!prov_supports_dump(d, w->type))
+		why = "backups of this engine are not available here";
+	else if (w->deleted || backup_move(db, w, LC_BACKUP_BEGIN) != LC_MOVED)
+		why = "the instance was not running";
+	else if (prov_dump_start(d, &s, w->b.id) < 0) {
+		backup_move(db, w, LC_BACKUP_END);
+		why = "the dump could not be started";
+	}
+	if (why && backup_finish(db, w, false, 0, why, 0, 0) == 0)
+		st->failed++;
+	log_info("backup %s of instance %s: %s", w->b.id, w->instance_id,
+	    why ? why : "dumping where it runs");
+}
+
+/* Where each remote dump stands; one that ended is recorded. */
+static void
+poll_remote(struct db *db, struct prov_driver *d, const struct backup_conf *bc,
+	    struct backup_stats *st)
+{
+	struct backup_row *rows = NULL;
+	char reason[PROV_REASON_LEN], why[WHY_LEN];
+	enum prov_dump_state ds;
+	size_t n = 0;
+
+	if (backup_list_remote(db, &rows, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct backup_work w = { .b = rows[i],
+			.instance_row = rows[i].instance_row };
+
+		if (prov_dump_poll(d, rows[i].id, &ds, reason) < 0 ||
+		    (ds == PROV_DUMP_RUNNING &&
+		    rows[i].running_s * 1000 < bc->step_timeout_ms))
+			continue;
+		snprintf(why, sizeof(why), "the dump %s%.200s",
+		    ds == PROV_DUMP_RUNNING ? "took too long" : "failed: ",
+		    ds == PROV_DUMP_RUNNING ? "" : reason[0] ? reason :
+		    "it vanished");
+		backup_move(db, &w, LC_BACKUP_END);
+		if (backup_finish(db, &w, ds == PROV_DUMP_DONE, 0, why,
+		    bc->final_keep_s, bc->daily_keep) == 0)
+			ds == PROV_DUMP_DONE ? st->taken++ : st->failed++;
+	}
+	free(rows);
+}
+
 /* Takes w (a queued backup, now running) and records how it went. */
 static void
 take(struct db *db, struct prov_driver *d, const struct backup_conf *bc,
@@ -406,6 +462,9 @@ load_into(struct prov_driver *d, const struct backup_conf *bc,
 	if (strcmp(w->b.type, w->type) != 0)
 		return snprintf(why, wsize, "a %s backup cannot go into a %s"
 		    " instance", w->b.type, w->type), -1;
+	if (strcmp(w->type, "mongodb") == 0)
+		return snprintf(why, wsize, "MongoDB backups cannot be restored"
+		    " here yet: restore the archive with mongorestore"), -1;
 	if (backup_path(file, sizeof(file), bc->dir, &w->b) < 0 ||
 	    access(file, R_OK) < 0)
 		return snprintf(why, wsize, "the backup's file is missing"), -1;
@@ -512,9 +571,13 @@ backup_run_pass(struct db *db, struct prov_driver *d,
 	    (st->recovered = backup_recover(db)) < 0 ||
 	    backup_queue_due(db) < 0)
 		return -1;
+	poll_remote(db, d, bc, st);
 	while (clock_mono_ms() < deadline_ms) {
 		if ((r = backup_next(db, &w)) == BACKUP_OK) {
-			take(db, d, bc, &w, st);
+			if (strcmp(w.type, "mongodb") == 0)
+				start_remote(db, d, &w, st);
+			else
+				take(db, d, bc, &w, st);
 			continue;
 		}
 		if (r == BACKUP_NOT_FOUND &&

@@ -55,6 +55,7 @@
  * only ever listed metadata-only, so their data never leaves the API.
  */
 #include <json.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -867,6 +868,70 @@ op_dump_poll(void *self, const char *bid, enum prov_dump_state *state,
 	return 0;
 }
 
+/* The base64 text of key in the Secret's data, decoded into out. */
+static int
+secret_value(struct json_object *secret, const char *key, char *out,
+	     size_t size)
+{
+	struct json_object *data, *v;
+	const char *text;
+	unsigned char raw[PROV_SECRET_MAX];
+	size_t len;
+	int n;
+
+	if (!json_object_object_get_ex(secret, "data", &data) ||
+	    !json_object_object_get_ex(data, key, &v) ||
+	    !(text = json_object_get_string(v)) ||
+	    (len = strlen(text)) == 0 || len % 4 || len / 4 * 3 > sizeof(raw))
+		return -1;
+	n = EVP_DecodeBlock(raw, (const unsigned char *)text, (int)len);
+	if (n < 0)
+		return -1;
+	n -= (text[len - 1] == '=') + (text[len - 2] == '=');
+	if (n <= 0 || (size_t)n >= size) {
+		explicit_bzero(raw, sizeof(raw));
+		return -1;
+	}
+	memcpy(out, raw, (size_t)n);
+	out[n] = '\0';
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
+/* The engine's own superuser, from the instance's Secret (a labelled list:
+ * the Role has list on Secrets, not get), reached on the public host and
+ * the instance's node port, over TLS checked against the CA. */
+static int
+op_admin(void *self, const struct prov_spec *spec, struct prov_admin *out)
+{
+	struct k8s_drv *d = self;
+	char sel[128], name[K8S_NAME_MAX];
+	struct json_object *items = NULL, *secret;
+	int ret = -1;
+
+	if (check_spec(spec) < 0 || strcmp(spec->type, "mongodb") == 0)
+		return fail("instance %s: no admin connection for %s", spec->id,
+		    spec->type);
+	k8s_manifest_name(spec->id, name);
+	if (k8s_manifest_id_selector(spec->id, sel, sizeof(sel)) < 0 ||
+	    list_by(d, SECRET, sel, false, &items) < 0)
+		return -1;
+	if (!(secret = item_named(items, name)) ||
+	    secret_value(secret, K8S_KEY_ROOT, out->password,
+	    sizeof(out->password)) < 0)
+		log_err("instance %s: no root password in its secret", spec->id);
+	else
+		ret = 0;
+	json_object_put(items);
+	snprintf(out->host, sizeof(out->host), "%s", d->public_host);
+	out->port = spec->port;
+	snprintf(out->user, sizeof(out->user), "%s",
+	    strcmp(spec->type, "postgres") == 0 ? "postgres" : "default");
+	out->tls = true;
+	snprintf(out->ca_file, sizeof(out->ca_file), "%s/ca.pem", d->tls_dir);
+	return ret;
+}
+
 const struct prov_ops prov_k8s_ops = {
 	.name = "kubernetes",
 	.close = op_close,
@@ -880,4 +945,5 @@ const struct prov_ops prov_k8s_ops = {
 	.supports_dump = op_supports_dump,
 	.dump_start = op_dump_start,
 	.dump_poll = op_dump_poll,
+	.admin = op_admin,
 };

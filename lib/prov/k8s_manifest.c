@@ -264,9 +264,11 @@ pg_args(struct json_object *a, const struct prov_spec *s)
 {
 	int64_t mem = s->memory_mb;
 	int64_t conns = clamp(mem / 12, 10, 100);
+	/* parentheses: one string each (clang's -Wstring-concatenation) */
 	const char *fixed[] = { "listen_addresses=*", "min_wal_size=32MB",
 		"password_encryption=scram-sha-256", "ssl=on",
-		("ssl_cert_file=" TLS_CERT_FILE), ("ssl_key_file=" TLS_KEY_FILE),
+		("ssl_cert_file=" TLS_CERT_FILE),
+		("ssl_key_file=" TLS_KEY_FILE),
 		"ssl_min_protocol_version=TLSv1.2", ("hba_file=" HBA_FILE) };
 	struct json_object *v[] = {
 		strf("max_connections=%lld", (long long)conns),

@@ -181,8 +181,8 @@ try {
   await waitStatus(page, 'running');
   await page.waitForSelector('#backup-list li[data-kind="pre_restore"][data-state="done"]', { timeout: 30000 });
   check(true, 'running again, the overwritten data kept as a "Before a restore" backup');
-  await toastSays(page, new RegExp(`restore of ${NAME} .* has ended`));
-  check(true, 'a toast says the restore has ended');
+  await toastSays(page, new RegExp(`${NAME} is restored from .* and running again`));
+  check(true, 'a toast says the restore worked (GET .../restores said done)');
   check(inDb(uri, 'SELECT name FROM fruit') === 'lemon', 'the restored database has the backed-up row');
   check(inDb(uri, "SELECT to_regclass('later') IS NULL") === 't', 'what came after the backup is gone');
 

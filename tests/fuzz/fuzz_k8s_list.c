@@ -27,7 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define MUST(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
 static const struct k8s_manifest_conf mc = { "dbtree", "postgres:16",
-	"redis:7.2", "mongo:7.0", "", "127.0.0.1", "", "Issuer" };
+	"redis:7.2", "mongo:7.0", "", "db.example.com", "", "Issuer" };
 
 static void
 observe(const char *id, const struct k8s_observe_index *ix)

@@ -32,10 +32,15 @@ def status(token, iid):
     return stack.get("%s/%s" % (API, iid), headers=stack.auth(token)).json.get("status")
 
 
+MADE = []   # (token, id) of every instance these tests made: the last one
+            # deletes them, so no later test finds them running (billing)
+
+
 def running(token, name, preset="postgres-standalone-tiny", **extra):
     r = create(token, name, preset, **extra)
     check(r.status == 202, "created", r)
     iid = r.json["id"]
+    MADE.append((token, iid))
     wait_until(lambda: stack.jobs() and status(token, iid) == "running", timeout=60,
                interval=0.2, what="running")
     return iid, r.json["credentials"]["externalUri"]
@@ -319,7 +324,7 @@ def gone_with_its_final(token, iid):
     check(final_of(iid)[1] == "done", "its final backup was taken", final_of(iid))
 
 
-def test_delete_during_a_backup_wins_and_leaves_a_final_copy():
+def test_race_delete_during_a_backup_wins_and_leaves_a_final_copy():
     uid, token = user()
     iid, uri = running(token, "bk-race-del")
     r = take(token, iid)
@@ -334,7 +339,7 @@ def test_delete_during_a_backup_wins_and_leaves_a_final_copy():
     gone_with_its_final(token, iid)
 
 
-def test_a_backup_queued_before_a_delete_fails_refunded_after_the_final_one():
+def test_race_a_backup_queued_before_a_delete_fails_refunded_after_the_final_one():
     uid, token = user()
     iid, uri = running(token, "bk-race-q")
     before = balance(uid)
@@ -348,7 +353,7 @@ def test_a_backup_queued_before_a_delete_fails_refunded_after_the_final_one():
     check(balance(uid) == before and ledger(uid, "backup_refund") == 1, "refunded")
 
 
-def test_billing_charges_an_instance_while_it_is_backing_up():
+def test_race_billing_charges_an_instance_while_it_is_backing_up():
     uid, token = user()
     iid, uri = running(token, "bk-race-bill")
     take(token, iid)
@@ -365,7 +370,19 @@ def test_billing_charges_an_instance_while_it_is_backing_up():
     check(ch == periods, "one charge per billed period", (ch, periods))
 
 
-def test_a_backup_waits_for_billings_row_lock_then_runs():
+def clear_made():
+    """Deletes every instance these tests made and waits until each is
+    destroyed (its final copy taken): billing's pause point then meets only
+    the next instance."""
+    for token, iid in MADE:
+        r = stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+        check(r.status in (204, 404, 401), "deleted (or already gone)", r)
+    wait_until(lambda: stack.jobs() and all(destroyed(iid) for _, iid in MADE), timeout=180,
+               interval=0.5, what="every instance destroyed")
+
+
+def test_race_a_backup_waits_for_billings_row_lock_then_runs():
+    clear_made()
     uid, token = user()
     iid, uri = running(token, "bk-race-lock")
     stack.psql("DELETE FROM db_instance_billing WHERE instance_id ="
@@ -381,7 +398,7 @@ def test_a_backup_waits_for_billings_row_lock_then_runs():
     check(b["state"] == "done" and row(iid)[0] == "running", "done, running", (b, row(iid)))
 
 
-def test_the_reconciler_leaves_a_backing_up_instance_alone():
+def test_race_the_reconciler_leaves_a_backing_up_instance_alone():
     uid, token = user()
     iid, uri = running(token, "bk-race-rec", "redis-standalone-tiny")
     r = take(token, iid)
@@ -394,7 +411,7 @@ def test_the_reconciler_leaves_a_backing_up_instance_alone():
     check(row(iid)[0] == "running", "running", row(iid))
 
 
-def test_delete_during_a_restore_wins():
+def test_race_delete_during_a_restore_wins():
     uid, token = user()
     iid, uri = running(token, "bk-race-rst")
     b = backed_up(token, iid)
@@ -434,3 +451,10 @@ def test_redis_restore_swaps_the_rdb_in_and_survives_a_restart():
     wait_until(lambda: stack.ctl("jobs", "--only", "reconcile") and
                status(token, iid) == "running" and redis(uri, "GET", "fruit") == "lemon",
                timeout=30, interval=0.3, what="the data after a restart")
+
+
+def test_last_every_instance_made_here_goes_each_with_its_final_copy():
+    clear_made()
+    left = stack.psql("SELECT count(*) FROM db_backups WHERE kind = 'final'"
+                      " AND state IN ('queued', 'running')")
+    check(left == [["0"]], "no final backup left pending", left)

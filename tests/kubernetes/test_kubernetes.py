@@ -83,6 +83,23 @@ def jobs():
     stack.ctl("jobs", "--only", "reconcile")
 
 
+def jobs_with_backups(env=None):
+    """The backups job, then a reconcile pass, as their timers run them: a
+    deleted instance that ever ran is destroyed only once its final backup
+    is settled (domain/backup.h), which on this driver fails at once (it
+    has no prov_admin) and so lets the deletion go on."""
+    stack.ctl("jobs", "--only", "backups", extra_env=env)
+    stack.ctl("jobs", "--only", "reconcile", extra_env=env)
+
+
+def remove(token, iid, env=None):
+    """Deletes the instance and waits until none of its objects is left."""
+    r = stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    check(r.status == 204, "delete", r)
+    wait_until(lambda: jobs_with_backups(env) or not any(objects(iid).values()), timeout=20,
+               what="everything gone")
+
+
 def status(token, iid):
     r = stack.get("%s/%s" % (API, iid), headers=stack.auth(token))
     return r.json["status"] if r.status == 200 else r.status
@@ -140,10 +157,7 @@ def lifecycle(engine, preset):
     check(base64.b64decode(secret["data"]["password"]).decode() == r.json["password"],
           "the Secret has the new password")
     port = cred["externalPort"]
-    check(stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token)).status == 204,
-          "delete")
-    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15,
-               what="everything gone")
+    remove(token, iid)
     pvc = kube("/api/v1/namespaces/%s/persistentvolumeclaims/data-%s-0" % (NS, name_of(iid)))
     check(pvc is None, "the volume claim is gone")
     check(stack.psql("SELECT count(*) FROM port_allocations WHERE port = :p1", port) == [["0"]],
@@ -174,8 +188,7 @@ def test_a_pass_with_nothing_to_change_only_lists():
     st = control("GET", "/_control/stats")
     writes = {k: v for k, v in st["byVerb"].items() if k not in ("LIST", "GET") and v}
     check(not writes and st["requests"] <= 6, "only a handful of list calls", st["byVerb"])
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    jobs()
+    remove(token, iid)
 
 
 def test_an_object_deleted_by_hand_is_recreated():
@@ -191,8 +204,7 @@ def test_an_object_deleted_by_hand_is_recreated():
     urllib.request.urlopen(req, timeout=10).read()
     wait_until(lambda: jobs() or objects(iid)["service"] is not None, timeout=10,
                what="the Service recreated")
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    jobs()
+    remove(token, iid)
 
 
 def _stuck(reason, name):
@@ -235,8 +247,7 @@ def test_api_down_for_several_passes_then_back():
     control("POST", "/_control/fault", {"status": 429, "count": 2, "retryAfter": 1})
     jobs()
     check(status(token, iid) == "running", "a 429 storm is waited out")
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+    remove(token, iid)
 
 
 def test_a_taken_node_port_is_burned_and_another_allocated():
@@ -260,8 +271,7 @@ def test_a_taken_node_port_is_burned_and_another_allocated():
     check(new_port != port, "moved to another port", (port, new_port))
     check(stack.psql("SELECT count(*) FROM burned_ports WHERE port = :p1", port) == [["1"]],
           "the taken port is burned")
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    jobs()
+    remove(token, iid)
 
 
 def test_an_orphan_object_is_left_alone():
@@ -410,8 +420,7 @@ def tls_instance(engine, preset):
     check_tls_secret(o["secret"])
     c = check_tls_volume(iid, name_of(iid), "tls.pem" if engine == "mongodb" else None)
     check_engine_tls(engine, c)
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+    remove(token, iid)
 
 
 def test_postgres_tls_on_kubernetes():
@@ -461,8 +470,7 @@ def test_a_due_certificate_is_renewed_when_applied():
     check(not_after > time.time() + 60 * 86400, "valid for weeks again", not_after)
     ann = objects(iid)["sts"]["spec"]["template"]["metadata"].get("annotations") or {}
     check(len(ann.get("dbtree.io/tls-version", "")) == 16, "the pod restarts for it", ann)
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+    remove(token, iid)
 
 
 def test_the_certs_pass_renews_a_due_certificate():
@@ -492,8 +500,7 @@ def test_the_certs_pass_renews_a_due_certificate():
     check(len(lists) == 1 and lists[0]["path"].endswith("/secrets") and
           "as=PartialObjectMetadataList" in lists[0].get("accept", ""),
           "one metadata-only list for the pass", st["recent"])
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+    remove(token, iid)
 
 
 def cm_jobs(only="reconcile"):
@@ -521,9 +528,7 @@ def test_cert_manager_renewal_restarts_the_pod():
     cm_jobs("certs")
     check(objects(iid)["sts"]["metadata"]["resourceVersion"] == rv, "once")
     check("tls.crt" not in objects(iid)["secret"]["data"], "dbtree issued nothing itself")
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    wait_until(lambda: cm_jobs() or not any(objects(iid).values()), timeout=15,
-               what="deleted")
+    remove(token, iid, CM)
 
 
 def test_cert_manager_certificate_instead_of_our_own():
@@ -556,9 +561,7 @@ def test_cert_manager_certificate_instead_of_our_own():
     c = check_tls_volume(iid, n + "-tls", "tls-combined.pem")
     check_engine_tls("mongodb", c)
     check("tls.crt" not in objects(iid)["secret"]["data"], "dbtree issued nothing itself")
-    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    wait_until(lambda: cm_jobs() or not any(objects(iid).values()), timeout=15,
-               what="deleted")
+    remove(token, iid, CM)
     check(kube(cert_path) is None, "the Certificate is gone too")
 
 
@@ -651,5 +654,59 @@ def test_mongodb_dump_job():
     p = dump_poll(bid2)
     check(p["state"] == "failed" and "DeadlineExceeded" in p["reason"], "poll says failed, and why", p)
     check(dump_start(iid, "Not/valid").status == 503, "a bad backup id is refused")
+    remove(token, iid)
+
+
+def test_a_mongodb_backup_through_the_api_runs_the_dump_job():
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "mongo-bk", "presetId": "mongodb-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    r = stack.post("%s/%s/backups" % (API, iid), headers=stack.auth(token))
+    check(r.status == 202 and r.json["type"] == "mongodb", "a backup asked for", r)
+    bid = r.json["id"]
+    backups = lambda: [x for x in stack.get("%s/%s/backups" % (API, iid),  # noqa: E731
+                                            headers=stack.auth(token)).json if x["id"] == bid][0]
+    stack.ctl("jobs", "--only", "backups")
+    job = kube("/apis/batch/v1/namespaces/%s/jobs/dbtree-dump-%s" % (NS, bid))
+    check(job is not None, "the backups job started that backup's dump Job")
+    check(status(token, iid) == "backing_up" and backups()["state"] == "running",
+          "backing_up while the Job runs", backups())
+    stack.ctl("jobs", "--only", "backups")
+    check(backups()["state"] == "running", "a pass leaves a running Job alone", backups())
+    st, ans = job_status(bid, {"succeeded": 1, "active": 0, "conditions": [
+        {"type": "SuccessCriteriaMet", "status": "True"}, {"type": "Complete", "status": "True"}]})
+    check(st == 200, "the Job completes", ans)
+    stack.ctl("jobs", "--only", "backups")
+    check(backups()["state"] == "done" and status(token, iid) == "running",
+          "done, running again", backups())
+    r = stack.post("%s/%s/backups/%s/link" % (API, iid, bid), headers=stack.auth(token))
+    check_error(r, 409, 1708, "the archive stays in the cluster: no download here")
     stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
-    wait_until(lambda: jobs() or not any(objects(iid).values()), timeout=15, what="deleted")
+    wait_until(lambda: jobs_with_backups() or not any(objects(iid).values()), timeout=30,
+               what="deleted (no final backup of MongoDB to wait for)")
+
+
+def test_a_postgres_backup_on_kubernetes_goes_to_the_node_port_as_root():
+    """Nothing serves behind the stand-in: the dump is tried on the public
+    host and node port, with the root password from the Secret, over TLS
+    against the CA, fails there, and is refunded."""
+    uid, token = ready_user()
+    iid = stack.post(API, {"name": "pg-bk", "presetId": "postgres-standalone-tiny"},
+                     headers=stack.auth(token)).json["id"]
+    wait_status(token, iid, "running")
+    before = int(stack.psql("SELECT lemon_balance FROM users WHERE id = :'p1'", uid)[0][0])
+    r = stack.post("%s/%s/backups" % (API, iid), headers=stack.auth(token))
+    check(r.status == 202, "a backup asked for", r)
+    stack.ctl("jobs", "--only", "backups")
+    b = [x for x in stack.get("%s/%s/backups" % (API, iid), headers=stack.auth(token)).json
+         if x["id"] == r.json["id"]][0]
+    port = stack.get("%s/%s" % (API, iid), headers=stack.auth(token)).json["port"]
+    check(b["state"] == "failed" and b["reason"].startswith("pg_dump failed") and
+          str(port) in b["reason"], "pg_dump went to the node port", b)
+    after = int(stack.psql("SELECT lemon_balance FROM users WHERE id = :'p1'", uid)[0][0])
+    check(after == before, "refunded", (before, after))
+    check(status(token, iid) == "running", "running again")
+    stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
+    wait_until(lambda: jobs_with_backups() or not any(objects(iid).values()), timeout=30,
+               what="deleted")

@@ -44,6 +44,7 @@ export const backupLink = (id, bid) => api('POST', `${base(id)}/${enc(bid)}/link
 export const restoreBackup = (id, bid) => api('POST', `${base(id)}/${enc(bid)}/restore`);
 export const listFinalBackups = () => api('GET', '/db/backups');
 export const finalBackupLink = (bid) => api('POST', `/db/backups/${enc(bid)}/link`);
+export const listRestores = (id) => api('GET', `/db/instances/${enc(id)}/restores`);
 
 // ---- Words ---------------------------------------------------------------------
 
@@ -303,9 +304,20 @@ export function initBackups({ onAction = () => {} } = {}) {
       toast(`Nothing was restored into ${r.name}: its current data could not be kept first${pre.reason ? ` (${pre.reason})` : ''}.`, 'error', 0);
     } else if (pre && status === 'running') {
       state.restore = null;
-      // "ended", not "worked": the API does not say how the restore went
-      toast(`The restore of ${r.name} from ${r.from} has ended, and it is running again.`, 'info', 8000);
+      tellRestore(r);
       onAction();
+    }
+  }
+
+  // How the restore went, as GET .../restores says (the newest first).
+  async function tellRestore(r) {
+    const last = await listRestores(r.instanceId).then((l) => (Array.isArray(l) ? l[0] : null)).catch(() => null);
+    if (last?.state === 'failed') {
+      toast(`The restore of ${r.name} from ${r.from} failed${last.reason ? `: ${last.reason}` : '.'} The data it had before is kept as a "Before a restore" backup.`, 'error', 0);
+    } else if (last?.state === 'done') {
+      toast(`${r.name} is restored from ${r.from} and running again.`, 'success', 8000);
+    } else {
+      toast(`The restore of ${r.name} from ${r.from} has ended, and it is running again.`, 'info', 8000);
     }
   }
 
