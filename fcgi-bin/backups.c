@@ -5,11 +5,13 @@
  *	POST /api/db/instances/:id/backups		take one now -> 202
  *	GET  /api/db/instances/:id/backups		the instance's backups
  *	POST /api/db/instances/:id/backups/:bid/link	a download link
+ *	DELETE /api/db/instances/:id/backups/:bid	-> 204, its file goes
  *	POST /api/db/instances/:id/backups/:bid/restore	-> 202
  *	GET  /api/db/instances/:id/restores		how the last ones went
  *	GET  /api/db/backups				last copies of deleted
  *							instances
  *	POST /api/db/backups/:bid/link			a download link
+ *	DELETE /api/db/backups/:bid			-> 204
  *	GET  /api/db/backups/download/:token		public: the file, once
  *
  * Handlers only record what is asked; the backups job does it.  A
@@ -221,6 +223,18 @@ link(struct req *req)
 	return link_answer(req, token);
 }
 
+/* DELETE the backup :bid, of instance :id when the route has one. */
+static int
+discard(struct req *req)
+{
+	int r = backup_discard(&req->app->db, req->user_id,
+	    req_param(req, "id"), req_param(req, "bid"));
+
+	if (r != BACKUP_OK)
+		return refused(req, r, 0);
+	return resp_empty(req, 204);
+}
+
 static int
 restore(struct req *req)
 {
@@ -281,12 +295,16 @@ static const struct route routes[] = {
 	  LIMIT_NONE },
 	{ "POST", "/api/db/instances/:id/backups/:bid/link", link, ROUTE_USER,
 	  0, LIMIT_NONE },
+	{ "DELETE", "/api/db/instances/:id/backups/:bid", discard, ROUTE_USER,
+	  0, LIMIT_NONE },
 	{ "POST", "/api/db/instances/:id/backups/:bid/restore", restore,
 	  ROUTE_USER, 0, LIMIT_CHURN },
 	{ "GET", "/api/db/instances/:id/restores", restores, ROUTE_USER, 0,
 	  LIMIT_NONE },
 	{ "GET", "/api/db/backups", list_final, ROUTE_USER, 0, LIMIT_NONE },
 	{ "POST", "/api/db/backups/:bid/link", link, ROUTE_USER, 0,
+	  LIMIT_NONE },
+	{ "DELETE", "/api/db/backups/:bid", discard, ROUTE_USER, 0,
 	  LIMIT_NONE },
 	{ "GET", "/api/db/backups/download/:token", download, ROUTE_PUBLIC, 0,
 	  LIMIT_NONE },

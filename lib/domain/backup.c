@@ -990,3 +990,36 @@ backup_list_remote(struct db *db, struct backup_row **rows, size_t *n)
 	    " WHERE b.state = 'running' AND i.type = 'mongodb'"
 	    " ORDER BY b.id", 0, NULL), rows, n);
 }
+
+int
+backup_discard(struct db *db, const char *user_id, const char *instance,
+	       const char *backup)
+{
+	const char *params[] = { user_id, backup, instance };
+	PGresult *res = db_exec(db, "UPDATE db_backups b SET expires_at = now()"
+	    " FROM db_instances i WHERE i.id = b.instance_id AND b.user_id = $1"
+	    " AND b.external_id::text = $2 AND ($3::text IS NULL"
+	    " OR (i.external_id::text = $3 AND i.deleted_at IS NULL))"
+	    " AND b.state IN ('done', 'failed') AND b.removed_at IS NULL"
+	    " AND (b.expires_at IS NULL OR b.expires_at > now())"
+	    " RETURNING b.id", 3, params);
+	int ret = BACKUP_NOT_FOUND;
+
+	if (!res)
+		return -1;
+	if (PQntuples(res) == 1)
+		ret = BACKUP_OK;
+	PQclear(res);
+	if (ret == BACKUP_OK)
+		return ret;
+	res = db_exec(db, "SELECT 1 FROM db_backups b JOIN db_instances i"
+	    " ON i.id = b.instance_id WHERE b.user_id = $1"
+	    " AND b.external_id::text = $2 AND ($3::text IS NULL"
+	    " OR (i.external_id::text = $3 AND i.deleted_at IS NULL))"
+	    " AND b.state IN ('queued', 'running')", 3, params);
+	if (!res)
+		return -1;
+	ret = PQntuples(res) == 1 ? BACKUP_BUSY : BACKUP_NOT_FOUND;
+	PQclear(res);
+	return ret;
+}

@@ -118,6 +118,12 @@ int backup_link_new(struct db *db, const char *user_id, const char *instance,
  * the backup expires (the goodbye mail's links).  0 or -1. */
 int backup_link_for_mail(struct db *db, const char *backup,
 			 char token[BACKUP_TOKEN_LEN + 1]);
+/* Discards the user's backup (of instance, or of any instance when
+ * instance is NULL): gone from the lists and from the instance's room at
+ * once, its file removed by the next pass of the backups job.  BACKUP_OK,
+ * BACKUP_NOT_FOUND, BACKUP_BUSY (queued or running) or -1. */
+int backup_discard(struct db *db, const char *user_id, const char *instance,
+		   const char *backup);
 /* Uses a link once: BACKUP_OK with *out (the link is spent), BACKUP_NOT_FOUND
  * (unknown, used or expired), BACKUP_NOT_READY (not spent: try later),
  * BACKUP_GONE, or -1. */

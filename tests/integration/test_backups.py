@@ -211,6 +211,23 @@ def test_two_at_once_and_a_full_disk_are_refused_without_charge():
           "refunded", (balance(uid), before))
     check(not os.path.exists(backup_file(b)) and not os.path.exists(backup_file(b) + ".part"),
           "no file left")
+    # deleting the big one frees the disk allowance at once; a pass removes its file
+    first = [x for x in listing(token, iid) if x["id"] == r.json["id"]][0]
+    path = backup_file(first)
+    check(os.path.exists(path), "the first backup's file is there")
+    gone = stack.request("DELETE", "%s/%s/backups/%s" % (API, iid, first["id"]),
+                         headers=stack.auth(token))
+    check(gone.status == 204, "deleted", gone)
+    check(first["id"] not in [x["id"] for x in listing(token, iid)], "gone from the list")
+    check_error(stack.request("DELETE", "%s/%s/backups/%s" % (API, iid, first["id"]),
+                              headers=stack.auth(token)), 404, 1400, "once")
+    backups_job()
+    check(not os.path.exists(path), "its file is removed")
+    r3 = take(token, iid)
+    check(r3.status == 202, "room again", r3)
+    check_error(stack.request("DELETE", "%s/%s/backups/%s" % (API, iid, r3.json["id"]),
+                              headers=stack.auth(token)), 409, 1706, "not while it is queued")
+    check(finished(token, iid, r3.json["id"])["state"] == "done", "and it fits")
 
 
 def final_of(iid):
