@@ -325,16 +325,22 @@ local_fs_write_private(const struct local *l, const char *path,
 	return write_file(l, path, text, 0600, true);
 }
 
+bool
+local_fs_holds(const char *path, const char *text)
+{
+	struct buf old = BUF_INIT(1 << 20);
+	bool same = local_fs_read(path, &old) == 0 &&
+	    strcmp(buf_cstr(&old), text) == 0;
+
+	buf_release(&old);
+	return same;
+}
+
 int
 local_fs_update(const struct local *l, const char *path, const char *text,
 		mode_t mode, bool as_user)
 {
-	struct buf old = BUF_INIT(1 << 20);
-	int same = local_fs_read(path, &old) == 0 &&
-	    strcmp(buf_cstr(&old), text) == 0;
-
-	buf_release(&old);
-	if (same)
+	if (local_fs_holds(path, text))
 		return 0;
 	return local_fs_write(l, path, text, mode, as_user) < 0 ? -1 :
 	    LOCAL_CHANGED;

@@ -127,6 +127,8 @@ int local_fs_write_private(const struct local *l, const char *path,
  * src then).  0 or -1 (logged). */
 int local_fs_copy(const struct local *l, const char *src, const char *dst,
 		  mode_t mode, bool as_user);
+/* True when the file at path holds exactly text. */
+bool local_fs_holds(const char *path, const char *text);
 /* local_fs_write unless the file already holds text: 0 (unchanged),
  * LOCAL_CHANGED or -1. */
 int local_fs_update(const struct local *l, const char *path, const char *text,

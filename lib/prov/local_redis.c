@@ -126,6 +126,22 @@ conf_text(const struct local_inst *in, const struct local_secret *sec,
 	    root, user) < 0 ? -1 : tls_text(in, b);
 }
 
+/* True when redis.conf is not what apply writes now: an older version's
+ * (before TLS, say), which the next apply replaces. */
+static bool
+has_drift(const struct local_inst *in, const struct local_secret *sec)
+{
+	char path[LOCAL_PATH_MAX];
+	struct buf want = BUF_INIT(4096);
+	bool drift;
+
+	local_inst_path(in, "redis.conf", path);
+	drift = conf_text(in, sec, &want) < 0 ||
+	    !local_fs_holds(path, buf_cstr(&want));
+	buf_release(&want);
+	return drift;
+}
+
 /* Writes redis.conf: 0, LOCAL_CHANGED or -1. */
 static int
 write_conf(const struct local_inst *in, struct local_state *st,
@@ -406,6 +422,12 @@ local_redis_observe(const struct local_inst *in,
 		log_reason(in, st, why, sizeof(why));
 		local_observed_down(in, st, why, local_fs_size(pidfile) > 0,
 		    o);
+		return;
+	}
+	if (has_drift(in, sec)) {
+		/* it may not even have its socket yet: apply first */
+		local_observed(o, PROV_RUNNING, "");
+		o->drift = true;
 		return;
 	}
 	if (!in->spec->running && !detail) {

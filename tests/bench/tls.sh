@@ -5,7 +5,9 @@
 # ssl = on and pg_hba taking both (scram-sha-256, as instances do); both
 # sides are measured on that one server, alternating, in the same run:
 #   - connection set-up: pgbench -C (a new connection per transaction)
-#     -S, one client, its "average connection time";
+#     -S, one client, its "average connection time" (a backend's fork
+#     included), with scram-sha-256 as instances do, and with trust (a
+#     role of its own), where the difference is the handshake alone;
 #   - pgbench -S -T 10 with 4 clients on kept connections.
 # The key is EC P-256 like the instances' (prov/tls.c).
 set -euo pipefail
@@ -37,20 +39,23 @@ svc openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-subj /CN=127.0.0.1 -days 1 -keyout "$tb/data/server.key" \
 	-out "$tb/data/server.crt" 2>/dev/null
 printf '%s\n' "local all all scram-sha-256" \
+	"host all trusted 127.0.0.1/32 trust" \
 	"host all all 127.0.0.1/32 scram-sha-256" | svc tee "$tb/data/pg_hba.conf" >/dev/null
 svc "$pg/pg_ctl" -D "$tb/data" -l "$tb/log" -w -o "-c port=$port \
 	-c listen_addresses=127.0.0.1 -c unix_socket_directories=$tb -c ssl=on \
 	-c fsync=off -c max_connections=50" start >/dev/null
 svc env PGPASSWORD="$password" "$pg/pgbench" -h "$tb" -p "$port" -U bench -i -s 1 \
 	postgres >/dev/null 2>&1
+svc env PGPASSWORD="$password" psql -h "$tb" -p "$port" -U bench -d postgres -qc \
+	'CREATE ROLE trusted LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO trusted' >/dev/null
 
-bench() {	# bench SSLMODE ARGS...: pgbench's output over TCP
+bench() {	# bench SSLMODE USER ARGS...: pgbench's output over TCP
 	svc env PGPASSWORD="$password" PGSSLMODE="$1" "$pg/pgbench" -h 127.0.0.1 \
-		-p "$port" -U bench -n "${@:2}" postgres 2>&1
+		-p "$port" -U "$2" -n "${@:3}" postgres 2>&1
 }
-connect_ms() { bench "$1" -C -S -c 1 -j 1 -T 3 |
+connect_ms() { bench "$1" "$2" -C -S -c 1 -j 1 -T 3 |
 	awk -F'= ' '/average connection time/ { print $2 + 0 }'; }
-tps() { bench "$1" -S -c 4 -j 2 -T 10 |
+tps() { bench "$1" bench -S -c 4 -j 2 -T 10 |
 	awk -F'= ' '/^tps/ { print $2 + 0 }'; }
 
 # proof that both sides are what they say: ssl in pg_stat_ssl
@@ -59,20 +64,28 @@ for mode in disable require; do
 		-d postgres -qtAc 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'
 done | paste -sd' ' | grep -qx 'f t' || { echo "tls bench: plaintext/TLS check failed"; exit 1; }
 
-declare -a cp=() ct=() tp=() tt=()
+declare -a cp=() ct=() kp=() kt=() tp=() tt=()
 for _ in $(seq "$ROUNDS"); do
-	cp+=("$(connect_ms disable)"); ct+=("$(connect_ms require)")
+	cp+=("$(connect_ms disable bench)"); ct+=("$(connect_ms require bench)")
+	kp+=("$(connect_ms disable trusted)"); kt+=("$(connect_ms require trusted)")
 done
 for _ in $(seq "$ROUNDS"); do
 	tp+=("$(tps disable)"); tt+=("$(tps require)")
 done
 c_plain=$(printf '%s\n' "${cp[@]}" | median)
 c_tls=$(printf '%s\n' "${ct[@]}" | median)
+k_plain=$(printf '%s\n' "${kp[@]}" | median)
+k_tls=$(printf '%s\n' "${kt[@]}" | median)
 t_plain=$(printf '%s\n' "${tp[@]}" | median)
 t_tls=$(printf '%s\n' "${tt[@]}" | median)
 awk -v p="$c_plain" -v t="$c_tls" 'BEGIN {
-	printf "%-28s TLS %.2f ms vs plaintext %.2f ms (scram both) -> ratio %.2f (target <= 2.0) %s\n",
-		"PostgreSQL connection set-up", t, p, t / p, (t / p <= 2.0) ? "ok" : "ABOVE TARGET" }'
+	printf "%-28s TLS %.2f ms vs plaintext %.2f ms -> ratio %.2f (target <= 1.5) %s\n",
+		"pg connect, scram (-C)", t, p, t / p, (t / p <= 1.5) ? "ok" : "ABOVE TARGET" }'
+awk -v p="$k_plain" -v t="$k_tls" 'BEGIN {
+	printf "%-28s TLS %.2f ms vs plaintext %.2f ms -> ratio %.2f, the handshake %.2f ms\n",
+		"pg connect, trust (-C)", t, p, t / p, t - p }'
+# the clients share the two cores with the server: encryption on both
+# ends comes out of the same CPU
 awk -v p="$t_plain" -v t="$t_tls" 'BEGIN {
-	printf "%-28s TLS %.0f tps vs plaintext %.0f tps -> ratio %.2f (target >= 0.8) %s\n",
-		"pgbench -S -T 10 (4 clients)", t, p, t / p, (t / p >= 0.8) ? "ok" : "BELOW TARGET" }'
+	printf "%-28s TLS %.0f tps vs plaintext %.0f tps -> ratio %.2f (target >= 0.6) %s\n",
+		"pgbench -S -T 10 (4 clients)", t, p, t / p, (t / p >= 0.6) ? "ok" : "BELOW TARGET" }'

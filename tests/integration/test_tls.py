@@ -3,6 +3,7 @@ the CA is public at /api/db/ca.pem, psql verify-full and redis-cli --tls
 --cacert connect with it, plaintext is refused, and a certificate near its
 expiry is renewed by the jobs while the server keeps running (same pid, an
 open session survives, a new serial on the wire)."""
+import glob
 import os
 import select
 import subprocess
@@ -241,4 +242,67 @@ def test_a_new_public_host_gets_a_new_certificate():
     check("DNS:db.example.test" in p.stdout, "names the new host", p.stdout)
     certs_job()     # the configured host again
     served_until_renewed(port, False, serial)
+    delete(token, rd["id"])
+
+
+def as_instance_user(*argv):
+    """argv as the user instances run as (root's test stacks: dbtree-db)."""
+    user = stack.env.get("DBTREE_INSTANCE_USER", "")
+    prefix = ["runuser", "-u", user, "--"] if os.getuid() == 0 and user else []
+    return subprocess.run(prefix + list(argv), capture_output=True, text=True, timeout=60)
+
+
+def before_tls(path, drop, replace=()):
+    """Rewrites an instance's file as an older version wrote it: lines
+    starting with one of drop removed, (old, new) replacements made;
+    owner and mode stay."""
+    text = open(path).read()
+    for old, new in replace:
+        text = text.replace(old, new)
+    text = "".join(l for l in text.splitlines(True) if not l.startswith(drop))
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_instances_from_before_tls_are_brought_in_line():
+    uid, token = user()
+    pg = running(token, {"name": "tls-old-pg", "presetId": "postgres-standalone-tiny"})
+    rd = running(token, {"name": "tls-old-r", "presetId": "redis-standalone-tiny"})
+    pg_cred, rd_cred = pg["credentials"], rd["credentials"]
+    # PostgreSQL as an older version ran it: no ssl, host lines, restarted
+    data = instance_file(pg["id"], "data")
+    before_tls(os.path.join(data, "dbtree.conf"), ("ssl",))
+    before_tls(os.path.join(data, "pg_hba.conf"), ("hostnossl",),
+               [("hostssl   all all all", "host      all all all")])
+    pg_ctl = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+                    key=lambda p: float(p.split("/")[4]))[-1]
+    p = as_instance_user(pg_ctl, "-D", data, "-l", instance_file(pg["id"], "postgres.log"),
+                         "-m", "fast", "-w", "restart")
+    check(p.returncode == 0, "restarted as before", p.stderr)
+    p = psql(conninfo(pg_cred, "tls-old-pg", sslmode="disable"), "SELECT 42")
+    check(p.stdout.strip() == "42", "plaintext worked before", p.stderr)
+    # Redis as an older version ran it: a plain port, no socket
+    conf = instance_file(rd["id"], "redis.conf")
+    port = rd_cred["externalPort"]
+    before_tls(conf, ("tls-", "unixsocket"), [("port 0\ntls-port %d" % port, "port %d" % port)])
+    pid = int(open(instance_file(rd["id"], "redis.pid")).read())
+    os.kill(pid, 15)
+    wait_until(lambda: not os.path.exists("/proc/%d" % pid), what="redis-server to stop")
+    p = as_instance_user("redis-server", conf)
+    plain = ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "--user", "admin", "--pass",
+             rd_cred["password"], "--no-auth-warning", "PING"]
+    wait_until(lambda: "PONG" in subprocess.run(plain, capture_output=True, text=True).stdout,
+               what="plaintext Redis as before")
+    # the next passes see both differ from what apply writes, and apply it
+    wait_until(lambda: stack.ctl("jobs") and
+               psql(conninfo(pg_cred, "tls-old-pg", sslmode="disable"), "SELECT 1")
+               .returncode != 0, timeout=30, what="PostgreSQL to refuse plaintext")
+    p = psql(conninfo(pg_cred, "tls-old-pg", sslmode="verify-full",
+                      sslrootcert=stack.ca_file()), "SELECT 1")
+    check(p.returncode == 0, "and take TLS", p.stderr)
+    wait_until(lambda: stack.redis_cli(rd_cred["externalUri"], "PING").stdout.strip() ==
+               "PONG", timeout=30, what="Redis on its TLS port")
+    check("PONG" not in subprocess.run(plain, capture_output=True, text=True).stdout,
+          "Redis refuses plaintext")
+    delete(token, pg["id"])
     delete(token, rd["id"])
