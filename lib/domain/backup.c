@@ -138,6 +138,20 @@ backup_path(char *out, size_t size, const char *dir,
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/* The id in row 0 of res (freed here), 0 when it has no row, -1 when
+ * the statement failed. */
+static int64_t
+returned_id(PGresult *res)
+{
+	int64_t id;
+
+	if (!res)
+		return -1;
+	id = PQntuples(res) == 1 ? db_get_i64(res, 0, 0) : 0;
+	PQclear(res);
+	return id;
+}
+
 /* One backup by row id into *out: 0, or -1. */
 static int
 load(struct db *db, int64_t row_id, struct backup_row *out)
@@ -208,7 +222,6 @@ insert_manual(struct db *db, const char *user_id, int64_t instance_row,
 	char inst[24], c[24];
 	const char *params[] = { inst, user_id, c };
 	PGresult *res;
-	int ret;
 
 	i64_text(inst, sizeof(inst), instance_row);
 	i64_text(c, sizeof(c), cost);
@@ -216,13 +229,9 @@ insert_manual(struct db *db, const char *user_id, int64_t instance_row,
 	    " cost) VALUES ($1::bigint, $2, 'manual', $3::int)"
 	    " ON CONFLICT (instance_id) WHERE state IN ('queued', 'running')"
 	    " AND kind <> 'final' DO NOTHING RETURNING id", 3, params);
-	if (!res)
-		return -1;
-	ret = PQntuples(res) == 1 ? BACKUP_OK : BACKUP_BUSY;
-	if (ret == BACKUP_OK)
-		*row_id = db_get_i64(res, 0, 0);
-	PQclear(res);
-	return ret;
+	if ((*row_id = returned_id(res)) <= 0)
+		return *row_id < 0 ? -1 : BACKUP_BUSY;
+	return BACKUP_OK;
 }
 
 static int
@@ -420,13 +429,10 @@ backup_link_use(struct db *db, const char *token, struct backup_row *out)
 	    " AND b.id = l.backup_id AND b.state = 'done'"
 	    " AND b.removed_at IS NULL AND (b.expires_at IS NULL"
 	    " OR b.expires_at > now()) RETURNING b.id", 1, params);
-	int64_t row = 0;
+	int64_t row = returned_id(res);
 
-	if (!res)
+	if (row < 0)
 		return -1;
-	if (PQntuples(res) == 1)
-		row = db_get_i64(res, 0, 0);
-	PQclear(res);
 	if (!row)
 		return link_why_not(db, token);
 	return load(db, row, out) < 0 ? -1 : BACKUP_OK;
@@ -464,7 +470,7 @@ insert_restore(struct db *db, int64_t inst, int64_t backup_row)
 	char ir[24], br[24];
 	const char *params[] = { ir, br };
 	PGresult *res;
-	int ret;
+	int64_t id;
 
 	i64_text(ir, sizeof(ir), inst);
 	i64_text(br, sizeof(br), backup_row);
@@ -472,11 +478,8 @@ insert_restore(struct db *db, int64_t inst, int64_t backup_row)
 	    " VALUES ($1::bigint, $2::bigint) ON CONFLICT (instance_id)"
 	    " WHERE state IN ('queued', 'running') DO NOTHING RETURNING id",
 	    2, params);
-	if (!res)
-		return -1;
-	ret = PQntuples(res) == 1 ? BACKUP_OK : BACKUP_BUSY;
-	PQclear(res);
-	return ret;
+	id = returned_id(res);
+	return id < 0 ? -1 : id ? BACKUP_OK : BACKUP_BUSY;
 }
 
 static int
@@ -773,15 +776,10 @@ backup_next(struct db *db, struct backup_work *w)
 	    " started_at = now() WHERE id = (SELECT id FROM db_backups"
 	    " WHERE state = 'queued' ORDER BY kind = 'final' DESC, id LIMIT 1"
 	    " FOR UPDATE SKIP LOCKED) RETURNING id", 0, NULL);
-	int64_t row = 0;
+	int64_t row = returned_id(res);
 
-	if (!res)
-		return -1;
-	if (PQntuples(res) == 1)
-		row = db_get_i64(res, 0, 0);
-	PQclear(res);
-	if (!row)
-		return BACKUP_NOT_FOUND;
+	if (row <= 0)
+		return row < 0 ? -1 : BACKUP_NOT_FOUND;
 	memset(w, 0, sizeof(*w));
 	if (load(db, row, &w->b) < 0 ||
 	    load_instance(db, w->b.instance_row, w) < 0)
@@ -935,13 +933,8 @@ backup_start_pre_restore(struct db *db, const struct backup_work *restore,
 	    " now() FROM db_instances WHERE id = $1::bigint"
 	    " ON CONFLICT (instance_id) WHERE state IN ('queued', 'running')"
 	    " AND kind <> 'final' DO NOTHING RETURNING id", 1, params);
-	if (!res)
-		return -1;
-	if (PQntuples(res) == 1)
-		row = db_get_i64(res, 0, 0);
-	PQclear(res);
-	if (!row)
-		return BACKUP_BUSY;
+	if ((row = returned_id(res)) <= 0)
+		return row < 0 ? -1 : BACKUP_BUSY;
 	memset(pre, 0, sizeof(*pre));
 	if (load(db, row, &pre->b) < 0 ||
 	    load_instance(db, restore->instance_row, pre) < 0)

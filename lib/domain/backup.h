@@ -66,7 +66,6 @@ enum backup_result {
 	BACKUP_NOT_RUNNING,	/* the instance must be running */
 	BACKUP_NOT_READY,	/* the backup is not finished */
 	BACKUP_GONE,		/* the backup failed or its file is gone */
-	BACKUP_WRONG_TYPE,	/* a backup of another engine */
 	BACKUP_IN_CLUSTER,	/* a MongoDB archive: it stays in the
 				 * cluster's backup volume */
 };

@@ -91,8 +91,8 @@ pg_env(struct env *e, const struct prov_admin *a)
 }
 
 static int
-outcome(int rc, const char *prog, const char *err, const struct backup_row *b,
-	int64_t room, char *why, size_t size)
+outcome(int rc, const char *prog, const char *err, int64_t room, char *why,
+	size_t size)
 {
 	if (rc == 0)
 		return 0;
@@ -106,7 +106,6 @@ outcome(int rc, const char *prog, const char *err, const struct backup_row *b,
 	else
 		snprintf(why, size, "%s failed: %.200s", prog, err[0] ? err :
 		    "no reason given");
-	(void)b;
 	return -1;
 }
 
@@ -127,7 +126,7 @@ dump_pg(const struct prov_admin *a, const struct backup_work *w,
 	pg_env(&e, a);
 	rc = spawn_run(&o, err, sizeof(err));
 	env_clear(&e);
-	return outcome(rc, "pg_dump", err, &w->b, w->room_bytes, why, size);
+	return outcome(rc, "pg_dump", err, w->room_bytes, why, size);
 }
 
 static int
@@ -164,7 +163,7 @@ dump_redis(const struct prov_admin *a, const struct backup_work *w,
 	env_add(&e, "REDISCLI_AUTH", a->password);
 	rc = spawn_run(&o, err, sizeof(err));
 	env_clear(&e);
-	return outcome(rc, "redis-cli", err, &w->b, w->room_bytes, why, size);
+	return outcome(rc, "redis-cli", err, w->room_bytes, why, size);
 }
 
 static struct prov_spec
@@ -225,12 +224,13 @@ dump(struct prov_driver *d, const struct backup_conf *bc,
 	explicit_bzero(&a, sizeof(a));
 	/* the size watch looks every 100 ms: a quick dump can overshoot */
 	if (ret == 0 && stat(tmp, &st) == 0 && st.st_size > w->room_bytes)
-		ret = outcome(SPAWN_TOO_BIG, "", "", &w->b, w->room_bytes, why,
-		    wsize);
+		ret = outcome(SPAWN_TOO_BIG, "", "", w->room_bytes, why, wsize);
 	if (ret == 0 && (chmod(tmp, 0640) < 0 || rename(tmp, path) < 0 ||
-	    stat(path, &st) < 0))
-		ret = snprintf(why, wsize, "cannot keep the file: %s",
-		    strerror(errno)) < 0 ? -1 : -1;
+	    stat(path, &st) < 0)) {
+		snprintf(why, wsize, "cannot keep the file: %s",
+		    strerror(errno));
+		ret = -1;
+	}
 	if (ret < 0)
 		unlink(tmp);
 	else
@@ -336,8 +336,8 @@ take(struct db *db, struct prov_driver *d, const struct backup_conf *bc,
 	if (w->b.kind == BACKUP_FINAL) {
 		ret = bring_up(d, bc, w, why, sizeof(why));
 	} else if (w->deleted) {
-		ret = snprintf(why, sizeof(why), "the instance was deleted") < 0
-		    ? -1 : -1;
+		snprintf(why, sizeof(why), "the instance was deleted");
+		ret = -1;
 	} else {
 		busy = backup_move(db, w, LC_BACKUP_BEGIN) == LC_MOVED;
 		ret = busy ? 0 : -1;
@@ -446,7 +446,7 @@ restore_pg(const struct prov_admin *a, const struct backup_work *w,
 	pg_env(&e, a);
 	rc = spawn_run(&o, err, sizeof(err));
 	env_clear(&e);
-	return outcome(rc, "pg_restore", err, &w->b, 0, why, wsize);
+	return outcome(rc, "pg_restore", err, 0, why, wsize);
 }
 
 /* Loads backup w->b into w's instance. */

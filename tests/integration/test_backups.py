@@ -283,6 +283,15 @@ def test_deletion_for_lack_of_lemons_keeps_a_week_of_download():
     check(lr.status == 200, "a link", lr)
     d = download(lr.json["path"])
     check(d.status == 200 and d.body[:5] == b"REDIS" and b"k" in d.body, "the data", d.body[:16])
+    # the person may let the last copy go before its week is up
+    _, other = user(prefix="bko")
+    check_error(stack.request("DELETE", "/api/db/backups/%s" % r.json[0]["id"],
+                              headers=stack.auth(other)), 404, 1400, "not someone else's")
+    gone = stack.request("DELETE", "/api/db/backups/%s" % r.json[0]["id"],
+                         headers=stack.auth(token))
+    check(gone.status == 204, "deleted", gone)
+    r = stack.get("/api/db/backups", headers=stack.auth(token))
+    check(r.status == 200 and r.json == [], "no longer listed", r)
 
 
 def test_account_deletion_mails_one_time_links_to_the_final_backups():
