@@ -83,6 +83,7 @@ app_open(struct app *app, const struct conf *conf)
 	app->curl = curl_easy_init();
 	events_open(&app->events, conf->events_publish,
 	    conf->events_timeout_ms);
+	app->live_fd = -1;	/* a pool's worker gets its master's */
 	app_mailer(app, conf);
 	app_login(app, conf);
 	app->prov = prov_open(conf);

@@ -25,7 +25,8 @@ struct app {
 	struct db db;
 	struct kv kv;
 	void *curl;		/* CURL *, reset between uses */
-	struct events events;	/* live events (nchan) */
+	struct events events;	/* live events (nchan), published directly */
+	int live_fd;		/* a pool worker's pipe to the relay, or -1 */
 	struct metrics_shm *metrics;	/* the pool's; NULL outside pools */
 	struct email_rules email;
 	struct login_policy login;

@@ -3,9 +3,11 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "web/app.h"
 #include "web/live.h"
 #include "web/metrics.h"
+#include "web/relay.h"
 #include "web/views.h"
 
 #define LIVE_CHANNEL "tree"
@@ -46,16 +48,26 @@ publish(struct app *app, const char *type, struct json_object *o)
 void
 live_harvest(struct app *app, int position, const struct game_harvest *h)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o;
 	int64_t regrow = app->game.regrow_s;
+	int64_t at = clock_epoch_ms();
 
+	if (app->live_fd < 0)
+		return;		/* live events are off */
+	o = json_object_new_object();
 	json_object_object_add(o, "position", json_object_new_int(position));
 	json_object_object_add(o, "by", json_object_new_string(h->by));
 	/* no regrowth delay: the lemon hangs again at once */
 	if (regrow > 0)
 		json_object_object_add(o, "nextRegrowthTime",
 		    view_time(h->harvested_at + (time_t)regrow));
-	publish(app, "harvest", o);
+	if (relay_send(app->live_fd, position, at,
+	    json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE)) < 0) {
+		log_warn("live event of a harvest lost: the relay's pipe is full");
+		metrics_live_event(app->metrics, false);
+	}
+	json_object_put(o);
 }
 
 int

@@ -3,16 +3,18 @@
  * a JSON object on nchan's channel "tree" (net/events.h), served to pages
  * by nginx at GET /api/lemon/events:
  *
- *	{"type":"harvest","position":3,"by":"ann***","nextRegrowthTime":
- *	 "2026-12-07T18:00:00Z","at":1765130400123}
+ *	{"type":"harvest","lemons":[{"position":3,"by":"ann***",
+ *	 "nextRegrowthTime":"2026-12-07T18:00:00Z"}],"at":1765130400123}
  *	{"type":"tree","availablePositions":[0,2],"totalHarvested":41,
  *	 "nextRegrowthTime":"…","at":…}	(the global-status object)
  *
- * "at" is when the server published it (ms since the epoch).  Events carry
- * what global-status shows everyone and nothing more: no quiz, no answer,
- * no address beyond its masked form.  Publishing never fails the action
- * that caused it; a lost event is logged and counted, and the page's slow
- * poll catches up.
+ * A harvest goes through the pool master's relay (web/relay.h), which
+ * folds the harvests of a short window into one message; "at" is the
+ * earliest commit time it carries (ms since the epoch).  Events carry what
+ * global-status shows everyone and nothing more: no quiz, no answer, no
+ * address beyond its masked form.  Publishing never fails the action that
+ * caused it; a lost event is logged and counted, and the page's slow poll
+ * catches up.
  */
 #ifndef WEB_LIVE_H
 #define WEB_LIVE_H
@@ -27,7 +29,7 @@ struct app;
 /* The tree's public state: global-status's body and the "tree" event. */
 struct json_object *live_tree_json(const struct tree_status *st);
 
-/* After a harvest of position committed. */
+/* After a harvest of position committed: to the master's relay. */
 void live_harvest(struct app *app, int position, const struct game_harvest *h);
 
 /* After a jobs pass changed the tree (regrowth, the golden lemon): reads

@@ -256,6 +256,7 @@ worker_serve(const struct worker_ctx *ctx)
 		return log_err("fcgx init failed"), 1;
 	app_open(&app, ctx->conf);
 	app.metrics = ctx->metrics;
+	app.live_fd = ctx->live_fd;
 	conns_loop(ctx->listen_fd, &stopping, ctx->conf->shutdown_grace_ms / 2,
 	    serve_request, &run);
 	app_close(&app);

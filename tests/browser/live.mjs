@@ -26,7 +26,7 @@ function gone(page, pos, timeout) {
 }
 
 const streamed = (page, pos) => page.evaluate(
-  (p) => window.dbtreeLive.events.some((e) => e.type === 'harvest' && e.position === p), pos);
+  (p) => window.dbtreeLive.events.some((e) => e.type === 'harvest' && e.positions.includes(p)), pos);
 
 const browser = await launch();
 try {
@@ -53,7 +53,7 @@ try {
   await b.waitForTimeout(2100); // the test stack's 2 s cooldown, for B
   await harvestLemon(b, 5);
   await a.unroute(EVENTS);
-  await a.waitForFunction(() => window.dbtreeLive.events.some((e) => e.type === 'harvest' && e.position === 5),
+  await a.waitForFunction(() => window.dbtreeLive.events.some((e) => e.type === 'harvest' && e.positions.includes(5)),
     null, { timeout: 35000 });
   check(true, 'A got the harvest published while it was away, from the stream');
   await a.waitForSelector('#lemon-5', { state: 'detached', timeout: 2000 });

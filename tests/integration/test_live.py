@@ -93,10 +93,12 @@ def test_a_harvest_reaches_a_subscriber_at_once_and_says_no_more_than_the_tree_s
     finally:
         sub.close()
     d = ev["data"]
-    check(d["type"] == "harvest" and d["position"] == pos, "the harvest of that lemon", d)
-    check(d["by"].endswith("***") and "@" not in d["by"], "the winner masked", d)
-    check("nextRegrowthTime" in d, "when it grows back", d)
-    check(set(d) <= {"type", "position", "by", "nextRegrowthTime", "at"},
+    check(d["type"] == "harvest" and set(d) == {"type", "lemons", "at"}, "a harvest event", d)
+    lemon, = d["lemons"]
+    check(lemon["position"] == pos, "of that lemon", d)
+    check(lemon["by"].endswith("***") and "@" not in lemon["by"], "the winner masked", d)
+    check("nextRegrowthTime" in lemon, "when it grows back", d)
+    check(set(lemon) <= {"position", "by", "nextRegrowthTime"},
           "nothing a client could use to cheat (no quiz, attempt, answer, address)", d)
     check(ev["at"] - done < 1000 and abs(d["at"] - done) < 1000, "within a second", (ev, done))
     check(ev.get("id"), "an event id to resume from", ev)
@@ -122,8 +124,9 @@ def test_a_page_that_comes_back_gets_what_it_missed_from_its_last_event_id():
             seen = [back.next(), back.next()]
         finally:
             back.close()
-        kinds = [(e["data"]["type"], e["data"].get("position")) for e in seen]
-        check(kinds[-1] == ("harvest", 6), "the missed harvest, in order (%s)" % how, kinds)
+        kinds = [(e["data"]["type"], [l["position"] for l in e["data"].get("lemons", [])])
+                 for e in seen]
+        check(kinds[-1] == ("harvest", [6]), "the missed harvest, in order (%s)" % how, kinds)
         check(kinds[0][0] == "tree" and 5 in seen[0]["data"]["availablePositions"],
               "the regrowth missed before it", kinds)
     fresh = Subscriber()
@@ -135,6 +138,28 @@ def test_a_page_that_comes_back_gets_what_it_missed_from_its_last_event_id():
         check(ev is None, "a new page gets no backlog (it reads global-status)", ev)
     finally:
         fresh.close()
+    regrow_all()
+
+
+def test_harvests_close_together_go_out_as_one_message_and_no_worker_waits_for_it():
+    (_, t1), (_, t2) = stack.make_users(2)
+    a1, a2 = play(t1, 1), play(t2, 2)
+    sub = Subscriber()
+    try:
+        with stack.pause("relay.flush") as held:
+            r = harvest(t1, 1, a1)
+            check(r.status == 200, "the first harvest", r)
+            first = time.time() * 1000
+            held.wait_reached()   # the tree pool's master, about to publish it
+            t0 = time.monotonic()
+            r = harvest(t2, 2, a2)
+            check(r.status == 200 and time.monotonic() - t0 < 1, "the second is not held", r)
+        ev = sub.next()
+    finally:
+        sub.close()
+    d = ev["data"]
+    check(sorted(l["position"] for l in d["lemons"]) == [1, 2], "both lemons in one message", d)
+    check(abs(d["at"] - first) < 500, "dated by the earlier harvest", (d, first))
     regrow_all()
 
 

@@ -41,7 +41,8 @@ export function initLive({ onEvent, onState }) {
       let data;
       try { data = JSON.parse(message.data); } catch { return; }
       if (!data || typeof data.type !== 'string') return;
-      seen.push({ id: message.lastEventId, type: data.type, position: data.position });
+      const positions = Array.isArray(data.lemons) ? data.lemons.map((l) => l?.position) : [];
+      seen.push({ id: message.lastEventId, type: data.type, positions });
       if (seen.length > KEEP) seen.shift();
       onEvent(data);
     };

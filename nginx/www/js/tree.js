@@ -167,9 +167,12 @@ export function initTree({ onPick }) {
   const live = initLive({
     onEvent(data) {
       if (data.type === 'tree') apply(data);
-      else if (data.type === 'harvest' && Number.isInteger(data.position)) {
-        const at = data.nextRegrowthTime ? Date.parse(data.nextRegrowthTime) : NaN;
-        taken(data.position, Number.isNaN(at) ? null : at);
+      else if (data.type === 'harvest' && Array.isArray(data.lemons)) {
+        for (const lemon of data.lemons) {
+          if (!Number.isInteger(lemon?.position)) continue;
+          const at = lemon.nextRegrowthTime ? Date.parse(lemon.nextRegrowthTime) : NaN;
+          taken(lemon.position, Number.isNaN(at) ? null : at);
+        }
       }
     },
     onState(state) {
