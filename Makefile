@@ -9,6 +9,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 STATE    ?= $(CURDIR)/var
 UNITDIR  ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -116,6 +117,8 @@ install: all
 		$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 	sed -i 's|@PREFIX@|$(PREFIX)|g' \
 		$(DESTDIR)$(PREFIX)/share/dbtree/nginx/dbtree.conf
+	install -D -m 0644 systemd/dbtree.tmpfiles \
+		$(DESTDIR)$(TMPFILESDIR)/dbtree.conf
 
 clean:
 	rm -rf build build-san

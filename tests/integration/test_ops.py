@@ -73,7 +73,8 @@ def _install(tmp):
     build = ["SAN=1"] if os.path.basename(stack.build.rstrip("/")) == "build-san" \
         else ["BUILD=%s" % stack.build]
     subprocess.run(["make", "-s", "-C", ROOT, "install", "PREFIX=%s/usr" % tmp,
-                    "UNITDIR=%s/units" % tmp] + build, check=True, capture_output=True)
+                    "UNITDIR=%s/units" % tmp, "TMPFILESDIR=%s/tmpfiles" % tmp] + build,
+                   check=True, capture_output=True)
     return os.path.join(tmp, "units")
 
 
@@ -127,8 +128,8 @@ def test_install_layout_and_nginx_config_is_valid():
     _install(tmp)
     share = os.path.join(tmp, "usr", "share", "dbtree")
     for path in ("usr/bin/dbtreectl", "usr/bin/dbtree-agent", "usr/lib/dbtree/fcgi/public",
-                 "usr/share/dbtree/nginx/www/index.html",
-                 "usr/share/dbtree/sql/migrations/0001_platform.sql"):
+                 "usr/share/dbtree/nginx/www/index.html", "usr/share/dbtree/nginx/events.conf",
+                 "usr/share/dbtree/sql/migrations/0001_platform.sql", "tmpfiles/dbtree.conf"):
         check(os.path.exists(os.path.join(tmp, path)), "installed " + path)
     with open(os.path.join(share, "nginx", "dbtree.conf")) as f:
         site = f.read()
