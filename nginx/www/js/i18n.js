@@ -5,7 +5,9 @@
 //   tn('units.lemons', 3)             plural: picks 'units.lemons.one' / '.other'
 //   lang() / setLang('ko')            chosen language ('en' | 'ko'); setLang saves it
 //   fmtNumber(n) / fmtDate(d, opts) / fmtRelative(value, unit)   through Intl
-//   applyI18n(root)                   fills [data-i18n="key"] and
+//   applyI18n(root)                   fills [data-i18n="key"] (text),
+//                                     [data-i18n-html="key"] (the catalogue's own
+//                                     markup, e.g. <strong>; never user text) and
 //                                     [data-i18n-attr="aria-label:key;title:key"]
 //
 // The language is chosen before first paint by js/boot.js (saved choice in
@@ -77,10 +79,12 @@ export function fmtRelative(value, unit, opts = { numeric: 'auto' }) {
 
 // Fills text and attributes from the catalogue under root (and root itself).
 export function applyI18n(root = document) {
-  const all = [...root.querySelectorAll('[data-i18n], [data-i18n-attr]')];
-  if (root.matches?.('[data-i18n], [data-i18n-attr]')) all.push(root);
+  const SEL = '[data-i18n], [data-i18n-html], [data-i18n-attr]';
+  const all = [...root.querySelectorAll(SEL)];
+  if (root.matches?.(SEL)) all.push(root);
   for (const el of all) {
     if (el.dataset.i18n) el.textContent = t(el.dataset.i18n);
+    if (el.dataset.i18nHtml) el.innerHTML = t(el.dataset.i18nHtml);
     for (const pair of (el.dataset.i18nAttr || '').split(';')) {
       const [attr, key] = pair.split(':').map((s) => s.trim());
       if (attr && key) el.setAttribute(attr, t(key));
