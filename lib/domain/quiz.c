@@ -558,7 +558,8 @@ quiz_import(struct db *db, const char *path, FILE *errors,
 	memset(r, 0, sizeof(*r));
 	imp.seen = json_object_new_object();
 	ret = import_read(&imp);
-	if (ret == 0)
+	/* a file with a bad line changes nothing: fix it, import it again */
+	if (ret == 0 && r->rejected == 0)
 		ret = import_write(db, &imp);
 	for (size_t i = 0; i < imp.n; i++)
 		json_object_put(imp.lines[i].obj);

@@ -73,8 +73,9 @@ struct quiz_import_report {
  * quiz object (at most QUIZ_LINE_MAX bytes).  Each invalid line, and each
  * line repeating a key of an earlier line, is written to errors (if not
  * NULL) as "<path>:<line>: <reason>" and counted in r->rejected.  The whole
- * file is read and checked before anything is written; then every valid
- * line is upserted in one transaction of its own (all or nothing).
+ * file is read and checked before anything is written; when no line was
+ * rejected, every line is upserted in one transaction of its own (all or
+ * nothing), and a file with any rejected line writes nothing.
  * Returns 0, with rejected lines or not (the caller picks an exit code),
  * or -1 (logged) when the file cannot be read (nothing written) or the
  * database fails (rolled back; r->added and r->updated are then 0). */
