@@ -115,6 +115,8 @@ async function otherPages(page, code) {
   await page.click('#new-instance');
   await page.waitForSelector('#create-dialog[open] .preset-card');
   await expectText(page, '#create-title', 'dashboard.create_title', code);
+  const desc = await page.textContent('.preset-card .preset-desc');
+  check(HANGUL.test(desc) === (code === 'ko'), `${code}: the presets are described in ${code}`, desc);
   await audit(page, code, 'dashboard-wizard');
   await closeDialog(page, 'create-dialog');
   await page.goto(url + '/account.html');
