@@ -64,6 +64,10 @@ struct conf {
 	int64_t click_window_ms;
 	int64_t quiz_grace_s;
 	int64_t status_cache_ms;
+	const char *events_publish;	/* DBTREE_EVENTS_PUBLISH: nchan publishers */
+	int64_t events_timeout_ms;
+	int64_t events_window_ms;	/* the relay's shortest window */
+	int64_t events_us_per_page;	/* ... and its growth per open page */
 	/* database instances */
 	const char *provisioner;	/* local | kubernetes */
 	const char *instance_dir;	/* local: "" = <state>/instances */

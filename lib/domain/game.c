@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "domain/game.h"
+#include "domain/stats.h"
 #include "domain/session.h"
 #include "store/db.h"
 #include "store/kv.h"
@@ -544,11 +545,15 @@ credit(struct db *db, const struct game_rules *r, const char *user_id,
 	    " WHERE id = $1 AND ($2::int = 0 OR last_harvest_at IS NULL"
 	    " OR last_harvest_at + make_interval(secs => $2::int) <= now())"
 	    " RETURNING extract(epoch FROM now()"
-	    " + make_interval(secs => $2::int))::bigint", 3, params);
+	    " + make_interval(secs => $2::int))::bigint, email,"
+	    " extract(epoch FROM now())::bigint", 3, params);
 	if (!res)
 		return -1;
 	if (PQntuples(res) == 1) {
 		out->next_harvest_at = (time_t)db_get_i64(res, 0, 0);
+		stats_mask_email(PQgetvalue(res, 0, 1), out->by,
+		    sizeof(out->by));
+		out->harvested_at = (time_t)db_get_i64(res, 0, 2);
 		PQclear(res);
 		return GAME_OK;
 	}

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, url, check, shot, codeFor, finish } from './lib.mjs';
+import { launch, url, check, shot, login, finish } from './lib.mjs';
 
 const email = process.argv[2];
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,18 +59,6 @@ async function audit(page, code, name) {
 async function expectText(page, selector, key, code) {
   const text = ((await page.textContent(selector)) || '').trim();
   check(text === CATALOGUES[code][key], `${code}: ${selector} reads '${CATALOGUES[code][key]}'`, text);
-}
-
-async function login(page, address) {
-  await page.click('#login-button');
-  await page.waitForSelector('#login-dialog[open]');
-  await page.fill('#login-email', address);
-  const sentAt = Date.now() - 1000;
-  await page.click('#login-send');
-  await page.waitForSelector('#login-code', { state: 'visible' });
-  await page.fill('#login-code', await codeFor(address, sentAt));
-  await page.click('#login-verify');
-  await page.waitForSelector('#header-balance');
 }
 
 async function closeDialog(page, id) {

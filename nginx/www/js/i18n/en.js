@@ -539,4 +539,6 @@ export default {
   'preset.term.aof': 'the append-only file that makes writes survive a restart',
   'preset.term.mongodb': 'a document database storing JSON-like documents',
   'preset.term.authsource': 'the database your user is defined in (admin)',
+  'tree.live': 'Live',
+  'tree.reconnecting': 'Reconnecting…',
 };

@@ -538,4 +538,6 @@ export default {
   'preset.term.aof': '쓰기가 재시작 뒤에도 남게 해 주는 append-only 파일',
   'preset.term.mongodb': 'JSON 같은 문서를 저장하는 문서 데이터베이스',
   'preset.term.authsource': '내 사용자가 정의된 데이터베이스(admin)',
+  'tree.live': '실시간',
+  'tree.reconnecting': '다시 연결하는 중…',
 };
