@@ -73,6 +73,11 @@ async function homePages(page, code) {
   await expectText(page, '#hero-title', 'home.hero_title', code);
   await expectText(page, 'nav.site-nav a[aria-current="page"]', 'nav.home', code);
   await audit(page, code, 'home');
+  await page.setViewportSize({ width: 375, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  check(!overflow, `${code}: no horizontal scrolling at 375 px, language switch included`);
+  await shot(page, `i18n-${code}-home-phone`);
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.click('#tree .lemon');
   await page.waitForSelector('#quiz-dialog[open] .quiz-option');
   await expectText(page, '#quiz-question', 'quiz.demo_question', code);
