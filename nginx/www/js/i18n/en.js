@@ -541,4 +541,13 @@ export default {
   'preset.term.authsource': 'the database your user is defined in (admin)',
   'tree.live': 'Live',
   'tree.reconnecting': 'Reconnecting…',
+  'instances.reason.started_by_you': 'started by you',
+  'instances.reason.stopped_by_you': 'stopped by you',
+  'instances.reason.restarted_by_you': 'restarted by you',
+  'instances.reason.deleted_by_you': 'deleted by you',
+  'instances.reason.account_deleted': 'account deleted',
+  'instances.reason.could_not_be_set_up': 'could not be set up',
+  'instances.reason.paused_not_enough_lemons': 'paused: not enough lemons',
+  'instances.reason.resumed_lemons_topped_up': 'resumed: lemons topped up',
+  'instances.reason.deleted_not_enough_lemons': 'deleted: not enough lemons',
 };

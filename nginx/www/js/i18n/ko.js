@@ -540,4 +540,13 @@ export default {
   'preset.term.authsource': '내 사용자가 정의된 데이터베이스(admin)',
   'tree.live': '실시간',
   'tree.reconnecting': '다시 연결하는 중…',
+  'instances.reason.started_by_you': '직접 시작함',
+  'instances.reason.stopped_by_you': '직접 중지함',
+  'instances.reason.restarted_by_you': '직접 재시작함',
+  'instances.reason.deleted_by_you': '직접 삭제함',
+  'instances.reason.account_deleted': '계정이 삭제됨',
+  'instances.reason.could_not_be_set_up': '준비하지 못함',
+  'instances.reason.paused_not_enough_lemons': '일시 정지: 레몬 부족',
+  'instances.reason.resumed_lemons_topped_up': '다시 시작: 레몬이 채워짐',
+  'instances.reason.deleted_not_enough_lemons': '삭제됨: 레몬 부족',
 };
