@@ -134,8 +134,13 @@ def test_install_layout_and_nginx_config_is_valid():
         site = f.read()
     check("@PREFIX@" not in site, "prefix substituted in dbtree.conf")
     conf = os.path.join(tmp, "nginx.conf")
+    # nginx -t binds the publisher's socket: here, not under /run/dbtree
+    site = site.replace("unix:/run/dbtree/events.sock", "unix:%s/events.sock" % tmp)
     with open(conf, "w") as f:
-        f.write("pid %s/nginx.pid; error_log stderr; events {}\n"
+        # as Debian's /etc/nginx/nginx.conf, which loads the enabled
+        # modules (nchan: libnginx-mod-nchan) first
+        f.write("load_module /usr/lib/nginx/modules/ngx_nchan_module.so;\n"
+                "pid %s/nginx.pid; error_log stderr; events {}\n"
                 "http { include /etc/nginx/mime.types; %s }\n" % (tmp, site))
     p = subprocess.run(["nginx", "-t", "-q", "-p", tmp, "-c", conf], capture_output=True,
                        text=True)
