@@ -17,7 +17,7 @@
 #define PROFILE_COLUMNS "u.id, u.email, u.lemon_balance," \
 	" u.total_earned_lemons, u.total_spent_lemons," \
 	" coalesce(extract(epoch FROM u.last_harvest_at)::bigint, 0)," \
-	" extract(epoch FROM u.created_at)::bigint"
+	" extract(epoch FROM u.created_at)::bigint, u.lang::text"
 
 /* Fills p from the one row of res; consumes res. */
 static int
@@ -36,6 +36,8 @@ profile_from(PGresult *res, struct profile *p)
 	p->total_spent = db_get_i64(res, 0, 4);
 	p->last_harvest_at = (time_t)db_get_i64(res, 0, 5);
 	p->joined_at = (time_t)db_get_i64(res, 0, 6);
+	p->lang = LANG_EN;
+	lang_parse(PQgetvalue(res, 0, 7), &p->lang);
 	PQclear(res);
 	return ACCOUNT_OK;
 }
@@ -78,6 +80,17 @@ account_find(struct db *db, const char *email, char id[USER_ID_LEN + 1])
 		snprintf(id, USER_ID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return ret;
+}
+
+int
+account_set_lang(struct db *db, const char *user_id, enum lang lang)
+{
+	const char *params[] = { user_id, lang_name(lang) };
+	PGresult *res = db_exec(db, "UPDATE users SET lang = $2::ui_lang"
+	    " WHERE id = $1 AND lang <> $2::ui_lang", 2, params);
+
+	PQclear(res);
+	return res ? 0 : -1;
 }
 
 /* Locks the live account and returns its address in email. */
@@ -130,8 +143,10 @@ account_delete(struct db *db, const char *user_id, int64_t *outbox_id)
 	 * mail carries the only links to those */
 	if (ret == ACCOUNT_OK && (instance_delete_all(db, user_id) < 0 ||
 	    backup_queue_final_all(db, user_id, &goodbye) < 0 ||
-	    erase_account(db, user_id) < 0 ||
+	    /* queued while the address still names the account, whose
+	     * language the mail is written in */
 	    outbox_add(db, "goodbye", email, goodbye, outbox_id) < 0 ||
+	    erase_account(db, user_id) < 0 ||
 	    db_commit(db) < 0))
 		ret = -1;
 	free(goodbye);
