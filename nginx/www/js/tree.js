@@ -1,6 +1,6 @@
 // The lemon tree: an inline SVG with up to 10 lemons, and the status pill above it.
 //
-//   const tree = initTree({ onPick(pos, element) {…} });
+//   const tree = initTree({ onPick(pos, element) {…}, onTaken(pos) {…} });
 //   tree.refresh();     // GET /api/lemon/global-status now (it is also polled: every 30 s
 //                       // while live events arrive, every 5 s while they do not)
 //   tree.remove(3);     // take lemon 3 off the tree at once (harvested)
@@ -71,7 +71,7 @@ function drawLemon(pos, onPick) {
   return lemon;
 }
 
-export function initTree({ onPick }) {
+export function initTree({ onPick, onTaken }) {
   const host = $('tree');
   const pill = $('tree-pill');
   const drawing = drawTree();
@@ -159,6 +159,7 @@ export function initTree({ onPick }) {
     remove(pos);
     if (regrowAt == null || growsBackAt < regrowAt) regrowAt = growsBackAt;
     updatePill();
+    onTaken?.(pos);
   }
 
   const liveNote = document.createElement('span');

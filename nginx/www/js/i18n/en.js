@@ -267,6 +267,7 @@ export default {
   'quiz.harvested': 'You harvested {lemons}! Balance: {balance}',
   'quiz.better_luck': '{said} Better luck with the next one!',
   'quiz.someone_faster': 'Someone else was faster: this lemon is gone.',
+  'quiz.taken_meanwhile': 'Someone else just harvested this lemon. You can still answer, but it can no longer be harvested.',
   'quiz.too_late': 'Too late: the 5 seconds were up.',
   'quiz.storage_full': '{said} Spend some lemons on a database first.',
   'quiz.harvest_failed': 'The harvest failed. {said}',

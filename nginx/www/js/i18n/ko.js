@@ -266,6 +266,7 @@ export default {
   'quiz.harvested': '{lemons}를 수확했습니다! 잔액: {balance}',
   'quiz.better_luck': '{said} 다음 레몬에서 행운을 빌어요!',
   'quiz.someone_faster': '다른 사람이 더 빨랐습니다. 이 레몬은 없어졌습니다.',
+  'quiz.taken_meanwhile': '다른 사람이 방금 이 레몬을 수확했습니다. 답은 할 수 있지만 더 이상 수확할 수는 없습니다.',
   'quiz.too_late': '너무 늦었습니다. 5초가 지났습니다.',
   'quiz.storage_full': '{said} 먼저 데이터베이스에 레몬을 좀 쓰세요.',
   'quiz.harvest_failed': '수확하지 못했습니다. {said}',
