@@ -256,6 +256,9 @@ master_signals(struct master *m)
 	return m->sigfd;
 }
 
+/* While a window runs with events pending, the pipe is not watched: what
+ * the workers write meanwhile waits in it for the window's end, so a busy
+ * pool wakes its master about twice a window, not once a harvest. */
 static void
 master_wait(struct master *m)
 {
@@ -263,10 +266,11 @@ master_wait(struct master *m)
 		{ m->relay.rfd, POLLIN, 0 } };
 	struct signalfd_siginfo si;
 	int timeout = TICK_MS, due = relay_due_ms(&m->relay);
+	int watch_pipe = m->relay.rfd >= 0 && due < 0;
 
 	if (due >= 0 && due < timeout)
 		timeout = due;
-	if (poll(p, m->relay.rfd >= 0 ? 2 : 1, timeout) > 0 &&
+	if (poll(p, watch_pipe ? 2 : 1, timeout) > 0 && watch_pipe &&
 	    (p[1].revents & POLLIN))
 		relay_drain(&m->relay);
 	relay_flush(&m->relay);
