@@ -2,6 +2,8 @@
  * Pool "account": the profile, account deletion and support inquiries.
  *
  *	GET    /api/user			-> profile
+ *	GET    /api/user/achievements		-> [{key, earned, earnedAt,
+ *						     progress, goal, reward}]
  *	DELETE /api/user			-> 204
  *	POST   /api/support/inquiry	{category, subject, message, context}
  *		-> 204
@@ -12,6 +14,7 @@
 #include "base/jget.h"
 #include "base/xalloc.h"
 #include "domain/account.h"
+#include "domain/achieve.h"
 #include "domain/outbox.h"
 #include "domain/support.h"
 #include "web/app.h"
@@ -34,6 +37,22 @@ get_user(struct req *req)
 	default:
 		return ROUTE_FAILED;
 	}
+}
+
+static int
+achievements(struct req *req)
+{
+	struct achieve_state st[ACHIEVE_COUNT];
+	struct json_object *arr;
+	int n = achieve_list(&req->app->db, req->user_id,
+	    req->app->conf.billing_period_s, st);
+
+	if (n < 0)
+		return ROUTE_FAILED;
+	arr = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(arr, view_achievement(&st[i]));
+	return resp_json(req, 200, arr);
 }
 
 static int
@@ -96,6 +115,8 @@ support_inquiry(struct req *req)
 
 static const struct route routes[] = {
 	{ "GET", "/api/user", get_user, ROUTE_TOKEN, 0, LIMIT_NONE },
+	{ "GET", "/api/user/achievements", achievements, ROUTE_USER, 0,
+	  LIMIT_NONE },
 	{ "DELETE", "/api/user", delete_user, ROUTE_USER, 0, LIMIT_NONE },
 	{ "POST", "/api/support/inquiry", support_inquiry, ROUTE_USER,
 	  ROUTE_JSON_BODY, LIMIT_SUPPORT },

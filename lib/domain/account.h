@@ -20,6 +20,9 @@ struct profile {
 	int64_t total_spent;
 	time_t last_harvest_at;	/* 0 = never */
 	time_t joined_at;
+	/* the daily streak (domain/game.h): 0 once a day was missed */
+	int64_t streak, streak_best;
+	int64_t next_milestone;	/* 0 = past the last */
 };
 
 enum account_result {
