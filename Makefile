@@ -70,7 +70,7 @@ benches: $(BENCHES)
 # 12's clang-14 only recommends it).
 DEBS = build-essential pkg-config libpq-dev libhiredis-dev libjson-c-dev \
        libcurl4-openssl-dev libfcgi-dev libssl-dev postgresql postgresql-contrib \
-       redis-server nginx-light curl python3 python3-aiosmtpd wrk \
+       redis-server nginx-light libnginx-mod-nchan curl python3 python3-aiosmtpd wrk \
        systemd procps iproute2 chromium clang libclang-rt-14-dev
 deps:
 	@missing=$$(for p in $(DEBS); do \

@@ -47,6 +47,7 @@
 #include "prov/reconcile.h"
 #include "prov/tls.h"
 #include "web/app.h"
+#include "web/live.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
 #define BACKUP_STEP_TIMEOUT_MS (6 * 3600 * 1000LL)	/* one dump or restore */
@@ -95,8 +96,10 @@ job_regrow(struct job_ctx *ctx)
 {
 	int n = tree_regrow(ctx->db), g;
 
-	if (n > 0)
+	if (n > 0) {
 		log_info("regrow: %d lemons grew back", n);
+		live_tree(&app);	/* a lost event is logged; pages poll */
+	}
 	if (n < 0 || tree_fill_quizzes(ctx->db) < 0)
 		return -1;
 	g = golden_pass(ctx->db, app.game.golden_per_day);

@@ -2,6 +2,7 @@
  * Pool "tree": the lemon tree and the harvest game.
  *
  *	GET  /api/lemon/global-status	public; cached per worker briefly
+ *	(GET /api/lemon/events is nginx's own: live.h)
  *	GET  /api/lemon/harvestable	{canHarvest, waitSeconds}
  *	GET  /api/quiz/:positionID	starts a quiz on a lemon
  *	POST /api/quiz/answer		{optionIdx, attemptID}
@@ -19,6 +20,7 @@
 #include "domain/tree.h"
 #include "web/app.h"
 #include "web/auth.h"
+#include "web/live.h"
 #include "web/shcache.h"
 #include "web/pool.h"
 #include "web/req.h"
@@ -102,7 +104,7 @@ global_status(struct req *req)
 	int len = shcache_get(cached, sizeof(cached),
 	    req->app->conf.status_cache_ms);
 	struct tree_status st;
-	struct json_object *o, *pos;
+	struct json_object *o;
 	const char *text;
 
 	if (len >= 0)
@@ -110,19 +112,7 @@ global_status(struct req *req)
 		    (size_t)len);
 	if (tree_status(&req->app->db, &st) < 0)
 		return ROUTE_FAILED;
-	o = json_object_new_object();
-	pos = json_object_new_array();
-	for (int i = 0; i < st.navailable; i++)
-		json_object_array_add(pos, json_object_new_int(st.available[i]));
-	json_object_object_add(o, "availablePositions", pos);
-	json_object_object_add(o, "totalHarvested",
-	    json_object_new_int64(st.total_harvested));
-	if (st.next_regrowth)
-		json_object_object_add(o, "nextRegrowthTime",
-		    view_time(st.next_regrowth));
-	if (st.golden_position >= 0)
-		json_object_object_add(o, "goldenPosition",
-		    json_object_new_int(st.golden_position));
+	o = live_tree_json(&st);
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	shcache_put(text, strlen(text), gen);
@@ -272,6 +262,7 @@ harvest(struct req *req)
 	if (r != GAME_OK)
 		return game_error(req, r, h.wait_s);
 	shcache_drop();
+	live_harvest(req->app, (int)pos, &h);
 	o = json_object_new_object();
 	json_object_object_add(o, "harvestAmount",
 	    json_object_new_int64(h.move.applied));

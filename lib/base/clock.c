@@ -25,6 +25,15 @@ clock_now(void)
 	return time(NULL);
 }
 
+int64_t
+clock_epoch_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 clock_rfc3339(char *out, size_t size, time_t t)
 {

@@ -12,6 +12,8 @@ int64_t clock_mono_ms(void);
 int64_t clock_mono_us(void);
 /* Seconds since the epoch. */
 time_t clock_now(void);
+/* Milliseconds since the epoch (wall time, for timestamps in data). */
+int64_t clock_epoch_ms(void);
 /* RFC 3339 UTC text ("2026-11-21T07:10:40Z") of t into out (>= 21 bytes). */
 void clock_rfc3339(char *out, size_t size, time_t t);
 /* Sleep ms milliseconds (restarts after signals unless *stop is set). */

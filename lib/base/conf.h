@@ -68,6 +68,8 @@ struct conf {
 	const char *time_zone;		/* the game's days: a tz database name */
 	int64_t streak_bonus[3];	/* lemons at 3, 7 and 30 days in a row */
 	int64_t golden_per_day;		/* golden lemons a day; 0 = none */
+	const char *events_publish;	/* DBTREE_EVENTS_PUBLISH: nchan publishers */
+	int64_t events_timeout_ms;
 	/* database instances */
 	const char *provisioner;	/* local | kubernetes */
 	const char *instance_dir;	/* local: "" = <state>/instances */

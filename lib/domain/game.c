@@ -19,6 +19,7 @@
 #include "domain/game.h"
 #include "domain/gameday.h"
 #include "domain/golden.h"
+#include "domain/stats.h"
 #include "domain/session.h"
 #include "store/db.h"
 #include "store/kv.h"
@@ -571,7 +572,8 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 	" WHERE id = $1 AND ($2::int = 0 OR last_harvest_at IS NULL" \
 	" OR last_harvest_at + make_interval(secs => $2::int) <= now())" \
 	" RETURNING extract(epoch FROM now()" \
-	" + make_interval(secs => $2::int))::bigint AS next)," \
+	" + make_interval(secs => $2::int))::bigint AS next, email," \
+	" extract(epoch FROM now())::bigint AS at)," \
 	" g AS (INSERT INTO user_game AS g (user_id, harvests, goldens, streak," \
 	" streak_best, streak_start, streak_day)" \
 	" SELECT $1, 1, $6::int, 1, 1, d.day, d.day" \
@@ -594,11 +596,11 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 	" harvested_by = $1 WHERE $6::int = 1 AND position_id = $7::int" \
 	" AND generation = $8::bigint AND ended IS NULL)" \
 	" SELECT u.next, g.streak, g.streak_best, (SELECT days FROM m)," \
-	" w.key, k.reward FROM u CROSS JOIN g LEFT JOIN w ON true" \
+	" w.key, k.reward, u.email, u.at FROM u CROSS JOIN g LEFT JOIN w ON true" \
 	" LEFT JOIN achievements k ON k.key = w.key"
 
 /* Columns of CREDIT_SQL. */
-enum { C_NEXT, C_STREAK, C_BEST, C_MILESTONE, C_KEY, C_REWARD };
+enum { C_NEXT, C_STREAK, C_BEST, C_MILESTONE, C_KEY, C_REWARD, C_EMAIL, C_AT };
 
 static void
 read_credit(const PGresult *res, struct game_harvest *out)
@@ -607,6 +609,8 @@ read_credit(const PGresult *res, struct game_harvest *out)
 	out->streak = db_get_i64(res, 0, C_STREAK);
 	out->streak_best = db_get_i64(res, 0, C_BEST);
 	out->milestone = db_get_i64(res, 0, C_MILESTONE);
+	stats_mask_email(PQgetvalue(res, 0, C_EMAIL), out->by, sizeof(out->by));
+	out->harvested_at = (time_t)db_get_i64(res, 0, C_AT);
 	for (int i = 0; i < PQntuples(res) && out->nawards < GAME_MAX_AWARDS;
 	    i++) {
 		struct achieve_award *a = &out->awards[out->nawards];

@@ -25,6 +25,7 @@
 
 #include "domain/achieve.h"
 #include "domain/ledger.h"
+#include "domain/stats.h"
 
 struct db;
 struct kv;
@@ -91,6 +92,8 @@ struct game_answer {
 struct game_harvest {
 	struct ledger_move move;	/* applied, balance, tx_id */
 	time_t next_harvest_at;
+	time_t harvested_at;		/* the transaction's time */
+	char by[STATS_MASK_MAX];	/* the winner's masked address */
 	int64_t wait_s;			/* GAME_COOLDOWN */
 	bool golden;			/* a golden lemon */
 	int64_t streak, streak_best;	/* after this harvest */

@@ -86,6 +86,9 @@ app_open(struct app *app, const struct conf *conf)
 	    conf->db_statement_timeout_ms);
 	kv_open(&app->kv, conf->redis, conf->redis_timeout_ms);
 	app->curl = curl_easy_init();
+	events_open(&app->events, conf->events_publish,
+	    conf->events_timeout_ms);
+	app->live_fd = -1;	/* a pool's worker gets its master's */
 	app_mailer(app, conf);
 	app_login(app, conf);
 	app->prov = prov_open(conf);
@@ -98,6 +101,7 @@ app_close(struct app *app)
 	kv_close(&app->kv);
 	curl_easy_cleanup(app->curl);
 	app->curl = NULL;
+	events_close(&app->events);
 	email_rules_release(&app->email);
 	prov_close(app->prov);
 	app->prov = NULL;

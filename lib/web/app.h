@@ -13,15 +13,21 @@
 #include "domain/game.h"
 #include "domain/login.h"
 #include "domain/outbox.h"
+#include "net/events.h"
 #include "prov/prov.h"
 #include "store/db.h"
 #include "store/kv.h"
+
+struct metrics_shm;
 
 struct app {
 	struct conf conf;
 	struct db db;
 	struct kv kv;
 	void *curl;		/* CURL *, reset between uses */
+	struct events events;	/* live events (nchan), published directly */
+	int live_fd;		/* a pool worker's pipe to the relay, or -1 */
+	struct metrics_shm *metrics;	/* the pool's; NULL outside pools */
 	struct email_rules email;
 	struct login_policy login;
 	struct game_rules game;

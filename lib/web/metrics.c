@@ -20,7 +20,7 @@
 #include "web/metrics.h"
 #include "web/route.h"
 
-#define METRICS_MAGIC 0x64627472656d3031ULL	/* "dbtrem01" */
+#define METRICS_MAGIC 0x64627472656d3032ULL	/* "dbtrem02" */
 #define METRICS_ROUTES 48
 #define METRICS_LABEL 96
 
@@ -43,6 +43,7 @@ struct metrics_shm {
 	uint64_t sum_us;
 	uint64_t restarts;
 	int64_t workers;
+	uint64_t live_events[2];	/* [0] published, [1] lost */
 };
 
 static void
@@ -144,6 +145,13 @@ metrics_worker_restart(struct metrics_shm *m)
 }
 
 void
+metrics_live_event(struct metrics_shm *m, bool ok)
+{
+	if (m)
+		add(&m->live_events[!ok], 1);
+}
+
+void
 metrics_set_workers(struct metrics_shm *m, int64_t n)
 {
 	if (m)
@@ -214,6 +222,12 @@ render_pool(const struct metrics_shm *m, struct buf *out)
 	ret |= buf_addf(out, "dbtree_pool_workers{group=\"%s\"} %lld\n",
 	    m->group, (long long)__atomic_load_n(&m->workers,
 	    __ATOMIC_RELAXED));
+	ret |= buf_addf(out, "dbtree_live_events_total{group=\"%s\","
+	    "outcome=\"published\"} %llu\n", m->group,
+	    (unsigned long long)get(&m->live_events[0]));
+	ret |= buf_addf(out, "dbtree_live_events_total{group=\"%s\","
+	    "outcome=\"lost\"} %llu\n", m->group,
+	    (unsigned long long)get(&m->live_events[1]));
 	return ret;
 }
 
@@ -251,7 +265,9 @@ static const char header[] =
 	"# HELP dbtree_pool_worker_restarts_total Workers that died and were"
 	" replaced.\n# TYPE dbtree_pool_worker_restarts_total counter\n"
 	"# HELP dbtree_pool_workers Live workers.\n"
-	"# TYPE dbtree_pool_workers gauge\n";
+	"# TYPE dbtree_pool_workers gauge\n"
+	"# HELP dbtree_live_events_total Live events sent to nginx's"
+	" publisher, by outcome.\n# TYPE dbtree_live_events_total counter\n";
 
 int
 metrics_render(const char *run_dir, struct buf *out)

@@ -5,11 +5,13 @@
  * every live pool's file as Prometheus text.
  *
  * Counted: requests by route and status, a latency histogram, worker
- * restarts, and the number of live workers.
+ * restarts, the number of live workers, and live events published or
+ * lost.
  */
 #ifndef WEB_METRICS_H
 #define WEB_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +27,8 @@ struct metrics_shm *metrics_create(const char *run_dir, const char *group,
 void metrics_request(struct metrics_shm *m, size_t route, int status,
 		     int64_t latency_us);
 void metrics_worker_restart(struct metrics_shm *m);
+/* One live event published (ok) or lost; m may be NULL. */
+void metrics_live_event(struct metrics_shm *m, bool ok);
 void metrics_set_workers(struct metrics_shm *m, int64_t n);
 void metrics_destroy(struct metrics_shm *m);
 

@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,8 +22,10 @@
 #include "base/clock.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/pause.h"
 #include "web/metrics.h"
 #include "web/pool.h"
+#include "web/relay.h"
 #include "web/shcache.h"
 #include "web/worker.h"
 
@@ -29,6 +33,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define YOUNG_MS 1000		/* a worker dying younger than this backs off */
+#define TICK_MS 50		/* the master looks at its workers this often */
 
 struct child {
 	pid_t pid;
@@ -48,6 +53,8 @@ struct master {
 	int64_t backoff_ms[POOL_MAX];
 	bool stopping;
 	int64_t kill_at_ms;
+	int sigfd;		/* SIGCHLD, SIGTERM, SIGINT, SIGHUP */
+	struct relay relay;	/* live events from the workers */
 };
 
 static int
@@ -110,8 +117,12 @@ spawn(struct master *m, int slot)
 		m->next_spawn_ms[slot] = clock_mono_ms() + BACKOFF_MAX_MS;
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		close(m->sigfd);
+		if (m->relay.rfd >= 0)
+			close(m->relay.rfd);
 		_exit(worker_serve(&m->ctx));
+	}
 	m->kids[m->nkids++] = (struct child){ pid, slot, m->gen,
 		clock_mono_ms(), false };
 }
@@ -226,11 +237,12 @@ on_signal(struct master *m, int sig)
 	}
 }
 
-static void
-master_loop(struct master *m)
+/* Signals arrive through a signalfd, so the master can also wait for the
+ * workers' live events (web/relay.h) and publish them on time. */
+static int
+master_signals(struct master *m)
 {
 	sigset_t set;
-	struct timespec ts = { 0, 50 * 1000000 };
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -238,15 +250,38 @@ master_loop(struct master *m)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	for (;;) {
-		int sig;
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m->sigfd < 0)
+		log_err("signalfd: %m");
+	return m->sigfd;
+}
 
+static void
+master_wait(struct master *m)
+{
+	struct pollfd p[2] = { { m->sigfd, POLLIN, 0 },
+		{ m->relay.rfd, POLLIN, 0 } };
+	struct signalfd_siginfo si;
+	int timeout = TICK_MS, due = relay_due_ms(&m->relay);
+
+	if (due >= 0 && due < timeout)
+		timeout = due;
+	if (poll(p, m->relay.rfd >= 0 ? 2 : 1, timeout) > 0 &&
+	    (p[1].revents & POLLIN))
+		relay_drain(&m->relay);
+	relay_flush(&m->relay);
+	while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		on_signal(m, (int)si.ssi_signo);
+}
+
+static void
+master_loop(struct master *m)
+{
+	for (;;) {
 		tick(m);
 		if (m->stopping && m->nkids == 0)
 			return;
-		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig > 0)
-			on_signal(m, sig);
+		master_wait(m);
 	}
 }
 
@@ -262,15 +297,19 @@ pool_main(const char *group, const struct route *routes, size_t n)
 	if (conf_load(&conf) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	m.ctx = (struct worker_ctx){ &conf, routes, n, NULL, -1 };
+	m.ctx = (struct worker_ctx){ &conf, routes, n, NULL, -1, -1 };
 	m.nslots = (int)conf.workers;
 	m.ctx.metrics = metrics_create(conf.run_dir, group, routes, n);
 	shcache_setup();
 	m.ctx.listen_fd = listen_socket(&conf, group);
-	if (m.ctx.listen_fd < 0)
+	if (m.ctx.listen_fd < 0 || master_signals(&m) < 0)
 		return 1;
+	pause_setup(conf.test_pause_dir);
+	relay_open(&m.relay, &conf, m.ctx.metrics);
+	m.ctx.live_fd = m.relay.wfd;
 	log_info("pool '%s' starting %d workers", group, m.nslots);
 	master_loop(&m);
+	relay_close(&m.relay);
 	metrics_destroy(m.ctx.metrics);
 	log_info("pool '%s' stopped", group);
 	return 0;

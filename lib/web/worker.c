@@ -255,6 +255,8 @@ worker_serve(const struct worker_ctx *ctx)
 	if (FCGX_Init() != 0)
 		return log_err("fcgx init failed"), 1;
 	app_open(&app, ctx->conf);
+	app.metrics = ctx->metrics;
+	app.live_fd = ctx->live_fd;
 	conns_loop(ctx->listen_fd, &stopping, ctx->conf->shutdown_grace_ms / 2,
 	    serve_request, &run);
 	app_close(&app);

@@ -18,6 +18,7 @@ struct worker_ctx {
 	size_t nroutes;
 	struct metrics_shm *metrics;
 	int listen_fd;
+	int live_fd;		/* the relay's pipe (web/relay.h), or -1 */
 };
 
 /* Serves until SIGTERM; returns the exit status for the process. */

@@ -2,6 +2,7 @@
 // playwright-core, screenshots kept under tests/artifacts/, and the login
 // code read from the test SMTP server's mail folder.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -47,6 +48,57 @@ export async function codeFor(to, after) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`no login code mail for ${to}`);
+}
+
+// as the service's user: the only one its PostgreSQL lets in
+const runDir = process.env.DBTREE_RUN_DIR;
+const asService = process.getuid() === 0 && process.env.DBTREE_SERVICE_USER &&
+  process.env.DBTREE_SERVICE_USER !== 'root'
+  ? ['runuser', '-u', process.env.DBTREE_SERVICE_USER, '--'] : [];
+
+export function sql(query) {
+  const argv = [...asService, 'psql', '-h', runDir, '-U', 'dbtree', '-d', 'dbtree', '-X',
+    '-t', '-A', '-c', query];
+  return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' }).trim();
+}
+
+// The right answer to the quiz on a lemon, read from the test database (the page never
+// receives it).
+export function rightOption(pos) {
+  return Number(sql(`SELECT q.correct_option_idx FROM lemons l JOIN quizzes q
+    ON q.id = l.quiz_id WHERE l.position_id = ${Number(pos)}`));
+}
+
+// Logs in through the dialog with the code from the mail; a new account has 15 lemons.
+export async function login(page, email, balance = /15/) {
+  await page.click('#login-button');
+  await page.fill('#login-email', email);
+  const sentAt = Date.now() - 1000;
+  await page.click('#login-send');
+  await page.waitForSelector('#login-code', { state: 'visible' });
+  await page.fill('#login-code', await codeFor(email, sentAt));
+  await page.click('#login-verify');
+  await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#header-balance')?.textContent || ''),
+    balance.source);
+}
+
+export async function openQuiz(page, pos) {
+  await page.click(`#lemon-${pos}`);
+  await page.waitForSelector('#quiz-dialog[open] .quiz-option');
+}
+
+// Opens the quiz on lemon pos, answers right and clicks the circle; resolves when the
+// harvest's answer arrived (its time, ms since the epoch).
+export async function harvestLemon(page, pos) {
+  await openQuiz(page, pos);
+  await page.click(`.quiz-option[data-index="${rightOption(pos)}"]`);
+  await page.waitForSelector('#harvest-target', { state: 'visible' });
+  const answered = page.waitForResponse((r) => r.url().endsWith('/api/lemon/harvest') && r.status() === 200);
+  await page.click('#harvest-target');
+  await answered;
+  const at = Date.now();
+  await page.click('#quiz-close');
+  return at;
 }
 
 export function finish() {

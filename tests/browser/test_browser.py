@@ -29,6 +29,14 @@ def test_harvest_a_lemon_in_the_browser():
     _scenario("tree.mjs", "tree-user@example.com")
 
 
+def test_two_browsers_see_the_same_race_live():
+    try:
+        _scenario("live.mjs", "live-user@example.com")
+    finally:
+        stack.psql("UPDATE lemons SET next_available_at = now() WHERE NOT is_available")
+        stack.jobs()
+
+
 def test_dashboard_create_stop_start_delete_in_the_browser():
     stack.local("jobs-start")
     try:

@@ -2,43 +2,9 @@
 // moving circle, sees the balance grow and the lemon go; then a wrong
 // answer on another lemon shows the explanation.  The right answer is read
 // from the test database (the page never receives it).
-import { execFileSync } from 'node:child_process';
-import { launch, url, check, shot, codeFor, finish } from './lib.mjs';
+import { launch, url, check, shot, finish, login, openQuiz, rightOption } from './lib.mjs';
 
 const email = process.argv[2];
-const runDir = process.env.DBTREE_RUN_DIR;
-
-// as the service's user: the only one its PostgreSQL lets in
-const asService = process.getuid() === 0 && process.env.DBTREE_SERVICE_USER &&
-  process.env.DBTREE_SERVICE_USER !== 'root'
-  ? ['runuser', '-u', process.env.DBTREE_SERVICE_USER, '--'] : [];
-
-function sql(query) {
-  const argv = [...asService, 'psql', '-h', runDir, '-U', 'dbtree', '-d', 'dbtree', '-X',
-    '-t', '-A', '-c', query];
-  return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' }).trim();
-}
-
-function rightOption(pos) {
-  return Number(sql(`SELECT q.correct_option_idx FROM lemons l JOIN quizzes q
-    ON q.id = l.quiz_id WHERE l.position_id = ${Number(pos)}`));
-}
-
-async function login(page) {
-  await page.click('#login-button');
-  await page.fill('#login-email', email);
-  const sentAt = Date.now() - 1000;
-  await page.click('#login-send');
-  await page.waitForSelector('#login-code', { state: 'visible' });
-  await page.fill('#login-code', await codeFor(email, sentAt));
-  await page.click('#login-verify');
-  await page.waitForFunction(() => /15/.test(document.querySelector('#header-balance')?.textContent || ''));
-}
-
-async function openQuiz(page, pos) {
-  await page.click(`#lemon-${pos}`);
-  await page.waitForSelector('#quiz-dialog[open] .quiz-option');
-}
 
 const browser = await launch();
 try {
@@ -46,7 +12,7 @@ try {
   await page.goto(url + '/');
   await page.waitForSelector('#lemon-0');
   check((await page.locator('.lemon').count()) === 10, 'ten lemons hang on the tree');
-  await login(page);
+  await login(page, email);
   await openQuiz(page, 0);
   check(await page.isVisible('#quiz-timer'), 'the quiz shows a countdown');
   await shot(page, 'tree-quiz');

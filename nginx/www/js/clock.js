@@ -2,6 +2,7 @@
 //
 //   clock(75)                      → "1:15"
 //   const stop = poll(load, 5000); // runs now, then every 5 s while the tab is visible
+//   poll(load, () => ms);          // the interval read again before each wait
 //   const t = countdown(5000, { tick(fraction, secondsLeft) {…}, end() {…} }); t.stop();
 
 // Seconds → "M:SS" (minutes are not capped: 3600 → "60:00").
@@ -15,8 +16,10 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-// Runs fn now and then every ms. A hidden tab is not polled; it catches up when shown.
-export function poll(fn, ms) {
+// Runs fn now and then every ms (a number, or a function giving it each time). A hidden
+// tab is not polled; it catches up when shown.
+export function poll(fn, every) {
+  const interval = typeof every === 'function' ? every : () => every;
   let last = 0;
   let timer = null;
   const run = () => {
@@ -28,10 +31,10 @@ export function poll(fn, ms) {
     timer = setTimeout(() => {
       if (document.visibilityState !== 'hidden') run();
       schedule();
-    }, ms);
+    }, interval());
   };
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && Date.now() - last >= ms) {
+    if (document.visibilityState === 'visible' && Date.now() - last >= interval()) {
       run();
       schedule();
     }

@@ -1,8 +1,11 @@
 // The lemon tree: an inline SVG with up to 10 lemons, and the status pill above it.
 //
 //   const tree = initTree({ onPick(pos, element) {…} });
-//   tree.refresh();     // GET /api/lemon/global-status now (it is also polled every 5 s)
+//   tree.refresh();     // GET /api/lemon/global-status now (it is also polled: every 30 s
+//                       // while live events arrive, every 5 s while they do not)
 //   tree.remove(3);     // take lemon 3 off the tree at once (harvested)
+//   tree.apply(status); // a global-status object (a live "tree" event carries one)
+//   tree.taken(3, at);  // someone harvested lemon 3; it grows back at `at` (ms) or null
 //
 // Each available lemon is <g id="lemon-<pos>" class="lemon" role="button" tabindex="0"
 // aria-label="Lemon <pos + 1>">; Enter or Space picks it like a click.
@@ -10,8 +13,10 @@
 import { api } from './api.js';
 import { clock, plural, poll } from './clock.js';
 import { svg } from './dom.js';
+import { initLive } from './live.js';
 
 const POLL_MS = 5000;
+const LIVE_POLL_MS = 30000; // the fallback while live events arrive
 const GONE_MS = 8000;
 
 // Lemon centres in the 400 × 380 drawing, by position id 0..9.
@@ -116,26 +121,30 @@ export function initTree({ onPick }) {
     pill.dataset.state = state;
   }
 
+  function apply(status) {
+    const positions = Array.isArray(status?.availablePositions) ? status.availablePositions : [];
+    const now = Date.now();
+    for (const [pos, until] of gone) if (until <= now) gone.delete(pos);
+    available = [...new Set(positions.filter((p) => Number.isInteger(p) && p >= 0 && p < POSITIONS.length && !gone.has(p)))]
+      .sort((a, b) => a - b);
+    const when = status?.nextRegrowthTime ? Date.parse(status.nextRegrowthTime) : NaN;
+    regrowAt = Number.isNaN(when) ? null : when;
+    loaded = true;
+    failed = false;
+    draw();
+  }
+
   let asked = 0; // answers to older requests that arrive late are ignored
   async function refresh() {
     const ticket = ++asked;
     try {
       const status = await api('GET', '/lemon/global-status');
-      if (ticket !== asked) return;
-      const positions = Array.isArray(status?.availablePositions) ? status.availablePositions : [];
-      const now = Date.now();
-      for (const [pos, until] of gone) if (until <= now) gone.delete(pos);
-      available = [...new Set(positions.filter((p) => Number.isInteger(p) && p >= 0 && p < POSITIONS.length && !gone.has(p)))]
-        .sort((a, b) => a - b);
-      const when = status?.nextRegrowthTime ? Date.parse(status.nextRegrowthTime) : NaN;
-      regrowAt = Number.isNaN(when) ? null : when;
-      loaded = true;
-      failed = false;
+      if (ticket === asked) apply(status);
     } catch {
       if (ticket !== asked) return;
       failed = true; // keep showing the last known tree
+      draw();
     }
-    draw();
   }
 
   function remove(pos) {
@@ -144,7 +153,37 @@ export function initTree({ onPick }) {
     draw();
   }
 
+  function taken(pos, growsBackAt) {
+    if (growsBackAt == null) return; // no regrowth delay: it hangs again at once
+    remove(pos);
+    if (regrowAt == null || growsBackAt < regrowAt) regrowAt = growsBackAt;
+    updatePill();
+  }
+
+  const liveNote = document.createElement('span');
+  liveNote.id = 'live-state';
+  liveNote.className = 'live-state';
+  pill.after(liveNote);
+  const live = initLive({
+    onEvent(data) {
+      if (data.type === 'tree') apply(data);
+      else if (data.type === 'harvest' && Array.isArray(data.lemons)) {
+        for (const lemon of data.lemons) {
+          if (!Number.isInteger(lemon?.position)) continue;
+          const at = lemon.nextRegrowthTime ? Date.parse(lemon.nextRegrowthTime) : NaN;
+          taken(lemon.position, Number.isNaN(at) ? null : at);
+        }
+      }
+    },
+    onState(state) {
+      liveNote.dataset.state = state;
+      liveNote.textContent = state === 'live' ? 'Live' : 'Reconnecting…';
+      if (state === 'live') refresh(); // anything from before the stream opened
+    },
+  });
+  liveNote.dataset.state = live.state();
+
   setInterval(updatePill, 250); // the "Next lemon in M:SS" countdown
-  poll(refresh, POLL_MS);
-  return { refresh, remove };
+  poll(refresh, () => (live.state() === 'live' ? LIVE_POLL_MS : POLL_MS));
+  return { refresh, remove, apply, taken };
 }

@@ -1,0 +1,217 @@
+"""The live tree: nginx's pub/sub module (nchan) pushes every harvest and
+every regrowth to the pages subscribed at GET /api/lemon/events, and the
+pools never hold those connections.  Publishing goes to an internal
+server on a unix socket only the service and nginx can reach."""
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+
+from dbt import stack, check, wait_until
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_tree import harvest, play, regrow_all  # noqa: E402
+
+EVENTS = "/api/lemon/events"
+
+
+class Subscriber:
+    """One EventSource-like connection through nginx (a raw socket, so a
+    wait for an event that does not come leaves it usable)."""
+
+    def __init__(self, last_event_id=None, query=""):
+        self.sock = socket.create_connection(("127.0.0.1", stack.port), timeout=5)
+        extra = "Last-Event-ID: %s\r\n" % last_event_id if last_event_id else ""
+        self.sock.sendall(("GET %s%s HTTP/1.1\r\nHost: dbtree\r\n"
+                           "Accept: text/event-stream\r\n%s\r\n" % (EVENTS, query, extra)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self._fill(time.monotonic() + 5)
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        head = head.decode()
+        check(head.startswith("HTTP/1.1 200"), "subscribed", head)
+        check("text/event-stream" in head, "an event stream", head)
+
+    def _fill(self, deadline):
+        ready, _, _ = select.select([self.sock], [], [], max(0, deadline - time.monotonic()))
+        if not ready:
+            return False
+        chunk = self.sock.recv(65536)
+        check(chunk, "the stream stays open")
+        self.buf += chunk
+        return True
+
+    def _event(self):
+        """The first complete event in the buffer (comments and the chunked
+        encoding's size lines skipped), or None."""
+        while b"\n\n" in self.buf:
+            block, _, self.buf = self.buf.partition(b"\n\n")
+            ev = {}
+            for line in block.decode().split("\n"):
+                if line.startswith("id:"):
+                    ev["id"] = line[3:].strip()
+                elif line.startswith("data:"):
+                    ev["data"] = json.loads(line[5:].strip())
+            if "data" in ev:
+                ev["at"] = time.time() * 1000
+                return ev
+        return None
+
+    def next(self, timeout=5.0):
+        """The next event: {"id", "data" (parsed), "at" (receipt, ms since
+        the epoch)}; AssertionError when none comes within timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ev = self._event()
+            if ev:
+                return ev
+            if not self._fill(deadline):
+                raise AssertionError("no event within %.1f s" % timeout)
+
+    def close(self):
+        self.sock.close()
+
+
+def pool_workers():
+    return {g: len(stack.pids(g)) for g in ("tree", "public")}
+
+
+def test_a_harvest_reaches_a_subscriber_at_once_and_says_no_more_than_the_tree_shows():
+    (_, token), = stack.make_users(1)
+    sub = Subscriber()
+    workers = pool_workers()
+    try:
+        pos = 4
+        a = play(token, pos)
+        r = harvest(token, pos, a)
+        check(r.status == 200, "harvested", r)
+        done = time.time() * 1000
+        ev = sub.next(timeout=1.0)
+    finally:
+        sub.close()
+    d = ev["data"]
+    check(d["type"] == "harvest" and set(d) == {"type", "lemons", "at"}, "a harvest event", d)
+    lemon, = d["lemons"]
+    check(lemon["position"] == pos, "of that lemon", d)
+    check(lemon["by"].endswith("***") and "@" not in lemon["by"], "the winner masked", d)
+    check("nextRegrowthTime" in lemon, "when it grows back", d)
+    check(set(lemon) <= {"position", "by", "nextRegrowthTime"},
+          "nothing a client could use to cheat (no quiz, attempt, answer, address)", d)
+    check(ev["at"] - done < 1000 and abs(d["at"] - done) < 1000, "within a second", (ev, done))
+    check(ev.get("id"), "an event id to resume from", ev)
+    check(pool_workers() == workers, "no pool worker held by a subscriber", workers)
+
+
+def test_a_page_that_comes_back_gets_what_it_missed_from_its_last_event_id():
+    (_, token), = stack.make_users(1)
+    sub = Subscriber()
+    try:
+        a = play(token, 5)
+        check(harvest(token, 5, a).status == 200, "first harvest")
+        first = sub.next()
+    finally:
+        sub.close()
+    regrow_all()   # publishes a "tree" event while nobody listens
+    (_, other), = stack.make_users(1)
+    a = play(other, 6)
+    check(harvest(other, 6, a).status == 200, "harvest while away")
+    for how in ({"last_event_id": first["id"]}, {"query": "?last_event_id=" + first["id"]}):
+        back = Subscriber(**how)
+        try:
+            seen = [back.next(), back.next()]
+        finally:
+            back.close()
+        kinds = [(e["data"]["type"], [l["position"] for l in e["data"].get("lemons", [])])
+                 for e in seen]
+        check(kinds[-1] == ("harvest", [6]), "the missed harvest, in order (%s)" % how, kinds)
+        check(kinds[0][0] == "tree" and 5 in seen[0]["data"]["availablePositions"],
+              "the regrowth missed before it", kinds)
+    fresh = Subscriber()
+    try:
+        try:
+            ev = fresh.next(timeout=0.5)
+        except AssertionError:
+            ev = None
+        check(ev is None, "a new page gets no backlog (it reads global-status)", ev)
+    finally:
+        fresh.close()
+    regrow_all()
+
+
+def test_harvests_close_together_go_out_as_one_message_and_no_worker_waits_for_it():
+    (_, t1), (_, t2) = stack.make_users(2)
+    a1, a2 = play(t1, 1), play(t2, 2)
+    sub = Subscriber()
+    try:
+        with stack.pause("relay.flush") as held:
+            r = harvest(t1, 1, a1)
+            check(r.status == 200, "the first harvest", r)
+            first = time.time() * 1000
+            held.wait_reached()   # the tree pool's master, about to publish it
+            t0 = time.monotonic()
+            r = harvest(t2, 2, a2)
+            check(r.status == 200 and time.monotonic() - t0 < 1, "the second is not held", r)
+        ev = sub.next()
+    finally:
+        sub.close()
+    d = ev["data"]
+    check(sorted(l["position"] for l in d["lemons"]) == [1, 2], "both lemons in one message", d)
+    check(abs(d["at"] - first) < 500, "dated by the earlier harvest", (d, first))
+    regrow_all()
+
+
+def test_regrowth_is_published_with_the_whole_tree():
+    (_, token), = stack.make_users(1)
+    a = play(token, 7)
+    check(harvest(token, 7, a).status == 200, "harvested")
+    sub = Subscriber()
+    try:
+        sub.next(timeout=0.3)  # nothing: the harvest came before we subscribed
+    except AssertionError:
+        pass
+    try:
+        regrow_all()
+        ev = sub.next()
+    finally:
+        sub.close()
+    d = ev["data"]
+    status = stack.get("/api/lemon/global-status").json
+    check(d["type"] == "tree", "a tree event", d)
+    check(d["availablePositions"] == status["availablePositions"] and
+          d["totalHarvested"] == status["totalHarvested"], "what global-status says", (d, status))
+
+
+def test_only_the_service_can_publish():
+    check(stack.post("/pub/tree", {"type": "harvest"}).status == 404, "no publisher on the site")
+    r = stack.post(EVENTS, {"type": "harvest", "position": 1})
+    check(r.status in (403, 405), "the subscriber location takes no messages", r)
+    sock = os.path.join(stack.dir, "run", "events.sock")
+    nobody = subprocess.run(["runuser", "-u", "nobody", "--", "curl", "-s", "-o", "/dev/null",
+                             "-w", "%{http_code}", "--unix-socket", sock, "-X", "POST",
+                             "-d", "{}", "http://localhost/pub/tree"],
+                            capture_output=True, text=True)
+    check(nobody.stdout in ("000", ""), "another local user cannot reach the publisher",
+          (nobody.stdout, nobody.stderr))
+
+
+def test_a_lost_event_never_fails_a_harvest_and_is_counted():
+    sock = os.path.join(stack.dir, "run", "events.sock")
+    away = sock + ".away"
+    (_, token), = stack.make_users(1)
+    lost = stack.metric("dbtree_live_events_total", group="tree", outcome="lost")
+    os.rename(sock, away)
+    try:
+        stack.local("nginx-reload")   # ends the pools' kept connections
+        a = play(token, 8)
+        r = harvest(token, 8, a)
+        check(r.status == 200 and r.json["harvestAmount"] == 3, "the harvest stands", r)
+    finally:
+        os.rename(away, sock)
+    wait_until(lambda: stack.metric("dbtree_live_events_total", group="tree",
+                                    outcome="lost") == lost + 1,
+               what="the lost event counted")
+    check("not published" in stack.log("pool-tree.log"), "and logged")
+    regrow_all()
