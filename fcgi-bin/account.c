@@ -1,7 +1,10 @@
 /*
  * Pool "account": the profile, account deletion and support inquiries.
  *
- *	GET    /api/user			-> profile
+ *	GET    /api/user			-> profile; a request that names
+ *					its language (X-Dbtree-Lang, as the
+ *					web UI's do) records it as the one
+ *					the person last used: mails follow it
  *	GET    /api/user/achievements		-> [{key, earned, earnedAt,
  *						     progress, goal, reward}]
  *	DELETE /api/user			-> 204
@@ -23,14 +26,21 @@
 #include "web/req.h"
 #include "web/views.h"
 
-/* One query from token to profile: the hottest authenticated route. */
+/* One query from token to profile: the hottest authenticated route; a
+ * second one only when the person's language changed. */
 static int
 get_user(struct req *req)
 {
 	struct profile p;
+	bool given;
+	enum lang lang = req_lang(req, &given);
 
 	switch (account_profile_by_token(&req->app->db, req->token, &p)) {
 	case ACCOUNT_OK:
+		/* a failure is logged; the profile is still right */
+		if (given && lang != p.lang &&
+		    account_set_lang(&req->app->db, p.id, lang) == 0)
+			p.lang = lang;
 		return resp_json(req, 200, view_profile(&p));
 	case ACCOUNT_NONE:
 		return resp_error(req, ERR_UNAUTHORIZED, NULL);

@@ -5,6 +5,10 @@
  *	POST /api/verify-otp?type=authentication	{"email","otp"}
  *		-> {"profile", "token", "expiresIn"}
  *	POST /api/logout	-> null
+ *
+ * The code's mail is written in the language the request names (req_lang);
+ * a right code records that language for the person, when the request names
+ * one, so their later mails follow it.
  */
 #include <ctype.h>
 #include <json.h>
@@ -87,7 +91,8 @@ send_otp(struct req *req)
 
 	if (read_email(req, email) < 0)
 		return req->status;
-	r = login_send(&req->app->db, &req->app->login, email, &s);
+	r = login_send(&req->app->db, &req->app->login, email,
+	    req_lang(req, NULL), &s);
 	if (r < 0)
 		return ROUTE_FAILED;
 	if (r != LOGIN_SENT)
@@ -145,6 +150,8 @@ verify_otp(struct req *req)
 	struct login_verify v;
 	struct profile p;
 	struct json_object *out;
+	bool given;
+	enum lang lang = req_lang(req, &given);
 	int r;
 
 	if (read_email(req, email) < 0)
@@ -154,7 +161,8 @@ verify_otp(struct req *req)
 	if (!is_code(code))
 		return resp_errorf(req, ERR_INVALID_OTP, NULL, "the code is"
 		    " the 6 digits from the mail");
-	r = login_verify(&req->app->db, &req->app->login, email, code, &v);
+	r = login_verify(&req->app->db, &req->app->login, email, code,
+	    given ? &lang : NULL, &v);
 	if (r != LOGIN_OK)
 		return verify_failed(req, r, &v);
 	if (v.welcome_outbox_id)

@@ -4,8 +4,10 @@
  *	GET  /api/lemon/global-status	public; cached per worker briefly
  *	(GET /api/lemon/events is nginx's own: live.h)
  *	GET  /api/lemon/harvestable	{canHarvest, waitSeconds}
- *	GET  /api/quiz/:positionID	starts a quiz on a lemon
- *	POST /api/quiz/answer		{optionIdx, attemptID}
+ *	GET  /api/quiz/:positionID	starts a quiz on a lemon (in the language
+ *					of req_lang(): ?lang= or X-Dbtree-Lang)
+ *	POST /api/quiz/answer		{optionIdx, attemptID}; the explanation
+ *					in that language too
  *	POST /api/lemon/harvest		{positionId, attemptId}
  */
 #include <json.h>
@@ -142,6 +144,7 @@ quiz_start(struct req *req)
 	const char *p = req_param(req, "positionID");
 	struct game_quiz q;
 	struct json_object *o;
+	bool ko;
 	int r;
 
 	if (!p || strlen(p) != 1 || p[0] < '0' || p[0] > '9')
@@ -152,9 +155,12 @@ quiz_start(struct req *req)
 		game_quiz_release(&q);
 		return game_error(req, r, q.wait_s);
 	}
+	ko = req_lang(req, NULL) == LANG_KO && q.question_ko;
 	o = json_object_new_object();
-	json_object_object_add(o, "question", json_object_new_string(q.question));
-	json_object_object_add(o, "options", json_tokener_parse(q.options_json));
+	json_object_object_add(o, "question", json_object_new_string(ko ?
+	    q.question_ko : q.question));
+	json_object_object_add(o, "options", json_tokener_parse(ko ?
+	    q.options_ko_json : q.options_json));
 	json_object_object_add(o, "timeLimit", json_object_new_int64(q.time_limit));
 	json_object_object_add(o, "attemptID", json_object_new_int64(q.attempt_id));
 	if (q.golden)
@@ -164,7 +170,7 @@ quiz_start(struct req *req)
 }
 
 static struct json_object *
-answer_json(const struct game_answer *a, int64_t attempt)
+answer_json(const struct game_answer *a, int64_t attempt, enum lang lang)
 {
 	struct json_object *o = json_object_new_object();
 	char at[40];
@@ -188,7 +194,8 @@ answer_json(const struct game_answer *a, int64_t attempt)
 	}
 	if (a->explanation)
 		json_object_object_add(o, "explanation",
-		    json_object_new_string(a->explanation));
+		    json_object_new_string(lang == LANG_KO && a->explanation_ko ?
+		    a->explanation_ko : a->explanation));
 	if (a->awarded)
 		json_object_object_add(o, "achievements",
 		    view_awards(&a->award, 1));
@@ -211,7 +218,8 @@ quiz_answer(struct req *req)
 	r = game_answer(&req->app->db, &req->app->kv, &req->app->game, token,
 	    attempt, option, &a);
 	if (r == GAME_OK)
-		r = resp_json(req, 200, answer_json(&a, attempt));
+		r = resp_json(req, 200, answer_json(&a, attempt,
+		    req_lang(req, NULL)));
 	else
 		r = game_error(req, r, 0);
 	game_answer_release(&a);

@@ -19,7 +19,7 @@
 #define PROFILE_COLUMNS "u.id, u.email, u.lemon_balance," \
 	" u.total_earned_lemons, u.total_spent_lemons," \
 	" coalesce(extract(epoch FROM u.last_harvest_at)::bigint, 0)," \
-	" extract(epoch FROM u.created_at)::bigint," \
+	" extract(epoch FROM u.created_at)::bigint, u.lang::text," \
 	" coalesce(g.streak, 0), coalesce(g.streak_best, 0)," \
 	" coalesce(g.streak_day >= " GAMEDAY_SQL("$2", "$3") " - 1, false)"
 /* The profile's game row ($2 $3: the game day, gameday.h). */
@@ -42,8 +42,10 @@ profile_from(PGresult *res, struct profile *p)
 	p->total_spent = db_get_i64(res, 0, 4);
 	p->last_harvest_at = (time_t)db_get_i64(res, 0, 5);
 	p->joined_at = (time_t)db_get_i64(res, 0, 6);
-	p->streak_best = db_get_i64(res, 0, 8);
-	p->streak = PQgetvalue(res, 0, 9)[0] == 't' ? db_get_i64(res, 0, 7) : 0;
+	p->lang = LANG_EN;
+	lang_parse(PQgetvalue(res, 0, 7), &p->lang);
+	p->streak_best = db_get_i64(res, 0, 9);
+	p->streak = PQgetvalue(res, 0, 10)[0] == 't' ? db_get_i64(res, 0, 8) : 0;
 	p->next_milestone = game_next_milestone(p->streak);
 	PQclear(res);
 	return ACCOUNT_OK;
@@ -93,6 +95,17 @@ account_find(struct db *db, const char *email, char id[USER_ID_LEN + 1])
 		snprintf(id, USER_ID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return ret;
+}
+
+int
+account_set_lang(struct db *db, const char *user_id, enum lang lang)
+{
+	const char *params[] = { user_id, lang_name(lang) };
+	PGresult *res = db_exec(db, "UPDATE users SET lang = $2::ui_lang"
+	    " WHERE id = $1 AND lang <> $2::ui_lang", 2, params);
+
+	PQclear(res);
+	return res ? 0 : -1;
 }
 
 /* Locks the live account and returns its address in email. */
@@ -145,8 +158,10 @@ account_delete(struct db *db, const char *user_id, int64_t *outbox_id)
 	 * mail carries the only links to those */
 	if (ret == ACCOUNT_OK && (instance_delete_all(db, user_id) < 0 ||
 	    backup_queue_final_all(db, user_id, &goodbye) < 0 ||
-	    erase_account(db, user_id) < 0 ||
+	    /* queued while the address still names the account, whose
+	     * language the mail is written in */
 	    outbox_add(db, "goodbye", email, goodbye, outbox_id) < 0 ||
+	    erase_account(db, user_id) < 0 ||
 	    db_commit(db) < 0))
 		ret = -1;
 	free(goodbye);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base/lang.h"
 #include "domain/email.h"
 #include "domain/session.h"
 
@@ -20,6 +21,7 @@ struct profile {
 	int64_t total_spent;
 	time_t last_harvest_at;	/* 0 = never */
 	time_t joined_at;
+	enum lang lang;		/* the language the person last used */
 	/* the daily streak (domain/game.h): 0 once a day was missed */
 	int64_t streak, streak_best;
 	int64_t next_milestone;	/* 0 = past the last */
@@ -38,6 +40,10 @@ int account_profile(struct db *db, const char *user_id, struct profile *p);
  * -1. */
 int account_profile_by_token(struct db *db, const char *token,
 			     struct profile *p);
+
+/* Records lang as the language user_id last used (their mails follow
+ * it); writes only when it changed.  0 or -1. */
+int account_set_lang(struct db *db, const char *user_id, enum lang lang);
 
 /* The live account of a normalised address: ACCOUNT_OK with id filled,
  * ACCOUNT_NONE, or -1. */

@@ -206,7 +206,8 @@ open_attempt(struct db *db, const char *hash, const char *pos,
 	    "  WHERE id = " SESSION_USER_SQL("$1") "),"
 	    " l AS (SELECT me.id AS uid, coalesce(l.is_available, false) AS ok,"
 	    "  q.id AS quiz, l.generation AS gen, q.time_limit, q.question,"
-	    "  q.options::text AS options,"
+	    "  q.options::text AS options, q.question_ko,"
+	    "  q.options_ko::text AS options_ko,"
 	    "  coalesce(l.golden_generation = l.generation, false) AS golden,"
 	    "  EXISTS (SELECT 1 FROM user_quiz_attempts a WHERE a.user_id = me.id"
 	    "   AND a.lemon_position_id = l.position_id"
@@ -222,8 +223,8 @@ open_attempt(struct db *db, const char *hash, const char *pos,
 	    "  WHERE ok AND quiz IS NOT NULL AND NOT answered AND wait = 0"
 	    "  RETURNING id)"
 	    " SELECT uid, ok, quiz IS NOT NULL, answered, wait, time_limit,"
-	    " question, options, (SELECT id FROM ins), golden FROM l", 3,
-	    params);
+	    " question, options, (SELECT id FROM ins), question_ko, options_ko,"
+	    " golden FROM l", 3, params);
 	return *keep ? 0 : -1;
 }
 
@@ -238,7 +239,7 @@ read_view(const PGresult *res, struct lemon_view *l)
 	l->wait_s = db_get_i64(res, 0, 4);
 	l->time_limit = db_get_i64(res, 0, 5);
 	l->attempt = db_get_i64(res, 0, 8);
-	l->golden = PQgetvalue(res, 0, 9)[0] == 't';
+	l->golden = PQgetvalue(res, 0, 11)[0] == 't';
 }
 
 /* Removes an attempt whose lock could not be taken: no quiz without a
@@ -304,6 +305,10 @@ game_start(struct db *db, struct kv *kv, const struct game_rules *r,
 	out->golden = l.golden;
 	out->question = xstrdup(PQgetvalue(res, 0, 6));
 	out->options_json = xstrdup(PQgetvalue(res, 0, 7));
+	if (!PQgetisnull(res, 0, 9)) {
+		out->question_ko = xstrdup(PQgetvalue(res, 0, 9));
+		out->options_ko_json = xstrdup(PQgetvalue(res, 0, 10));
+	}
 out:
 	PQclear(res);
 	return ret;
@@ -314,7 +319,10 @@ game_quiz_release(struct game_quiz *q)
 {
 	free(q->question);
 	free(q->options_json);
+	free(q->question_ko);
+	free(q->options_ko_json);
 	q->question = q->options_json = NULL;
+	q->question_ko = q->options_ko_json = NULL;
 }
 
 /* Why an answer changed nothing: no session, not this user's open
@@ -367,7 +375,7 @@ answer_refused(struct db *db, const char *hash, const char *user_id,
 	" AND a.user_id = " SESSION_USER_SQL("$5") \
 	" RETURNING q.correct_option_idx AS c, a.status, a.is_correct," \
 	" q.explanation AS e, a.harvest_deadline, a.user_id, a.start_time," \
-	" q.category)," \
+	" q.explanation_ko AS e_ko, q.category)," \
 	/* today's quiz masters: right answers per user and UTC day */ \
 	" n AS (INSERT INTO quiz_daily_correct (day, user_id, n, reached)" \
 	" SELECT (start_time AT TIME ZONE 'UTC')::date, user_id, 1," \
@@ -389,7 +397,7 @@ answer_refused(struct db *db, const char *hash, const char *user_id,
 	" AND" ACHIEVE_GAME_VALUE("g", "k") " >= k.goal" \
 	" ON CONFLICT DO NOTHING RETURNING key)" \
 	" SELECT c, status = 'timeout', e," \
-	" (extract(epoch FROM harvest_deadline) * 1000)::bigint," \
+	" (extract(epoch FROM harvest_deadline) * 1000)::bigint, e_ko," \
 	" (SELECT min(key::text) FROM w) FROM a"
 
 /* Records the answer (ANSWER_SQL): GAME_OK with *out, a refusal, or -1. */
@@ -414,11 +422,14 @@ record_answer(struct db *db, const char *hash, const char *user_id,
 	out->correct_option = db_get_i64(res, 0, 0);
 	out->correct = option == out->correct_option;
 	out->late = PQgetvalue(res, 0, 1)[0] == 't';
-	if (!out->correct)
+	if (!out->correct) {
 		out->explanation = xstrdup(PQgetvalue(res, 0, 2));
+		if (!PQgetisnull(res, 0, 4))
+			out->explanation_ko = xstrdup(PQgetvalue(res, 0, 4));
+	}
 	out->harvest_deadline_ms_epoch = (time_t)db_get_i64(res, 0, 3);
-	out->awarded = !PQgetisnull(res, 0, 4) &&
-	    achieve_parse(PQgetvalue(res, 0, 4), &out->award.key) == 0;
+	out->awarded = !PQgetisnull(res, 0, 5) &&
+	    achieve_parse(PQgetvalue(res, 0, 5), &out->award.key) == 0;
 	PQclear(res);
 	return GAME_OK;
 }
@@ -453,7 +464,8 @@ void
 game_answer_release(struct game_answer *a)
 {
 	free(a->explanation);
-	a->explanation = NULL;
+	free(a->explanation_ko);
+	a->explanation = a->explanation_ko = NULL;
 }
 
 struct click {

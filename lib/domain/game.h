@@ -74,6 +74,8 @@ struct game_quiz {
 	bool golden;
 	char *question;		/* malloc'd; game_quiz_release() */
 	char *options_json;	/* JSON array text, malloc'd */
+	char *question_ko;	/* the Korean text, NULL when the quiz */
+	char *options_ko_json;	/* has none; malloc'd */
 	int64_t wait_s;		/* GAME_COOLDOWN */
 };
 
@@ -83,6 +85,7 @@ struct game_answer {
 	int64_t correct_option;
 	time_t harvest_deadline_ms_epoch;	/* ms since the epoch */
 	char *explanation;	/* malloc'd, for wrong answers */
+	char *explanation_ko;	/* Korean, or NULL when the quiz has none */
 	bool awarded;		/* earned `award` with this answer */
 	struct achieve_award award;
 };

@@ -113,7 +113,7 @@ is_new_address(struct db *db, const char *email, bool *is_new)
 
 int
 login_send(struct db *db, const struct login_policy *p, const char *email,
-	   struct login_send *out)
+	   enum lang lang, struct login_send *out)
 {
 	char hash[HASH_SHA256_HEX], params[64];
 	int ret;
@@ -135,7 +135,8 @@ login_send(struct db *db, const struct login_policy *p, const char *email,
 	snprintf(params, sizeof(params), "{\"isNewUser\":%s,"
 	    "\"ttlMinutes\":%lld}", out->is_new_user ? "true" : "false",
 	    (long long)(p->code_ttl_s + 59) / 60);
-	if (outbox_add(db, "login_code", email, params, &out->outbox_id) < 0 ||
+	if (outbox_add_in(db, "login_code", email, params, lang,
+	    &out->outbox_id) < 0 ||
 	    db_commit(db) < 0)
 		ret = -1;
 out:
@@ -195,21 +196,25 @@ count_wrong(struct db *db, const struct login_policy *p, const char *email,
 	return out->tries_left > 0 ? LOGIN_WRONG : LOGIN_VOID;
 }
 
+/* lang NULL keeps an account's language (a new one starts in English). */
 static int
-find_or_create_user(struct db *db, const char *email, struct login_verify *out)
+find_or_create_user(struct db *db, const char *email, const char *lang,
+		    struct login_verify *out)
 {
-	const char *params[] = { email };
-	PGresult *res = db_exec(db, "INSERT INTO users (email) VALUES ($1)"
+	const char *params[] = { email, lang };
+	PGresult *res = db_exec(db, "INSERT INTO users (email, lang)"
+	    " VALUES ($1, coalesce($2::ui_lang, 'en'))"
 	    " ON CONFLICT (email) WHERE NOT is_deleted DO NOTHING"
-	    " RETURNING id", 1, params);
+	    " RETURNING id", 2, params);
 
 	if (!res)
 		return -1;
 	out->is_new_user = PQntuples(res) == 1;
 	if (!out->is_new_user) {
 		PQclear(res);
-		res = db_exec(db, "SELECT id FROM users WHERE email = $1"
-		    " AND NOT is_deleted", 1, params);
+		res = db_exec(db, "UPDATE users SET lang = coalesce($2::ui_lang,"
+		    " lang) WHERE email = $1 AND NOT is_deleted RETURNING id", 2,
+		    params);
 		if (!res || PQntuples(res) != 1) {
 			PQclear(res);
 			return fail("login: no account for a verified address");
@@ -276,14 +281,14 @@ welcome_bonus(struct db *db, const struct login_policy *p, const char *email,
 
 static int
 log_in(struct db *db, const struct login_policy *p, const char *email,
-       struct login_verify *out)
+       const char *lang, struct login_verify *out)
 {
 	const char *params[] = { email };
 	PGresult *res = db_exec(db, "UPDATE login_codes SET used_at = now()"
 	    " WHERE email = $1", 1, params);
 
 	PQclear(res);
-	if (!res || find_or_create_user(db, email, out) < 0 ||
+	if (!res || find_or_create_user(db, email, lang, out) < 0 ||
 	    welcome_bonus(db, p, email, out) < 0 ||
 	    session_create(db, out->user_id, p->session_ttl_s,
 	    out->token) < 0 || db_commit(db) < 0)
@@ -293,7 +298,7 @@ log_in(struct db *db, const struct login_policy *p, const char *email,
 
 int
 login_verify(struct db *db, const struct login_policy *p, const char *email,
-	     const char *code, struct login_verify *out)
+	     const char *code, const enum lang *lang, struct login_verify *out)
 {
 	char hash[HASH_SHA256_HEX];
 	struct code_state st;
@@ -316,7 +321,7 @@ login_verify(struct db *db, const struct login_policy *p, const char *email,
 	else if (!st.match)
 		ret = count_wrong(db, p, email, &st, out);
 	else
-		ret = log_in(db, p, email, out);
+		ret = log_in(db, p, email, lang ? lang_name(*lang) : NULL, out);
 	db_rollback(db);	/* no-op after a commit */
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/lang.h"
 #include "domain/session.h"
 
 struct db;
@@ -50,8 +51,9 @@ struct login_send {
 	bool is_new_user;
 };
 
+/* The code's mail is written in lang (the asking page's language). */
 int login_send(struct db *db, const struct login_policy *p, const char *email,
-	       struct login_send *out);
+	       enum lang lang, struct login_send *out);
 
 enum login_verify_result {
 	LOGIN_OK = 0,
@@ -70,8 +72,11 @@ struct login_verify {
 	int64_t tries_left;
 };
 
+/* A right code records lang, when not NULL, as the language the person
+ * last used (a new account starts with it; its welcome mail follows it). */
 int login_verify(struct db *db, const struct login_policy *p,
-		 const char *email, const char *code, struct login_verify *out);
+		 const char *email, const char *code, const enum lang *lang,
+		 struct login_verify *out);
 
 /* For the mail job: replaces the live, unused code of email with a fresh
  * one (same expiry, and the wrong codes tried so far still count against

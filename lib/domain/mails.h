@@ -11,6 +11,7 @@
 #define DOMAIN_MAILS_H
 
 #include "base/buf.h"
+#include "base/lang.h"
 
 struct json_object;
 
@@ -23,9 +24,10 @@ struct mail_content {
 void mails_init(struct mail_content *c);
 void mails_release(struct mail_content *c);
 
-/* Renders kind with params; code is the login code for login_code.
- * Returns 0, or -1 for an unknown kind or text over the size cap. */
-int mails_render(const char *kind, struct json_object *params,
+/* Renders kind in lang with params; code is the login code for
+ * login_code.  Returns 0, or -1 for an unknown kind or text over the size
+ * cap. */
+int mails_render(const char *kind, enum lang lang, struct json_object *params,
 		 const char *code, const char *site_url,
 		 struct mail_content *out);
 

@@ -30,13 +30,16 @@
 #define LEASE_S "120"
 #define GIVE_UP_AFTER "24 hours"
 
-int
-outbox_add(struct db *db, const char *kind, const char *recipient,
-	   const char *params_json, int64_t *id)
+/* lang NULL: the language of the address's live account, else English. */
+static int
+queue(struct db *db, const char *kind, const char *recipient,
+      const char *params_json, const char *lang, int64_t *id)
 {
-	const char *params[] = { kind, recipient, params_json };
+	const char *params[] = { kind, recipient, params_json, lang };
 	PGresult *res = db_exec(db, "INSERT INTO mail_outbox (kind, recipient,"
-	    " params) VALUES ($1, $2, $3::jsonb) RETURNING id", 3, params);
+	    " params, lang) VALUES ($1, $2, $3::jsonb, coalesce($4::ui_lang,"
+	    " (SELECT lang FROM users WHERE email = $2 AND NOT is_deleted),"
+	    " 'en')) RETURNING id", 4, params);
 
 	if (!res)
 		return -1;
@@ -45,11 +48,26 @@ outbox_add(struct db *db, const char *kind, const char *recipient,
 	return 0;
 }
 
+int
+outbox_add(struct db *db, const char *kind, const char *recipient,
+	   const char *params_json, int64_t *id)
+{
+	return queue(db, kind, recipient, params_json, NULL, id);
+}
+
+int
+outbox_add_in(struct db *db, const char *kind, const char *recipient,
+	      const char *params_json, enum lang lang, int64_t *id)
+{
+	return queue(db, kind, recipient, params_json, lang_name(lang), id);
+}
+
 struct claimed {
 	char kind[32];
 	char recipient[256];
 	struct json_object *params;
 	char message_id[64];
+	enum lang lang;
 };
 
 /* 0 with c filled when id was due and is now ours, 1 when not, -1. */
@@ -65,7 +83,7 @@ claim(struct db *db, int64_t id, struct claimed *c)
 	    " next_attempt_at = now() + interval '" LEASE_S " seconds'"
 	    " WHERE id = $1 AND status = 'pending' AND next_attempt_at <= now()"
 	    " RETURNING kind, recipient, params::text,"
-	    " extract(epoch FROM created_at)::bigint", 1, params);
+	    " extract(epoch FROM created_at)::bigint, lang::text", 1, params);
 	if (!res)
 		return -1;
 	if (PQntuples(res) != 1) {
@@ -78,6 +96,8 @@ claim(struct db *db, int64_t id, struct claimed *c)
 	c->params = json_tokener_parse(PQgetvalue(res, 0, 2));
 	snprintf(c->message_id, sizeof(c->message_id), "%lld.%lld@dbtree",
 	    (long long)id, (long long)db_get_i64(res, 0, 3));
+	c->lang = LANG_EN;
+	lang_parse(PQgetvalue(res, 0, 4), &c->lang);
 	PQclear(res);
 	return 0;
 }
@@ -173,7 +193,8 @@ deliver(const struct mailer *m, const struct claimed *c, const char *code)
 	int ret;
 
 	mails_init(&mc);
-	ret = mails_render(c->kind, c->params, code, m->site_url, &mc);
+	ret = mails_render(c->kind, c->lang, c->params, code, m->site_url,
+	    &mc);
 	if (ret == 0) {
 		msg = (struct mail_msg){ m->from, c->recipient,
 			buf_cstr(&mc.subject), buf_cstr(&mc.text),

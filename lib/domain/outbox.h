@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/lang.h"
 #include "net/mail.h"
 
 struct db;
@@ -29,9 +30,15 @@ struct mailer {
 };
 
 /* Inside an open transaction: queues a mail of kind (see mails.h) to
- * recipient with params (JSON object text).  *id gets its id.  0 or -1. */
+ * recipient with params (JSON object text).  *id gets its id.  0 or -1.
+ * The mail is written in the language the live account of that address
+ * last used (users.lang), English when there is none. */
 int outbox_add(struct db *db, const char *kind, const char *recipient,
 	       const char *params_json, int64_t *id);
+/* The same in lang, whoever the address belongs to (the login code goes
+ * out in the language of the page that asked for it). */
+int outbox_add_in(struct db *db, const char *kind, const char *recipient,
+		  const char *params_json, enum lang lang, int64_t *id);
 /* Sends mail id now if it is due and nobody else holds it.  code is the
  * login code for a login_code mail sent right after it was issued (NULL
  * otherwise).  0 when sent or not due, -1 on failure (it stays queued). */

@@ -32,7 +32,16 @@ static const char *const categories[] = { "basics", "sql", "design",
 	"performance", "cloud" };
 static const char *const difficulties[] = { "easy", "normal", "hard" };
 static const char *const fields[] = { "key", "category", "difficulty",
-	"question", "options", "correct", "explanation", "timeLimit" };
+	"question", "options", "correct", "explanation", "timeLimit", "ko" };
+static const char *const ko_fields[] = { "question", "options",
+	"explanation" };
+
+/* Byte limits of the English texts; the Korean ones are KO_SCALE times
+ * these (a Hangul syllable takes 3 bytes of UTF-8, a Latin letter 1). */
+#define QUESTION_MAX 300
+#define OPTION_MAX 120
+#define EXPLANATION_MAX 400
+#define KO_SCALE 3
 
 #define SHOWN_MAX 40	/* bytes of user text echoed in a reason */
 
@@ -72,7 +81,8 @@ index_of(const char *const *names, size_t n, const char *s)
 }
 
 static int
-check_keys(struct json_object *obj, char *why, size_t size)
+check_keys(struct json_object *obj, const char *const *names, size_t n,
+	   char *why, size_t size)
 {
 	struct json_object_iterator it = json_object_iter_begin(obj);
 	struct json_object_iterator end = json_object_iter_end(obj);
@@ -81,7 +91,7 @@ check_keys(struct json_object *obj, char *why, size_t size)
 
 	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
 		name = json_object_iter_peek_name(&it);
-		if (index_of(fields, ARRAY_LEN(fields), name) < 0)
+		if (index_of(names, n, name) < 0)
 			return reject(why, size, "unknown key '%s'",
 			    shown(name, buf));
 	}
@@ -149,10 +159,10 @@ get_enum(struct json_object *obj, const char *name,
 	return 0;
 }
 
-/* Element i of the options array: a non-empty string of <= 120 bytes. */
+/* Element i of the options array: a non-empty string of <= max bytes. */
 static int
-get_option(struct json_object *v, size_t i, const char **out, char *why,
-	   size_t size)
+get_option(struct json_object *v, size_t i, size_t max, const char **out,
+	   char *why, size_t size)
 {
 	size_t len;
 
@@ -165,15 +175,16 @@ get_option(struct json_object *v, size_t i, const char **out, char *why,
 		    " character", i);
 	if (len == 0)
 		return reject(why, size, "options[%zu]: empty", i);
-	if (len > 120)
-		return reject(why, size, "options[%zu]: %zu bytes, at most 120"
-		    " allowed", i, len);
+	if (len > max)
+		return reject(why, size, "options[%zu]: %zu bytes, at most %zu"
+		    " allowed", i, len, max);
 	return 0;
 }
 
+/* The options array of obj into opts[*count], each of <= max bytes. */
 static int
-get_options(struct json_object *obj, struct quiz_def *def, char *why,
-	    size_t size)
+get_options(struct json_object *obj, size_t max, const char **opts,
+	    int *count, char *why, size_t size)
 {
 	struct json_object *arr = NULL;
 	size_t n;
@@ -188,15 +199,15 @@ get_options(struct json_object *obj, struct quiz_def *def, char *why,
 		return reject(why, size, "options: %zu given, 3 to %d needed",
 		    n, QUIZ_OPTIONS_MAX);
 	for (size_t i = 0; i < n; i++) {
-		if (get_option(json_object_array_get_idx(arr, i), i,
-		    &def->options[i], why, size) < 0)
+		if (get_option(json_object_array_get_idx(arr, i), i, max,
+		    &opts[i], why, size) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(def->options[j], def->options[i]) == 0)
+			if (strcmp(opts[j], opts[i]) == 0)
 				return reject(why, size, "options[%zu]: the"
 				    " same as options[%zu]", i, j);
 	}
-	def->noptions = (int)n;
+	*count = (int)n;
 	return 0;
 }
 
@@ -233,6 +244,37 @@ get_correct(struct json_object *obj, struct quiz_def *def, char *why,
 	return 0;
 }
 
+/* The optional Korean text (see quiz.h); reasons name the field as
+ * "ko.<field>". */
+static int
+get_ko(struct json_object *obj, struct quiz_def *def, char *why, size_t size)
+{
+	struct json_object *ko = NULL;
+	char sub[QUIZ_WHY_MAX];
+	int n = 0;
+
+	if (!json_object_object_get_ex(obj, "ko", &ko) || !ko)
+		return 0;
+	if (!json_object_is_type(ko, json_type_object))
+		return reject(why, size, "ko: must be an object with question,"
+		    " options and explanation");
+	if (check_keys(ko, ko_fields, ARRAY_LEN(ko_fields), sub,
+	    sizeof(sub)) < 0 ||
+	    get_text(ko, "question", 10, KO_SCALE * QUESTION_MAX,
+	    &def->question_ko, sub, sizeof(sub)) < 0 ||
+	    get_options(ko, KO_SCALE * OPTION_MAX, def->options_ko, &n, sub,
+	    sizeof(sub)) < 0 ||
+	    get_text(ko, "explanation", 20, KO_SCALE * EXPLANATION_MAX,
+	    &def->explanation_ko, sub, sizeof(sub)) < 0)
+		return reject(why, size, strncmp(sub, "unknown", 7) == 0 ?
+		    "ko: %s" : "ko.%s", sub);
+	if (n != def->noptions)
+		return reject(why, size, "ko.options: %d given, as many as the"
+		    " English options (%d) needed", n, def->noptions);
+	def->has_ko = true;
+	return 0;
+}
+
 int
 quiz_parse(struct json_object *obj, struct quiz_def *def, char *why,
 	   size_t why_size)
@@ -240,23 +282,34 @@ quiz_parse(struct json_object *obj, struct quiz_def *def, char *why,
 	memset(def, 0, sizeof(*def));
 	if (!json_object_is_type(obj, json_type_object))
 		return reject(why, why_size, "not a JSON object");
-	if (check_keys(obj, why, why_size) < 0 ||
+	if (check_keys(obj, fields, ARRAY_LEN(fields), why, why_size) < 0 ||
 	    get_key(obj, &def->key, why, why_size) < 0 ||
 	    get_enum(obj, "category", categories, ARRAY_LEN(categories),
 	    "basics, sql, design, performance, cloud", &def->category, why,
 	    why_size) < 0 ||
 	    get_enum(obj, "difficulty", difficulties, ARRAY_LEN(difficulties),
 	    "easy, normal, hard", &def->difficulty, why, why_size) < 0 ||
-	    get_text(obj, "question", 10, 300, &def->question, why,
+	    get_text(obj, "question", 10, QUESTION_MAX, &def->question, why,
 	    why_size) < 0 ||
-	    get_options(obj, def, why, why_size) < 0 ||
+	    get_options(obj, OPTION_MAX, def->options, &def->noptions, why,
+	    why_size) < 0 ||
 	    get_correct(obj, def, why, why_size) < 0 ||
-	    get_text(obj, "explanation", 20, 400, &def->explanation, why,
-	    why_size) < 0 ||
+	    get_text(obj, "explanation", 20, EXPLANATION_MAX,
+	    &def->explanation, why, why_size) < 0 ||
 	    get_int(obj, "timeLimit", 5, 300, "seconds", &def->time_limit,
-	    why, why_size) < 0)
+	    why, why_size) < 0 ||
+	    get_ko(obj, def, why, why_size) < 0)
 		return -1;
 	return 0;
+}
+
+/* The n strings of opts as a JSON array, into arr (put by the caller). */
+static const char *
+options_json(struct json_object *arr, const char *const *opts, int n)
+{
+	for (int i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(opts[i]));
+	return json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN);
 }
 
 /* Upserts def; *inserted tells a new quiz from an updated one. */
@@ -264,31 +317,39 @@ static int
 quiz_save(struct db *db, const struct quiz_def *def, bool *inserted)
 {
 	struct json_object *opts = json_object_new_array();
+	struct json_object *opts_ko = json_object_new_array();
 	char correct[24], limit[24];
 	const char *params[] = { def->key, def->category, def->difficulty,
-		def->question, NULL, correct, def->explanation, limit };
+		def->question, NULL, correct, def->explanation, limit,
+		NULL, NULL, NULL };
 	PGresult *res;
 	int ret = -1;
 
 	assert(def->noptions >= 0 && def->noptions <= QUIZ_OPTIONS_MAX);
-	for (int i = 0; i < def->noptions; i++)
-		json_object_array_add(opts,
-		    json_object_new_string(def->options[i]));
-	params[4] = json_object_to_json_string_ext(opts,
-	    JSON_C_TO_STRING_PLAIN);
+	params[4] = options_json(opts, def->options, def->noptions);
+	if (def->has_ko) {
+		params[8] = def->question_ko;
+		params[9] = options_json(opts_ko, def->options_ko,
+		    def->noptions);
+		params[10] = def->explanation_ko;
+	}
 	snprintf(correct, sizeof(correct), "%" PRId64, def->correct);
 	snprintf(limit, sizeof(limit), "%" PRId64, def->time_limit);
 	res = db_exec(db, "INSERT INTO quizzes (key, category, difficulty,"
-	    " question, options, correct_option_idx, explanation, time_limit)"
+	    " question, options, correct_option_idx, explanation, time_limit,"
+	    " question_ko, options_ko, explanation_ko)"
 	    " VALUES ($1, $2::quiz_category, $3::quiz_difficulty, $4,"
-	    " $5::jsonb, $6::int, $7, $8::int)"
+	    " $5::jsonb, $6::int, $7, $8::int, $9, $10::jsonb, $11)"
 	    " ON CONFLICT (key) DO UPDATE SET category = EXCLUDED.category,"
 	    " difficulty = EXCLUDED.difficulty, question = EXCLUDED.question,"
 	    " options = EXCLUDED.options,"
 	    " correct_option_idx = EXCLUDED.correct_option_idx,"
 	    " explanation = EXCLUDED.explanation,"
-	    " time_limit = EXCLUDED.time_limit, updated_at = now()"
-	    " RETURNING (xmax = 0)", 8, params);
+	    " time_limit = EXCLUDED.time_limit,"
+	    " question_ko = EXCLUDED.question_ko,"
+	    " options_ko = EXCLUDED.options_ko,"
+	    " explanation_ko = EXCLUDED.explanation_ko, updated_at = now()"
+	    " RETURNING (xmax = 0)", 11, params);
 	if (!res)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -300,6 +361,7 @@ quiz_save(struct db *db, const struct quiz_def *def, bool *inserted)
 out:
 	PQclear(res);
 	json_object_put(opts);
+	json_object_put(opts_ko);
 	return ret;
 }
 
@@ -496,7 +558,8 @@ quiz_import(struct db *db, const char *path, FILE *errors,
 	memset(r, 0, sizeof(*r));
 	imp.seen = json_object_new_object();
 	ret = import_read(&imp);
-	if (ret == 0)
+	/* a file with a bad line changes nothing: fix it, import it again */
+	if (ret == 0 && r->rejected == 0)
 		ret = import_write(db, &imp);
 	for (size_t i = 0; i < imp.n; i++)
 		json_object_put(imp.lines[i].obj);

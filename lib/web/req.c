@@ -189,6 +189,18 @@ req_header(const struct req *req, const char *name)
 	return FCGX_GetParam(key, ((FCGX_Request *)req->fcgi)->envp);
 }
 
+enum lang
+req_lang(struct req *req, bool *given)
+{
+	enum lang l = LANG_EN;
+	bool ok = lang_parse(req_query(req, "lang"), &l) == 0 ||
+	    lang_parse(req_header(req, "X_DBTREE_LANG"), &l) == 0;
+
+	if (given)
+		*given = ok;
+	return l;
+}
+
 void
 resp_header(struct req *req, const char *name, const char *value)
 {

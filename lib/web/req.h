@@ -15,6 +15,7 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/lang.h"
 #include "web/errors.h"
 #include "web/route.h"
 
@@ -52,6 +53,13 @@ const char *req_param(const struct req *req, const char *name);
 const char *req_query(struct req *req, const char *name);
 /* A request header, e.g. req_header(req, "AUTHORIZATION"), or NULL. */
 const char *req_header(const struct req *req, const char *name);
+/* The language the client asks for: the query parameter lang, else the
+ * X-Dbtree-Lang header (the web UI sends it on every request), each read
+ * by lang_parse().  English when neither names a language we speak, and
+ * then *given (when not NULL) is false.  Accept-Language is not read: a
+ * browser sends it unasked, and a client written for the reference must
+ * see English. */
+enum lang req_lang(struct req *req, bool *given);
 
 /* The one check of client text, run by the worker before any handler:
  * the path (route parameters included), every query key and value once

@@ -34,6 +34,8 @@ view_profile(const struct profile *p)
 	json_object_object_add(o, "lastHarvestAt",
 	    view_time(p->last_harvest_at));
 	json_object_object_add(o, "joinedAt", view_time(p->joined_at));
+	json_object_object_add(o, "lang",
+	    json_object_new_string(lang_name(p->lang)));
 	json_object_object_add(o, "streak", view_streak(p->streak,
 	    p->streak_best, p->next_milestone));
 	return o;

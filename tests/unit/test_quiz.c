@@ -71,6 +71,36 @@ test_valid(void)
 	CHECK_INT(d.correct, 1);
 	CHECK(strncmp(d.explanation, "HAVING filters", 14) == 0);
 	CHECK_INT(d.time_limit, 30);
+	CHECK(!d.has_ko);
+out:
+	json_object_put(obj);
+}
+
+#define KO_OK "{\"question\": \"집계 후 그룹을 거르는 절은 무엇일까요?\"," \
+	" \"options\": [\"WHERE\", \"HAVING\", \"ORDER BY\", \"LIMIT\"]," \
+	" \"explanation\": \"HAVING은 GROUP BY 뒤에 그룹을 거르고, WHERE는 그 전에" \
+	" 행을 거릅니다.\"}"
+
+static void
+test_valid_korean(void)
+{
+	struct json_object *obj = with("ko", KO_OK);
+	struct quiz_def d;
+	char why[QUIZ_WHY_MAX] = "";
+
+	if (!CHECK_INT(quiz_parse(obj, &d, why, sizeof(why)), 0)) {
+		fprintf(stderr, "  reason: %s\n", why);
+		goto out;
+	}
+	CHECK(d.has_ko);
+	CHECK_STR(d.question_ko, "집계 후 그룹을 거르는 절은 무엇일까요?");
+	CHECK_STR(d.options_ko[1], "HAVING");
+	CHECK(strncmp(d.explanation_ko, "HAVING은", 9) == 0);
+	CHECK_STR(d.question, "Which clause filters groups after aggregation?");
+	json_object_put(obj);
+	obj = with("ko", "null");	/* null: English only */
+	CHECK_INT(quiz_parse(obj, &d, why, sizeof(why)), 0);
+	CHECK(!d.has_ko);
 out:
 	json_object_put(obj);
 }
@@ -132,6 +162,24 @@ static const struct bad_case bad_cases[] = {
 	{ "timeLimit", "\"30\"", "timeLimit: " NOT_INT },
 	{ "timeLimit", "30.5", "timeLimit: " NOT_INT },
 	{ "timeLimit", NULL, "timeLimit: missing or null" },
+	{ "ko", "\"집계\"", "ko: must be an object with question, options and"
+	    " explanation" },
+	{ "ko", "{\"question\": \"집계 후 그룹을 거르는 절은?\","
+	    " \"options\": [\"가\", \"나\", \"다\"], \"explanation\":"
+	    " \"HAVING은 그룹을, WHERE는 행을 거릅니다.\"}",
+	    "ko.options: 3 given, as many as the English options (4) needed" },
+	{ "ko", "{\"question\": \"짧음\", \"options\": [\"가\", \"나\","
+	    " \"다\", \"라\"], \"explanation\": \"HAVING은 그룹을, WHERE는 행을"
+	    " 거릅니다.\"}", "ko.question: 6 bytes, at least 10 needed" },
+	{ "ko", "{\"question\": \"집계 후 그룹을 거르는 절은?\","
+	    " \"options\": [\"가\", \"나\", \"가\", \"라\"], \"explanation\":"
+	    " \"HAVING은 그룹을, WHERE는 행을 거릅니다.\"}",
+	    "ko.options[2]: the same as options[0]" },
+	{ "ko", "{\"question\": \"집계 후 그룹을 거르는 절은?\","
+	    " \"options\": [\"가\", \"나\", \"다\", \"라\"]}",
+	    "ko.explanation: missing or null" },
+	{ "ko", "{\"question\": \"집계 후 그룹을 거르는 절은?\", \"correct\": 1}",
+	    "ko: unknown key 'correct'" },
 	{ "answer", "1", "unknown key 'answer'" },
 	{ "time_limit", "30", "unknown key 'time_limit'" },
 	{ "bad\nkey", "1", "unknown key 'bad?key'" },
@@ -235,7 +283,7 @@ test_why_buffer(void)
 }
 
 struct seed_stats {
-	int lines, rejected, duplicates;
+	int lines, rejected, duplicates, korean;
 	char **keys;
 	int nkeys;
 	int categories[5], difficulties[3];
@@ -265,6 +313,7 @@ seed_keep(struct seed_stats *st, const struct quiz_def *d, int lineno)
 	st->keys = xrealloc(st->keys, (size_t)(st->nkeys + 1) *
 	    sizeof(*st->keys));
 	st->keys[st->nkeys++] = xstrdup(d->key);
+	st->korean += d->has_ko;
 	count_name(seed_categories, st->categories,
 	    ARRAY_LEN(seed_categories), d->category);
 	count_name(seed_difficulties, st->difficulties,
@@ -300,6 +349,7 @@ seed_check(const struct seed_stats *st)
 	CHECK_INT(st->duplicates, 0);
 	CHECK(st->nkeys >= 60);
 	CHECK_INT(st->nkeys, st->lines);
+	CHECK_INT(st->korean, st->lines);	/* the shipped bank is bilingual */
 	for (size_t i = 0; i < ARRAY_LEN(seed_categories); i++)
 		if (!CHECK(st->categories[i] > 0))
 			fprintf(stderr, "  no quiz in category %s\n",
@@ -343,6 +393,7 @@ test_seed(void)
 
 static const struct test_case cases[] = {
 	{ "valid", test_valid },
+	{ "valid_korean", test_valid_korean },
 	{ "rules", test_rules },
 	{ "lengths", test_lengths },
 	{ "why_buffer", test_why_buffer },

@@ -5,27 +5,27 @@
 import { api, messageFor } from './api.js';
 import { initFinalBackups } from './backups.js';
 import { h } from './dom.js';
+import { fmtDate, fmtNumber, t } from './i18n.js';
 import { initHarvestChart } from './harvest-chart.js';
 import { initLedger } from './ledger.js';
 import { clearSession, getProfile, isLoggedIn, refreshProfile } from './session.js';
 import { flash, toast } from './toast.js';
 
 const $ = (id) => document.getElementById(id);
-const numbers = new Intl.NumberFormat();
-const dateAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+const dateAndTime = { dateStyle: 'medium', timeStyle: 'short' };
+const dateOnly = { dateStyle: 'long' };
 
 function showNumber(id, value) {
-  $(id).textContent = Number.isFinite(value) ? numbers.format(value) : '–';
+  $(id).textContent = Number.isFinite(value) ? fmtNumber(value) : '–';
 }
 
-function showDate(id, value, format, whenEmpty) {
+function showDate(id, value, opts, whenEmpty) {
   const date = value ? new Date(value) : null;
   if (!date || Number.isNaN(date.getTime())) {
     $(id).textContent = value ? '–' : whenEmpty;
     return;
   }
-  $(id).replaceChildren(h('time', { datetime: value, title: date.toString() }, format.format(date)));
+  $(id).replaceChildren(h('time', { datetime: value, title: date.toString() }, fmtDate(date, opts)));
 }
 
 function showStatus(text) {
@@ -40,7 +40,7 @@ function renderProfile() {
   showNumber('account-balance', profile.lemonBalance);
   showNumber('account-earned', profile.totalEarnedLemons);
   showNumber('account-spent', profile.totalSpentLemons);
-  showDate('account-last-harvest', profile.lastHarvestAt, dateAndTime, 'never');
+  showDate('account-last-harvest', profile.lastHarvestAt, dateAndTime, t('account.never'));
   showDate('account-joined', profile.joinedAt, dateOnly, '–');
 }
 
@@ -50,7 +50,7 @@ async function loadProfile() {
     await refreshProfile(); // fires "dbtree:profile", which re-renders
     showStatus('');
   } catch (err) {
-    if (err.status !== 401) showStatus(`Could not load your latest details. ${messageFor(err)}`);
+    if (err.status !== 401) showStatus(t('account.load_failed', { said: messageFor(err) }));
   }
 }
 
@@ -84,16 +84,16 @@ async function deleteAccount(event) {
   if (!confirmed()) return;
   showError('');
   confirmButton.disabled = true;
-  confirmButton.textContent = 'Deleting…';
+  confirmButton.textContent = t('account.deleting');
   try {
     await api('DELETE', '/user');
   } catch (err) {
     showError(messageFor(err));
-    confirmButton.textContent = 'Delete my account';
+    confirmButton.textContent = t('account.delete_confirm_button');
     confirmButton.disabled = !confirmed();
     return;
   }
-  const goodbye = 'Your account has been deleted. Goodbye!';
+  const goodbye = t('account.goodbye');
   clearSession('deleted'); // the server already ended the session
   dialog.close();
   toast(goodbye, 'success');

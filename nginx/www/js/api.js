@@ -5,7 +5,13 @@
 //
 // It resolves to the parsed JSON body (null for 204 or an empty body) and throws
 // an ApiError otherwise. Show errors to people with messageFor(err).
+//
+// Every request says the UI's language in the X-Dbtree-Lang header ("en" | "ko"):
+// the quiz comes in that language, and a logged-in person's mails follow it.
+// Error messages from the server stay English; messageFor() puts each error code
+// into the chosen language from the catalogues ('error.<code>').
 
+import { has, lang, t, tn } from './i18n.js';
 import { getToken, clearSession } from './session.js';
 
 const BASE = '/api';
@@ -33,7 +39,7 @@ export class ApiError extends Error {
 
 export async function api(method, path, body) {
   const token = getToken();
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'X-Dbtree-Lang': lang() };
   if (token) headers.Authorization = `Bearer ${token}`;
   const init = { method, headers, cache: 'no-store' };
   if (body !== undefined && body !== null) {
@@ -48,7 +54,7 @@ export async function api(method, path, body) {
     response = await fetch(BASE + path, init);
     raw = await response.text();
   } catch {
-    throw new ApiError({ status: 0, name: 'network_error', text: 'Cannot reach the server.' });
+    throw new ApiError({ status: 0, name: 'network_error', text: t('api.cannot_reach') });
   }
 
   if (response.ok) {
@@ -56,7 +62,7 @@ export async function api(method, path, body) {
     try {
       return JSON.parse(raw);
     } catch {
-      throw new ApiError({ status: response.status, name: 'invalid_response', text: 'The server sent an answer we could not read.' });
+      throw new ApiError({ status: response.status, name: 'invalid_response', text: t('api.invalid_response') });
     }
   }
 
@@ -109,30 +115,38 @@ function waitFromData(data) {
   return Number.isInteger(data?.waitSeconds) && data.waitSeconds >= 0 ? data.waitSeconds : null;
 }
 
-const FALLBACK_TEXT = {
-  400: 'That request was not valid.',
-  401: 'Please log in again.',
-  403: 'You are not allowed to do that.',
-  404: 'That could not be found.',
-  409: 'That cannot be done right now.',
-  413: 'That is too large.',
-};
+// HTTP statuses with words of their own ('api.status.<status>'), for answers without a code.
+const FALLBACK_STATUSES = [400, 401, 403, 404, 409, 413];
+// Codes whose words can name a detail from the error's data ('error.<code>.<field>').
+const DETAIL = { 1100: 'parameter', 1101: 'parameter', 1200: 'triesLeft' };
 
 // A sentence a person understands, for any error thrown while calling the API.
 export function messageFor(err) {
-  if (!(err instanceof ApiError)) return 'Something unexpected went wrong. Please try again.';
-  if (err.status === 0) return 'Cannot reach the server. Check your connection.';
+  if (!(err instanceof ApiError)) return t('api.unexpected');
+  if (err.status === 0) return t('api.network');
   if (err.status === 429) {
-    const base = err.text ? sentence(err.text) : 'Too many attempts.';
+    const base = codeText(err) || t('api.too_many');
     const s = err.retryAfter;
-    if (s == null) return `${base} Try again in a moment.`;
-    return `${base} Try again in ${s} ${s === 1 ? 'second' : 'seconds'}.`;
+    return `${base} ${s == null ? t('api.retry_moment') : tn('api.retry_in', s)}`;
   }
   // 5xx: generic, unless the server explains a domain problem (e.g. no capacity left).
   const explained = err.text && err.code != null && err.code !== 1000 && err.code !== 1001;
-  if (err.status >= 500 && !explained) return 'Something went wrong on our side. Please try again.';
-  if (err.text) return sentence(err.text);
-  return FALLBACK_TEXT[err.status] ?? `The request failed (HTTP ${err.status}). Please try again.`;
+  if (err.status >= 500 && !explained) return t('api.server_error');
+  const text = codeText(err);
+  if (text) return text;
+  return FALLBACK_STATUSES.includes(err.status) ? t(`api.status.${err.status}`) : t('api.http_failed', { status: err.status });
+}
+
+// The error code in words. English keeps the server's own sentence (English
+// already, and often more precise than the code); another language takes
+// 'error.<code>' from its catalogue. An unknown code shows the server's sentence.
+function codeText(err) {
+  const key = `error.${err.code}`;
+  if (err.code == null || !has(key) || (lang() === 'en' && err.text)) return err.text ? sentence(err.text) : '';
+  const field = DETAIL[err.code];
+  const value = field ? err.data?.[field] : undefined;
+  if (value != null && has(`${key}.${field}`)) return t(`${key}.${field}`, { [field]: value });
+  return t(key);
 }
 
 function sentence(text) {

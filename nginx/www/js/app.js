@@ -9,18 +9,21 @@
 //   3. Add the page to LINKS in js/header.js.
 //   Content only for logged-in (or logged-out) people: data-show="logged-in" / "logged-out".
 //   A button that opens the login dialog: data-action="login".
+//   Text: data-i18n="key" / data-i18n-attr="attr:key;..." in the HTML, t('key') in
+//   js, each key in js/i18n/en.js and ko.js (tests/browser check both).
 
 import { initHeader } from './header.js';
+import { applyI18n, t } from './i18n.js';
 import { initLogin, openLogin } from './login.js';
 import { getToken, initSession, isLoggedIn, refreshProfile, clearSession } from './session.js';
 import { initTheme } from './theme.js';
 import { showFlash, toast } from './toast.js';
 
 const LOGOUT_MESSAGES = {
-  user: 'You have been logged out.',
-  'other-tab': 'You have been logged out.',
-  unauthorized: 'You have been logged out. Please log in again.',
-  expired: 'You have been logged out because your session expired. Please log in again.',
+  user: 'app.logged_out',
+  'other-tab': 'app.logged_out',
+  unauthorized: 'app.logged_out_again',
+  expired: 'app.logged_out_expired',
 };
 
 // html[data-auth] drives the data-show="logged-in|logged-out" CSS rules.
@@ -28,6 +31,7 @@ function updateAuthFlag() {
   document.documentElement.dataset.auth = isLoggedIn() ? 'in' : 'out';
 }
 
+applyI18n(document);
 initTheme();
 initSession();
 initHeader();
@@ -45,7 +49,7 @@ window.addEventListener('dbtree:profile', updateAuthFlag);
 window.addEventListener('dbtree:logout', (event) => {
   updateAuthFlag();
   const message = LOGOUT_MESSAGES[event.detail?.reason];
-  if (message) toast(message, 'info');
+  if (message) toast(t(message), 'info');
 });
 
 showFlash();

@@ -19,7 +19,7 @@
 // with the file as an attachment, so the page stays where it is.
 
 import { api, ApiError } from './api.js';
-import { plural } from './clock.js';
+import { fmtDate, t, tn } from './i18n.js';
 import { h } from './dom.js';
 import { bytesText, getInstance, instanceErrorText, isBackupBusy } from './instances.js';
 import { getProfile, isLoggedIn, refreshProfile } from './session.js';
@@ -33,7 +33,6 @@ const DOWNLOAD_PATH = /^\/api\/db\/backups\/download\/[A-Za-z0-9-]+$/;
 
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
-const dateAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 // ---- API ---------------------------------------------------------------------
 
@@ -48,29 +47,25 @@ export const listRestores = (id) => api('GET', `/db/instances/${enc(id)}/restore
 
 // ---- Words ---------------------------------------------------------------------
 
-const KINDS = {
-  manual: 'Taken by you',
-  daily: 'Daily',
-  pre_restore: 'Before a restore',
-  final: 'Last copy',
-};
+// Words: 'backups.kind.<kind>' and 'backups.state.<state>' in the catalogues.
+const KINDS = ['manual', 'daily', 'pre_restore', 'final'];
 
 const STATES = {
-  queued: { label: 'Waiting to start…', tone: 'busy' },
-  running: { label: 'In progress…', tone: 'busy' },
-  done: { label: 'Ready', tone: 'good' },
-  failed: { label: 'Failed', tone: 'bad' },
+  queued: { tone: 'busy' },
+  running: { tone: 'busy' },
+  done: { tone: 'good' },
+  failed: { tone: 'bad' },
 };
 
 const isPending = (b) => b.state === 'queued' || b.state === 'running';
 
 function when(value) {
   const d = value ? new Date(value) : null;
-  return d && !Number.isNaN(d.getTime()) ? dateAndTime.format(d) : '–';
+  return d && !Number.isNaN(d.getTime()) ? fmtDate(d) : '–';
 }
 
 function costText(cost) {
-  return cost > 0 ? `costs ${plural(cost, 'lemon')}` : 'free';
+  return cost > 0 ? t('backups.costs', { lemons: tn('unit.lemons', cost) }) : t('backups.free');
 }
 
 // ctx: { cost } for the "not enough lemons" sentence.
@@ -79,24 +74,24 @@ export function backupErrorText(err, ctx = {}) {
   switch (err.code) {
     case 1400:
       return err.data?.resourceName === 'backup'
-        ? 'That backup is no longer there: it failed, or it has expired.'
+        ? t('backups.err.gone')
         : instanceErrorText(err);
     case 1502: {
       const cost = Number(err.data?.required ?? ctx.cost);
       return Number.isFinite(cost)
-        ? `A backup costs ${plural(cost, 'lemon')}, and you do not have enough. Harvest some at the lemon tree.`
+        ? t('backups.err.lemons', { lemons: tn('unit.lemons', cost) })
         : instanceErrorText(err);
     }
     case 1700:
-      return 'The database must be running for that. Start it, then try again.';
+      return t('backups.err.not_running');
     case 1706:
-      return 'A backup of this database is already under way. It appears in the list below.';
+      return t('backups.err.in_progress');
     case 1707:
-      return 'The backups kept for this database already take as much room as its disk, so there is no room for another one.';
+      return t('backups.err.storage_full');
     case 1708:
-      return 'That backup is not finished yet. Try again in a moment.';
+      return t('backups.err.not_ready');
     case 1709:
-      return 'A restore into this database is already under way.';
+      return t('backups.err.restoring');
     default:
       return instanceErrorText(err);
   }
@@ -105,18 +100,19 @@ export function backupErrorText(err, ctx = {}) {
 // ---- One row ------------------------------------------------------------------
 
 function stateLine(b) {
-  const s = STATES[b.state] ?? { label: String(b.state ?? 'unknown'), tone: 'idle' };
+  const s = STATES[b.state] ?? { tone: 'idle' };
+  const label = STATES[b.state] ? t(`backups.state.${b.state}`) : String(b.state ?? 'unknown');
   return h('p', { class: 'backup-state' },
     h('span', { class: 'status-dot', dataset: { tone: s.tone }, 'aria-hidden': 'true' }),
-    h('span', {}, s.label),
-    b.state === 'failed' && b.reason ? h('span', { class: 'backup-reason' }, `Why: ${b.reason}`) : null);
+    h('span', {}, label),
+    b.state === 'failed' && b.reason ? h('span', { class: 'backup-reason' }, t('quiz.why', { text: b.reason })) : null);
 }
 
 // title: the row's heading text; actions: buttons (already built).
 function backupItem(b, title, actions) {
-  const facts = [KINDS[b.kind] ?? String(b.kind ?? '')];
+  const facts = [KINDS.includes(b.kind) ? t(`backups.kind.${b.kind}`) : String(b.kind ?? '')];
   if (b.state === 'done') facts.push(bytesText(Number(b.sizeBytes)));
-  if (b.expiresAt) facts.push(`kept until ${when(b.expiresAt)}`);
+  if (b.expiresAt) facts.push(t('backups.kept_until', { when: when(b.expiresAt) }));
   return h('li', { class: 'backup-item', dataset: { backupId: b.id, state: b.state, kind: b.kind } },
     h('div', { class: 'backup-main' },
       h('p', { class: 'backup-title' }, title),
@@ -165,7 +161,7 @@ async function download(button, getLink) {
   if (button.disabled) return;
   const label = button.textContent;
   button.disabled = true;
-  button.textContent = 'Preparing…';
+  button.textContent = t('backups.preparing');
   try {
     const link = await getLink();
     if (!DOWNLOAD_PATH.test(link?.path ?? '')) throw new Error('unexpected download path');
@@ -173,9 +169,9 @@ async function download(button, getLink) {
     document.body.append(a);
     a.click();
     a.remove();
-    toast('Your download has started.', 'success');
+    toast(t('backups.download_started'), 'success');
   } catch (err) {
-    toast(`The download could not start. ${backupErrorText(err)}`, 'error', 0);
+    toast(t('backups.download_failed', { said: backupErrorText(err) }), 'error', 0);
   } finally {
     button.textContent = label;
     button.disabled = false;
@@ -206,8 +202,9 @@ export function initBackups({ onAction = () => {} } = {}) {
     target: null, // the backup the restore dialog is about
   };
 
-  function showError(text) {
+  function showError(text, loading = false) {
     state.error = text;
+    state.loadError = loading;
     $('backups-error').textContent = text;
     $('backups-error').hidden = !text;
   }
@@ -231,13 +228,13 @@ export function initBackups({ onAction = () => {} } = {}) {
   function blocker() {
     const status = state.inst?.status;
     const hard = (text) => ({ text, hard: true });
-    if (status === 'backing_up') return hard('A backup is being taken. This list updates by itself.');
-    if (status === 'restoring' || restoreWaiting()) return hard('A backup is being restored into this database. This list updates by itself.');
-    if (!running()) return hard('Backups and restores need the database to be running.');
-    if (state.rows.some(isPending)) return hard('A backup is under way. This list updates by itself.');
+    if (status === 'backing_up') return hard(t('backups.block.backing_up'));
+    if (status === 'restoring' || restoreWaiting()) return hard(t('backups.block.restoring'));
+    if (!running()) return hard(t('backups.block.not_running'));
+    if (state.rows.some(isPending)) return hard(t('backups.block.pending'));
     const balance = getProfile()?.lemonBalance;
     if (Number.isFinite(balance) && balance < state.cost) {
-      return { text: `You have ${plural(balance, 'lemon')}; a backup ${costText(state.cost)}. Harvest some at the lemon tree.`, hard: false };
+      return { text: t('backups.block.balance', { lemons: tn('unit.lemons', balance), cost: costText(state.cost) }), hard: false };
     }
     return { text: '', hard: false };
   }
@@ -245,17 +242,17 @@ export function initBackups({ onAction = () => {} } = {}) {
   function restoreButton(b) {
     return h('button', {
       type: 'button', class: 'btn btn-ghost', dataset: { act: 'restore' },
-      'aria-label': `Restore the backup from ${when(b.createdAt)}`,
+      'aria-label': t('backups.restore_label', { when: when(b.createdAt) }),
       onclick: () => openRestore(b),
-    }, 'Restore…');
+    }, t('backups.restore_button'));
   }
 
   function downloadButton(b) {
     return h('button', {
       type: 'button', class: 'btn btn-ghost', dataset: { act: 'download' },
-      'aria-label': `Download the backup from ${when(b.createdAt)}`,
+      'aria-label': t('backups.download_label', { when: when(b.createdAt) }),
       onclick: (event) => download(event.currentTarget, () => backupLink(b.instanceId || state.inst.id, b.id)),
-    }, 'Download');
+    }, t('backup.download_button'));
   }
 
   function buildRow(b) {
@@ -267,7 +264,7 @@ export function initBackups({ onAction = () => {} } = {}) {
     if (!state.inst) return;
     const why = blocker();
     takeButton.disabled = state.taking || why.hard;
-    takeButton.textContent = state.taking ? 'Asking…' : 'Back up now';
+    takeButton.textContent = state.taking ? t('backups.asking') : t('dashboard.backup_now');
     $('backup-cost').textContent = `(${costText(state.cost)})`;
     const hint = $('backups-hint');
     if (hint.textContent !== why.text) hint.textContent = why.text;
@@ -290,10 +287,10 @@ export function initBackups({ onAction = () => {} } = {}) {
       const before = state.announced.get(b.id);
       state.announced.set(b.id, b.state);
       if (!before || !isPending({ state: before }) || isPending(b) || b.kind !== 'manual') continue;
-      if (b.state === 'done') toast(`The backup of ${name} is ready (${bytesText(Number(b.sizeBytes))}).`, 'success', 6000);
+      if (b.state === 'done') toast(t('backups.ready', { name, size: bytesText(Number(b.sizeBytes)) }), 'success', 6000);
       else if (b.state === 'failed') {
-        const refund = Number(b.cost) > 0 ? ' Your lemons were given back.' : '';
-        toast(`The backup of ${name} failed${b.reason ? `: ${b.reason}` : '.'}${refund}`, 'error', 0);
+        const failed = b.reason ? t('backups.failed_reason', { name, reason: b.reason }) : t('backups.failed', { name });
+        toast(failed + (Number(b.cost) > 0 ? t('backups.refunded') : ''), 'error', 0);
       }
     }
     const r = state.restore;
@@ -301,7 +298,7 @@ export function initBackups({ onAction = () => {} } = {}) {
     const pre = rows.find((b) => b.kind === 'pre_restore' && !r.before.has(b.id) && !isPending(b));
     if (pre?.state === 'failed') {
       state.restore = null;
-      toast(`Nothing was restored into ${r.name}: its current data could not be kept first${pre.reason ? ` (${pre.reason})` : ''}.`, 'error', 0);
+      toast(pre.reason ? t('backups.nothing_restored_reason', { name: r.name, reason: pre.reason }) : t('backups.nothing_restored', { name: r.name }), 'error', 0);
     } else if (pre && status === 'running') {
       state.restore = null;
       tellRestore(r);
@@ -313,11 +310,11 @@ export function initBackups({ onAction = () => {} } = {}) {
   async function tellRestore(r) {
     const last = await listRestores(r.instanceId).then((l) => (Array.isArray(l) ? l[0] : null)).catch(() => null);
     if (last?.state === 'failed') {
-      toast(`The restore of ${r.name} from ${r.from} failed${last.reason ? `: ${last.reason}` : '.'} The data it had before is kept as a "Before a restore" backup.`, 'error', 0);
+      toast(t(last.reason ? 'backups.restore_failed_reason' : 'backups.restore_failed', { name: r.name, from: r.from, reason: last.reason }), 'error', 0);
     } else if (last?.state === 'done') {
-      toast(`${r.name} is restored from ${r.from} and running again.`, 'success', 8000);
+      toast(t('backups.restored', { name: r.name, from: r.from }), 'success', 8000);
     } else {
-      toast(`The restore of ${r.name} from ${r.from} has ended, and it is running again.`, 'info', 8000);
+      toast(t('backups.restore_ended', { name: r.name, from: r.from }), 'info', 8000);
     }
   }
 
@@ -340,11 +337,11 @@ export function initBackups({ onAction = () => {} } = {}) {
       state.loaded = true;
       const manual = state.rows.find((b) => b.kind === 'manual' && b.state === 'done' && Number.isFinite(b.cost));
       if (manual) state.cost = manual.cost;
-      if (state.error.startsWith('Could not load')) showError('');
+      if (state.loadError) showError('');
       announce(state.rows, fresh?.status ?? null);
     } catch (err) {
       if (seq !== state.seq || id !== state.inst?.id) return;
-      if (err.status !== 401 && err.code !== 1400) showError(`Could not load the backups. ${backupErrorText(err)}`);
+      if (err.status !== 401 && err.code !== 1400) showError(t('backups.load_failed', { said: backupErrorText(err) }), true);
     }
   }
 
@@ -411,7 +408,7 @@ export function initBackups({ onAction = () => {} } = {}) {
         state.announced.set(b.id, b.state);
         if (Number.isFinite(b.cost)) state.cost = b.cost;
       }
-      toast(`A backup of ${inst.name} is on its way.`, 'info');
+      toast(t('backups.on_its_way', { name: inst.name }), 'info');
       refreshProfile().catch(() => {}); // it was paid for
       onAction();
     } catch (err) {
@@ -440,29 +437,29 @@ export function initBackups({ onAction = () => {} } = {}) {
     $('restore-backup-when').replaceChildren(timeEl(b.createdAt));
     showRestoreError('');
     restoreConfirm.disabled = false;
-    restoreConfirm.textContent = 'Restore';
+    restoreConfirm.textContent = t('dashboard.restore_backup_confirm');
     restoreDialog.showModal();
     $('restore-backup-cancel').focus(); // the safe choice first
   }
 
   restoreConfirm.addEventListener('click', async () => {
-    const t = state.target;
-    if (!t) return;
+    const target = state.target;
+    if (!target) return;
     restoreConfirm.disabled = true;
-    restoreConfirm.textContent = 'Restoring…';
+    restoreConfirm.textContent = t('backups.restoring');
     showRestoreError('');
     const before = new Set(state.rows.filter((b) => b.kind === 'pre_restore').map((b) => b.id));
     try {
-      await restoreBackup(t.instanceId, t.id);
+      await restoreBackup(target.instanceId, target.id);
     } catch (err) {
       showRestoreError(backupErrorText(err));
-      restoreConfirm.textContent = 'Restore';
+      restoreConfirm.textContent = t('dashboard.restore_backup_confirm');
       restoreConfirm.disabled = err.code === 1709;
       return;
     }
-    state.restore = { instanceId: t.instanceId, name: t.name, from: t.from, before, at: Date.now() };
+    state.restore = { instanceId: target.instanceId, name: target.name, from: target.from, before, at: Date.now() };
     restoreDialog.close();
-    toast(`Restoring ${t.name} from the backup of ${t.from}. Its current data is kept as a backup first.`, 'info', 8000);
+    toast(t('backups.restoring_toast', { name: target.name, from: target.from }), 'info', 8000);
     onAction();
     render();
     load();
@@ -508,11 +505,12 @@ export function initFinalBackups() {
     const actions = b.state === 'done'
       ? [h('button', {
         type: 'button', class: 'btn btn-ghost', dataset: { act: 'download' },
-        'aria-label': `Download the last copy of ${b.instanceName}`,
+        'aria-label': t('backups.final_label', { name: b.instanceName }),
         onclick: (event) => download(event.currentTarget, () => finalBackupLink(b.id)),
       }, 'Download')]
       : [];
-    return backupItem(b, h('span', {}, h('strong', {}, b.instanceName), ', deleted ', timeEl(b.createdAt)), actions);
+    const [before, after] = t('backups.final_title', { when: '\u0000' }).split('\u0000');
+    return backupItem(b, h('span', {}, h('strong', {}, b.instanceName), before, timeEl(b.createdAt), after), actions);
   }
 
   // Shown when there is something, or when the address asks for it (a mail's link).
@@ -545,7 +543,7 @@ export function initFinalBackups() {
       if (seq !== state.seq) return;
       if (err.status !== 401) {
         state.loaded = true;
-        showError(`Could not load the last copies of your deleted databases. ${backupErrorText(err)}`);
+        showError(t('backups.final_failed', { said: backupErrorText(err) }));
       }
     }
     section.setAttribute('aria-busy', 'false');

@@ -5,6 +5,7 @@
 //   showCredentials({ name, credentials, kind: 'created' | 'reset' });
 
 import { toast } from './toast.js';
+import { t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,7 +29,7 @@ export async function copyFrom(el) {
   try {
     if (!navigator.clipboard?.writeText) throw new Error('no clipboard');
     await navigator.clipboard.writeText(text);
-    toast('Copied', 'success', 2000);
+    toast(t('copy.copied'), 'success', 2000);
     return true;
   } catch {
     // No clipboard permission (or not a secure page): select the text instead.
@@ -37,8 +38,8 @@ export async function copyFrom(el) {
     try {
       copied = document.execCommand('copy');
     } catch { /* old API, may be gone */ }
-    if (copied) toast('Copied', 'success', 2000);
-    else toast('The text is selected: press Ctrl+C (or ⌘C) to copy it.', 'info');
+    if (copied) toast(t('copy.copied'), 'success', 2000);
+    else toast(t('copy.selected'), 'info');
     return copied;
   }
 }
@@ -84,12 +85,8 @@ export function showCredentials({ name, credentials, kind = 'created' }) {
   const dialog = $('credentials-dialog');
   wire(dialog);
   const c = credentials ?? {};
-  $('credentials-title').textContent = kind === 'reset'
-    ? `New password for ${name}`
-    : `${name} is on its way`;
-  $('credentials-intro').textContent = kind === 'reset'
-    ? 'Your database has a new password. Use it from now on; the old one no longer works.'
-    : 'Your database is being created; it is usually ready within a minute. Here is how to connect to it.';
+  $('credentials-title').textContent = t(`credentials.${kind}_title`, { name });
+  $('credentials-intro').textContent = t(`credentials.${kind}_intro`);
   put('credentials-username', c.username);
   put('credentials-password', c.password);
   put('credentials-host', c.externalHost);

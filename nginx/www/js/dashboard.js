@@ -8,7 +8,7 @@
 
 import { initBackups } from './backups.js';
 import { h } from './dom.js';
-import { plural } from './clock.js';
+import { fmtDate, fmtNumber, t, tn } from './i18n.js';
 import { initCopyButtons, showCredentials } from './credentials.js';
 import {
   MAX_INSTANCES, bytesText, cpuText, deleteInstance, diskText, fullCost, getInstance, hoursFor,
@@ -25,8 +25,6 @@ const AFTER_ACTION_MS = 20000; // poll fast this long after a start/stop/restart
 const PROFILE_EVERY_MS = 60000;
 
 const $ = (id) => document.getElementById(id);
-const dateAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 const state = {
   instances: [],
@@ -55,7 +53,7 @@ function setText(id, text) {
 
 function formatDate(value) {
   const d = value ? new Date(value) : null;
-  return d && !Number.isNaN(d.getTime()) ? dateAndTime.format(d) : '–';
+  return d && !Number.isNaN(d.getTime()) ? fmtDate(d) : '–';
 }
 
 function balance() {
@@ -84,7 +82,7 @@ function listItem(inst) {
       h('span', { class: 'instance-status', title: text }, statusDot(inst.status), h('span', { class: 'status-text' }, text)),
       h('span', { class: 'instance-meta' },
         h('span', {}, [typeLabel(inst.type), sizeLabel(inst.size)].filter(Boolean).join(' · ')),
-        h('span', { class: 'instance-cost' }, Number.isFinite(cost.hourlyLemons) ? `${cost.hourlyLemons} 🍋/hour` : ''))));
+        h('span', { class: 'instance-cost' }, Number.isFinite(cost.hourlyLemons) ? t('dashboard.per_hour_short', { n: fmtNumber(cost.hourlyLemons) }) : ''))));
 }
 
 function renderList() {
@@ -95,7 +93,7 @@ function renderList() {
   $('instance-loading').hidden = state.loaded || Boolean(state.listError);
   $('instance-empty').hidden = !empty;
   $('dashboard').classList.toggle('is-empty', empty);
-  setText('instance-count', state.loaded ? `${liveCount(state.instances)} of ${MAX_INSTANCES}` : '');
+  setText('instance-count', state.loaded ? t('dashboard.count', { n: liveCount(state.instances), max: MAX_INSTANCES }) : '');
   const status = $('dashboard-status');
   status.textContent = state.listError;
   status.hidden = !state.listError;
@@ -103,15 +101,8 @@ function renderList() {
 
 // ---- The detail ------------------------------------------------------------------
 
-const NOTICES = {
-  provisioning: 'Your database is being created. This page checks every few seconds and tells you when it is ready.',
-  paused: 'Paused because you ran out of lemons. It starts again by itself once your balance covers an hour — or harvest some lemons and press Start. A database that stays paused is deleted after a while (normally 24 hours).',
-  stopped: 'Stopped by you. A stopped database costs nothing and keeps its data. Press Start to run it again.',
-  error: 'This database could not be set up. Delete it, then try again (perhaps with another size).',
-  deleting: 'This database is being deleted.',
-  backing_up: 'A backup is being taken. The database keeps working meanwhile; Start and Stop wait until it is done.',
-  restoring: 'A backup is being restored into this database. Apps using it may see errors or missing data until it is done.',
-};
+// Statuses with a notice ('dashboard.notice.<status>').
+const NOTICES = ['provisioning', 'paused', 'stopped', 'error', 'deleting', 'backing_up', 'restoring'];
 
 function usernameFrom(uri) {
   const m = /^[a-z][a-z0-9+.-]*:\/\/([^:@/]*)(?::[^@]*)?@/i.exec(uri || '');
@@ -129,13 +120,13 @@ function renderActions(inst) {
     'action-reset': s !== 'error' && s !== 'deleting' && s !== 'restoring',
     'action-delete': s !== 'deleting',
   };
-  const busyLabels = { start: 'Starting…', stop: 'Stopping…', restart: 'Restarting…' };
+  const busyLabels = { start: 'instances.starting', stop: 'instances.stopping', restart: 'dashboard.restarting' };
   for (const [id, visible] of Object.entries(show)) {
     const button = $(id);
     button.hidden = !visible;
     button.disabled = Boolean(state.acting);
     const act = button.dataset.act;
-    const label = state.acting && act === state.acting ? busyLabels[act] : button.dataset.label;
+    const label = t(state.acting && act === state.acting ? busyLabels[act] : button.dataset.i18n);
     if (label && button.textContent !== label) button.textContent = label;
   }
   $('detail-actions').setAttribute('aria-busy', String(Boolean(state.acting)));
@@ -143,14 +134,13 @@ function renderActions(inst) {
 
 function renderMetrics(inst) {
   const m = inst.metrics && typeof inst.metrics === 'object' ? inst.metrics : null;
-  setText('metric-connections', m && Number.isFinite(m.connections) ? String(m.connections) : '—');
+  setText('metric-connections', m && Number.isFinite(m.connections) ? fmtNumber(m.connections) : '—');
   setText('metric-storage', m ? bytesText(m.storageBytes) : '—');
   setText('metric-memory', m ? bytesText(m.memoryBytes) : '—');
   setText('metric-uptime', m ? uptimeText(m.uptimeSeconds) : '—');
   let note;
-  if (m) note = state.detailAt ? `Updated at ${timeOnly.format(new Date(state.detailAt))}.` : '';
-  else if (inst.status === 'running') note = 'Live figures are not available right now.';
-  else note = 'Live figures appear while the database is running.';
+  if (m) note = state.detailAt ? t('dashboard.updated_at', { time: fmtDate(state.detailAt, { timeStyle: 'medium' }) }) : '';
+  else note = t(inst.status === 'running' ? 'dashboard.metrics_unavailable' : 'dashboard.metrics_when_running');
   setText('metrics-note', note);
 }
 
@@ -162,12 +152,12 @@ function renderConnection(inst) {
   setText('detail-port', port ? String(port) : '–');
   setText('detail-user', user || '–');
   $('detail-user-row').hidden = !user;
-  setText('detail-uri', uri || 'Shown once the database has its address.');
+  setText('detail-uri', uri || t('dashboard.uri_pending'));
   $('detail-uri').classList.toggle('is-placeholder', !uri);
   $('detail-uri-copy').disabled = !uri;
   $('detail-uri-hint').hidden = !uri;
   const verify = inst.externalUriTemplateVerifyFull || '';
-  setText('detail-uri-verify', verify || 'Shown once the database has its address.');
+  setText('detail-uri-verify', verify || t('dashboard.uri_pending'));
   $('detail-uri-verify').classList.toggle('is-placeholder', !verify);
   $('detail-uri-verify-copy').disabled = !verify;
   $('detail-tls').hidden = inst.tls !== true;
@@ -185,10 +175,10 @@ function renderCost(inst) {
   setText('detail-hours-left', hoursText(hours));
   let note = '';
   if (bal != null && Number.isFinite(cost.hourlyLemons)) {
-    const lead = hours >= 48 ? `About ${plural(Math.floor(hours / 24), 'day')}, with` : 'With';
-    note = `${lead} your ${plural(bal, 'lemon')} at ${cost.hourlyLemons} 🍋 an hour.`;
-    if (inst.status === 'stopped') note += ' A stopped database is not billed.';
-    else if (hours === 0) note += ' Harvest lemons at the tree to keep it running.';
+    const vars = { lemons: tn('unit.lemons', bal), hourly: fmtNumber(cost.hourlyLemons), days: tn('unit.days', Math.floor(hours / 24)) };
+    note = t(hours >= 48 ? 'dashboard.hours_note_days' : 'dashboard.hours_note', vars);
+    if (inst.status === 'stopped') note += t('dashboard.stopped_not_billed');
+    else if (hours === 0) note += t('dashboard.harvest_to_keep');
   }
   setText('detail-hours-note', note);
 }
@@ -199,7 +189,7 @@ function renderSpecs(inst) {
   setText('detail-memory', memoryText(r.memory));
   setText('detail-disk', diskText(r.disk));
   setText('detail-created', formatDate(inst.createdAt));
-  setText('detail-preset', inst.createdFromPreset ? presetLabel(inst.createdFromPreset) : 'Custom size');
+  setText('detail-preset', inst.createdFromPreset ? presetLabel(inst.createdFromPreset) : t('dashboard.custom_size'));
   $('detail-paused-row').hidden = !inst.pausedAt;
   setText('detail-paused-at', formatDate(inst.pausedAt));
 }
@@ -223,9 +213,9 @@ function renderDetail() {
     badge.replaceChildren(statusDot(inst.status), h('span', {}, shown));
   }
   const reason = inst.statusReason || '';
-  setText('detail-reason', reason ? `Reason: ${reason}` : '');
+  setText('detail-reason', reason ? t('dashboard.reason', { reason }) : '');
   $('detail-reason').hidden = !reason;
-  const notice = NOTICES[inst.status] ?? '';
+  const notice = NOTICES.includes(inst.status) ? t(`dashboard.notice.${inst.status}`) : '';
   setText('detail-notice', notice);
   $('detail-notice').hidden = !notice;
   $('detail-notice').dataset.status = inst.status;
@@ -295,9 +285,9 @@ function noteStatus(inst) {
   if (!inst?.id) return;
   const before = state.statuses.get(inst.id);
   if (before === 'provisioning' && inst.status === 'running') {
-    toast(`${inst.name} is ready`, 'success', 6000);
+    toast(t('dashboard.ready', { name: inst.name }), 'success', 6000);
   } else if (before === 'provisioning' && inst.status === 'error') {
-    toast(`${inst.name} could not be created${inst.statusReason ? `: ${inst.statusReason}` : '.'}`, 'error', 0);
+    toast(inst.statusReason ? t('dashboard.create_failed_reason', { name: inst.name, reason: inst.statusReason }) : t('dashboard.create_failed', { name: inst.name }), 'error', 0);
   }
   state.statuses.set(inst.id, inst.status);
 }
@@ -309,7 +299,7 @@ function applyList(list) {
   state.loaded = true;
   state.listError = '';
   if (state.selectedId && !instances.some((i) => i.id === state.selectedId)) {
-    deselect('That database is not in your list any more.');
+    deselect(t('dashboard.not_in_list'));
   }
 }
 
@@ -326,7 +316,7 @@ async function load() {
   if (listRes.status === 'fulfilled') {
     applyList(listRes.value);
   } else if (listRes.reason?.status !== 401) {
-    state.listError = `Could not load your databases. ${instanceErrorText(listRes.reason)}`;
+    state.listError = t('dashboard.load_failed', { said: instanceErrorText(listRes.reason) });
   }
   if (id && id === state.selectedId) {
     if (detailRes.status === 'fulfilled' && detailRes.value) {
@@ -334,7 +324,7 @@ async function load() {
       state.detail = detailRes.value;
       state.detailAt = Date.now();
     } else if (detailRes.status === 'rejected' && (detailRes.reason?.code === 1400 || detailRes.reason?.status === 404)) {
-      deselect('That database does not exist any more.');
+      deselect(t('dashboard.gone'));
     }
   }
   if (Date.now() - state.profileAt > PROFILE_EVERY_MS) {
@@ -383,9 +373,9 @@ document.addEventListener('visibilitychange', () => {
 // ---- Actions ---------------------------------------------------------------------
 
 const DONE = {
-  start: (name) => `${name} started`,
-  stop: (name) => `${name} stopped`,
-  restart: (name) => `${name} is restarting`,
+  start: (name) => t('dashboard.started', { name }),
+  stop: (name) => t('dashboard.stopped', { name }),
+  restart: (name) => t('dashboard.restarting_name', { name }),
 };
 
 async function runAction(act) {
@@ -434,7 +424,7 @@ $('action-delete').addEventListener('click', () => {
   $('delete-instance-name-2').textContent = inst.name;
   showDeleteError('');
   deleteButton.disabled = true;
-  deleteButton.textContent = 'Delete database';
+  deleteButton.textContent = t('dashboard.delete_instance_confirm');
   deleteDialog.showModal();
   deleteInput.focus();
 });
@@ -448,20 +438,20 @@ $('delete-instance-form').addEventListener('submit', async (event) => {
   const target = deleteTarget;
   if (!target || deleteInput.value.trim() !== target.name) return;
   deleteButton.disabled = true;
-  deleteButton.textContent = 'Deleting…';
+  deleteButton.textContent = t('instances.deleting');
   showDeleteError('');
   try {
     await deleteInstance(target.id);
   } catch (err) {
     if (err.code !== 1400) {
       showDeleteError(instanceErrorText(err));
-      deleteButton.textContent = 'Delete database';
+      deleteButton.textContent = t('dashboard.delete_instance_confirm');
       deleteButton.disabled = false;
       return;
     }
   }
   deleteDialog.close();
-  toast(`${target.name} deleted`, 'success');
+  toast(t('dashboard.deleted', { name: target.name }), 'success');
   state.instances = state.instances.filter((i) => i.id !== target.id);
   state.statuses.delete(target.id);
   if (state.selectedId === target.id) deselect();
@@ -487,7 +477,7 @@ $('action-reset').addEventListener('click', () => {
   $('reset-password-name').textContent = inst.name;
   showResetError('');
   resetButton.disabled = false;
-  resetButton.textContent = 'Reset password';
+  resetButton.textContent = t('dashboard.action_reset');
   resetDialog.showModal();
 });
 
@@ -495,7 +485,7 @@ resetButton.addEventListener('click', async () => {
   const target = resetTarget;
   if (!target) return;
   resetButton.disabled = true;
-  resetButton.textContent = 'Resetting…';
+  resetButton.textContent = t('dashboard.resetting');
   showResetError('');
   try {
     const credentials = await resetPassword(target.id);
@@ -504,7 +494,7 @@ resetButton.addEventListener('click', async () => {
     $('action-reset').focus();
   } catch (err) {
     showResetError(instanceErrorText(err));
-    resetButton.textContent = 'Reset password';
+    resetButton.textContent = t('dashboard.action_reset');
     resetButton.disabled = false;
   }
 });

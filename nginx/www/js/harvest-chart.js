@@ -6,17 +6,17 @@
 
 import { api, messageFor } from './api.js';
 import { svg } from './dom.js';
-import { plural } from './clock.js';
+import { lang, t, tn } from './i18n.js';
 
 const DAYS = 7;
 const HEIGHT = 190;
 const TOP = 26; // room for the figure above the tallest bar
 const BOTTOM = 44; // room for two lines of day labels
 // The dates are UTC midnights: label them in UTC so a day never shifts.
-const weekday = new Intl.DateTimeFormat(undefined, { weekday: 'short', timeZone: 'UTC' });
-const dayMonth = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
-const dayOnly = new Intl.DateTimeFormat(undefined, { day: 'numeric', timeZone: 'UTC' });
-const longDay = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' });
+const weekday = new Intl.DateTimeFormat(lang(), { weekday: 'short', timeZone: 'UTC' });
+const dayMonth = new Intl.DateTimeFormat(lang(), { day: 'numeric', month: 'short', timeZone: 'UTC' });
+const dayOnly = new Intl.DateTimeFormat(lang(), { day: 'numeric', timeZone: 'UTC' });
+const longDay = new Intl.DateTimeFormat(lang(), { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' });
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,14 +42,14 @@ export function initHarvestChart() {
     const base = HEIGHT - BOTTOM;
     const sum = days.reduce((n, d) => n + d.amount, 0);
     const sublabel = slot < 56 ? dayOnly : dayMonth; // narrow screens: "15", not "Nov 15"
-    const summary = days.map((d) => `${longDay.format(d.date)}: ${plural(d.amount, 'lemon')}`).join('; ');
+    const summary = days.map((d) => `${longDay.format(d.date)}: ${tn('unit.lemons', d.amount)}`).join('; ');
 
     const bars = days.map((d, i) => {
       const x = slot * i + (slot - barWidth) / 2;
       const height = d.amount > 0 ? Math.max(3, (d.amount / max) * plot) : 0;
       const last = i === days.length - 1;
       return svg('g', { class: `chart-day${last ? ' is-latest' : ''}` },
-        svg('title', {}, `${longDay.format(d.date)}: ${plural(d.amount, 'lemon')}`),
+        svg('title', {}, `${longDay.format(d.date)}: ${tn('unit.lemons', d.amount)}`),
         svg('rect', { class: 'chart-slot', x: slot * i, y: 0, width: slot, height: HEIGHT }),
         d.amount > 0
           ? svg('rect', { class: 'chart-bar', x, y: base - height, width: barWidth, height, rx: Math.min(6, barWidth / 4) })
@@ -61,11 +61,11 @@ export function initHarvestChart() {
 
     box.replaceChildren(svg('svg', {
       class: 'chart-svg', viewBox: `0 0 ${width} ${HEIGHT}`, width, height: HEIGHT,
-      role: 'img', 'aria-label': `Lemons harvested in the last ${days.length} days, ${plural(sum, 'lemon')} in all. ${summary}.`,
+      role: 'img', 'aria-label': t('chart.label', { days: days.length, lemons: tn('unit.lemons', sum), summary }),
     },
     svg('line', { class: 'chart-axis', x1: 0, x2: width, y1: base + 0.5, y2: base + 0.5 }),
     ...bars));
-    total.textContent = sum > 0 ? `${plural(sum, 'lemon')} harvested` : 'No harvests in these days yet';
+    total.textContent = sum > 0 ? t('chart.total', { lemons: tn('unit.lemons', sum) }) : t('chart.none');
   }
 
   // Redraw at the box's real width, so the text keeps its size on any screen.
@@ -91,7 +91,7 @@ export function initHarvestChart() {
         box.replaceChildren();
         total.textContent = '';
       }
-      showNote(`Could not load your harvests. ${messageFor(err)}`);
+      showNote(t('chart.load_failed', { said: messageFor(err) }));
     }
   }
 

@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { clock } from './clock.js';
+import { t } from './i18n.js';
 import { getProfile, isLoggedIn, refreshProfile, setProfile } from './session.js';
 import { initStats } from './stats.js';
 import { toast } from './toast.js';
@@ -29,7 +30,7 @@ function renderCooldown() {
     checkHarvestable(); // the server has the last word
   }
   banner.hidden = left <= 0;
-  const text = `Next harvest in ${clock(left)}`;
+  const text = t('home.next_harvest', { time: clock(left) });
   if (left > 0 && banner.textContent !== text) banner.textContent = text;
 }
 
@@ -49,7 +50,7 @@ function onPick(pos, lemon) {
   }
   const left = cooldownLeft();
   if (left > 0) {
-    toast(`You can harvest again in ${clock(left)}. The lemons will wait for you!`, 'info');
+    toast(t('home.harvest_again', { time: clock(left) }), 'info');
     return;
   }
   startQuiz(pos, lemon);

@@ -2,7 +2,7 @@
 // Pure helpers (no DOM) so the dashboard, the wizard and the credentials dialog share them.
 
 import { api, ApiError, messageFor } from './api.js';
-import { plural } from './clock.js';
+import { fmtNumber, t, tn } from './i18n.js';
 
 // The server's rules (PRODUCT.md §6, reference §8.3–§8.4).
 export const MAX_INSTANCES = 2;
@@ -27,26 +27,30 @@ export const instanceAction = (id, act) => api('POST', `/db/instances/${encodeUR
 const TYPE_LABELS = { postgres: 'PostgreSQL', redis: 'Redis', mongodb: 'MongoDB' };
 
 export function typeLabel(type) {
-  return TYPE_LABELS[type] ?? String(type ?? 'Database');
+  return TYPE_LABELS[type] ?? (type ? String(type) : t('instances.database'));
 }
+
+const SIZES = ['tiny', 'small', 'medium', 'large'];
 
 export function sizeLabel(size) {
   const s = String(size ?? '');
+  if (SIZES.includes(s)) return t(`instances.size.${s}`);
   return s ? s.charAt(0).toUpperCase() + s.slice(1) : '';
 }
 
-// tone drives the colour of the status dot (css: .status-dot[data-tone]).
+// tone drives the colour of the status dot (css: .status-dot[data-tone]);
+// the words are 'instances.status.<status>' in the catalogues.
 const STATUS = {
-  provisioning: { label: 'Provisioning', tone: 'busy' },
-  running: { label: 'Running', tone: 'good' },
-  stopped: { label: 'Stopped', tone: 'idle' },
-  paused: { label: 'Paused: out of lemons', tone: 'warn' },
-  error: { label: 'Error', tone: 'bad' },
-  deleting: { label: 'Deleting', tone: 'idle' },
-  maintenance: { label: 'Maintenance', tone: 'busy' },
-  backing_up: { label: 'Backing up…', tone: 'busy' },
-  restoring: { label: 'Restoring…', tone: 'busy' },
-  upgrading: { label: 'Upgrading…', tone: 'busy' },
+  provisioning: { tone: 'busy' },
+  running: { tone: 'good' },
+  stopped: { tone: 'idle' },
+  paused: { tone: 'warn' },
+  error: { tone: 'bad' },
+  deleting: { tone: 'idle' },
+  maintenance: { tone: 'busy' },
+  backing_up: { tone: 'busy' },
+  restoring: { tone: 'busy' },
+  upgrading: { tone: 'busy' },
 };
 
 // A backup or a restore is under way: the backups job owns the instance, so
@@ -61,13 +65,13 @@ export function statusTone(status) {
 
 // What the person asked for that the driver has not yet observed:
 // "Starting…", "Stopping…", "Deleting…", or '' when the two agree.
-const TOWARDS = { running: 'Starting…', stopped: 'Stopping…', paused: 'Stopping…', deleted: 'Deleting…' };
+const TOWARDS = { running: 'instances.starting', stopped: 'instances.stopping', paused: 'instances.stopping', deleted: 'instances.deleting' };
 export function transitionText(inst) {
   const want = inst?.desiredStatus;
   if (!want || want === inst.status || inst.status === 'error' || inst.status === 'provisioning') return '';
   // backing up, restoring, maintenance: running underneath, not "Starting…"
   if (want === 'running' && STATUS[inst.status]?.tone === 'busy') return '';
-  return TOWARDS[want] ?? '';
+  return TOWARDS[want] ? t(TOWARDS[want]) : '';
 }
 
 // "Running", "Paused: out of lemons", "Error: the port is taken",
@@ -76,16 +80,14 @@ export function statusText(inst) {
   const status = inst?.status;
   const towards = transitionText(inst);
   if (towards) return towards;
-  const base = STATUS[status]?.label ?? sizeLabel(status || 'unknown');
-  if (status === 'error' && inst.statusReason) return `${base}: ${inst.statusReason}`;
+  const base = STATUS[status] ? t(`instances.status.${status}`) : sizeLabel(status || 'unknown');
+  if (status === 'error' && inst.statusReason) return t('instances.error_reason', { status: base, reason: inst.statusReason });
   return base;
 }
 
 // For sentences: "while it is stopped".
 export function statusWord(status) {
-  if (status === 'backing_up') return 'being backed up';
-  if (status === 'restoring') return 'being restored';
-  return status === 'paused' ? 'paused' : String(status ?? 'unknown');
+  return STATUS[status] ? t(`instances.word.${status}`) : String(status ?? 'unknown');
 }
 
 // Instances whose status changes on its own soon: poll fast while any is shown.
@@ -101,25 +103,24 @@ export function liveCount(instances) {
 
 // '' when the name is fine, else what is wrong, in words.
 export function nameProblem(name, takenNames = []) {
-  if (!name) return 'Give your database a name.';
+  if (!name) return t('instances.name_empty');
   const bad = [...new Set(name.replace(/[a-z0-9-]/g, ''))];
   if (bad.length) {
-    const shown = bad.slice(0, 3).map((c) => (c === ' ' ? 'spaces' : `“${c}”`)).join(', ');
-    return `Use only lower-case letters, digits and hyphens (no ${shown}).`;
+    const shown = bad.slice(0, 3).map((c) => (c === ' ' ? t('instances.spaces') : `“${c}”`)).join(', ');
+    return t('instances.name_chars', { shown });
   }
-  if (name.length < NAME_MIN) return `The name needs at least ${NAME_MIN} characters (${name.length} so far).`;
-  if (name.length > NAME_MAX) return `The name can have at most ${NAME_MAX} characters.`;
-  if (!NAME_PATTERN.test(name)) return 'The name must start and end with a letter or a digit, not a hyphen.';
-  if (takenNames.includes(name)) return `You already have a database called “${name}”.`;
+  if (name.length < NAME_MIN) return t('instances.name_short', { min: NAME_MIN, n: name.length });
+  if (name.length > NAME_MAX) return t('instances.name_long', { max: NAME_MAX });
+  if (!NAME_PATTERN.test(name)) return t('instances.name_hyphen');
+  if (takenNames.includes(name)) return t('instances.name_taken', { name });
   return '';
 }
 
 // ---- Numbers -----------------------------------------------------------------
 
-const numbers = new Intl.NumberFormat();
 
 export function lemons(n) {
-  return Number.isFinite(n) ? `${numbers.format(n)} 🍋` : '–';
+  return Number.isFinite(n) ? `${fmtNumber(n)} 🍋` : '–';
 }
 
 // The server's custom-spec price (reference §8.3; lib/domain/instance.c).
@@ -153,7 +154,7 @@ export function hoursFor(balance, hourly) {
 }
 
 export function hoursText(hours) {
-  return hours == null ? '–' : plural(hours, 'hour');
+  return hours == null ? '–' : tn('unit.hours', hours);
 }
 
 // "postgres-standalone-tiny" → "PostgreSQL Tiny"; anything else as it is.
@@ -163,25 +164,24 @@ export function presetLabel(id) {
 }
 
 export function cpuText(cpu) {
-  return Number.isFinite(cpu) ? `${numbers.format(cpu)} vCPU` : '–';
+  return Number.isFinite(cpu) ? `${fmtNumber(cpu)} vCPU` : '–';
 }
 
 export function memoryText(mb) {
   if (!Number.isFinite(mb)) return '–';
-  return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GB` : `${numbers.format(mb)} MB`;
+  return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024} GB` : `${fmtNumber(mb)} MB`;
 }
 
 export function diskText(gb) {
-  return Number.isFinite(gb) ? `${numbers.format(gb)} GB` : '–';
+  return Number.isFinite(gb) ? `${fmtNumber(gb)} GB` : '–';
 }
 
 export function specText(resources) {
   const r = resources ?? {};
-  return `${cpuText(r.cpu)} · ${memoryText(r.memory)} memory · ${diskText(r.disk)} disk`;
+  return t('instances.spec', { cpu: cpuText(r.cpu), memory: memoryText(r.memory), disk: diskText(r.disk) });
 }
 
 const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-const oneDecimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 
 export function bytesText(bytes) {
   if (!Number.isFinite(bytes) || bytes < 0) return '—';
@@ -191,7 +191,7 @@ export function bytesText(bytes) {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${Math.round(value)} bytes` : `${oneDecimal.format(value)} ${UNITS[unit]}`;
+  return unit === 0 ? t('instances.bytes', { n: Math.round(value) }) : `${fmtNumber(value, { maximumFractionDigits: 1 })} ${UNITS[unit]}`;
 }
 
 export function uptimeText(seconds) {
@@ -200,10 +200,10 @@ export function uptimeText(seconds) {
   const d = Math.floor(s / 86400);
   const h = Math.floor((s % 86400) / 3600);
   const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min`;
-  return `${s} s`;
+  if (d > 0) return t('instances.uptime_dh', { d, h });
+  if (h > 0) return t('instances.uptime_hm', { h, m });
+  if (m > 0) return t('instances.uptime_m', { m });
+  return t('instances.uptime_s', { s });
 }
 
 // ---- Errors in words -----------------------------------------------------------
@@ -214,35 +214,35 @@ export function instanceErrorText(err, ctx = {}) {
   const data = err.data ?? {};
   switch (err.code) {
     case 1400:
-      return 'That database no longer exists. It may have just been deleted.';
+      return t('instances.err.gone');
     case 1401:
-      return `You already have a database called “${data.name ?? ctx.name ?? ''}”. Pick another name.`;
+      return t('instances.err.taken', { name: data.name ?? ctx.name ?? '' });
     case 1502: {
       const missing = Number(data.missing);
       if (Number.isFinite(missing) && missing > 0) {
-        return `You need ${plural(missing, 'more lemon')} for that. Harvest some at the lemon tree.`;
+        return t('instances.err.need_more', { lemons: tn('unit.more_lemons', missing) });
       }
       if (Number.isFinite(ctx.hourly)) {
-        return `You need at least ${plural(ctx.hourly, 'lemon')} (one hour of running) to start it. Harvest some at the lemon tree.`;
+        return t('instances.err.need_hour', { lemons: tn('unit.lemons', ctx.hourly) });
       }
-      return 'You do not have enough lemons for that. Harvest some at the lemon tree.';
+      return t('instances.err.not_enough');
     }
     case 1700: {
       const current = data.current;
       return current
-        ? `That cannot be done while the database is ${statusWord(current)}.`
+        ? t('instances.err.while', { status: statusWord(current) })
         : messageFor(err);
     }
     case 1702:
-      return 'Names are 3 to 63 lower-case letters, digits and hyphens, and start and end with a letter or digit.';
+      return t('instances.err.name');
     case 1703:
-      return `Those resources are not allowed. ${messageFor(err)}`;
+      return t('instances.err.resources', { said: messageFor(err) });
     case 1805: {
       const limit = Number(data.limit) || ctx.limit || MAX_INSTANCES;
-      return `You can have ${limit} databases at a time. Delete one to make room.`;
+      return t('instances.err.limit', { limit });
     }
     case 1901:
-      return 'The server has no room for a database this size right now. Try a smaller size, or come back later.';
+      return t('instances.err.capacity');
     default:
       return messageFor(err);
   }

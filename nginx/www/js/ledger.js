@@ -8,58 +8,49 @@
 
 import { api, messageFor } from './api.js';
 import { h } from './dom.js';
+import { fmtDate, fmtNumber, t, tn } from './i18n.js';
 
 const LIMIT = 10;
-const LABELS = {
-  welcome_bonus: 'Sign-up bonus',
-  harvest: 'Harvest',
-  instance_create: 'Database created',
-  instance_maintain: 'Running cost',
-  instance_create_refund: 'Refund',
-  backup: 'Backup',
-  backup_refund: 'Backup refund',
-  grant: 'Gift',
-  bonus: 'Bonus',
-};
-const COLUMNS = ['Date', 'What', 'Database', 'Lemons', 'Balance'];
+// Action types with words in the catalogues ('ledger.action.<type>'); others show as they are.
+const LABELS = ['welcome_bonus', 'harvest', 'instance_create', 'instance_maintain', 'instance_create_refund',
+  'backup', 'backup_refund', 'grant', 'bonus'];
+const COLUMNS = 5;
 
 const $ = (id) => document.getElementById(id);
-const numbers = new Intl.NumberFormat();
-const dateAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 function label(type) {
-  return LABELS[type] ?? String(type ?? '').replace(/_/g, ' ');
+  return LABELS.includes(type) ? t(`ledger.action.${type}`) : String(type ?? '').replace(/_/g, ' ');
 }
 
 function signed(n) {
   if (!Number.isFinite(n)) return '–';
-  if (n > 0) return `+${numbers.format(n)}`;
-  if (n < 0) return `−${numbers.format(-n)}`;
+  if (n > 0) return `+${fmtNumber(n)}`;
+  if (n < 0) return `−${fmtNumber(-n)}`;
   return '0';
 }
 
 function cell(column, ...children) {
-  return h('td', { dataset: { label: column } }, ...children);
+  return h('td', { dataset: { label: t(column) } }, ...children);
 }
 
 function row(tx) {
   const date = new Date(tx.createdAt);
   const when = Number.isNaN(date.getTime())
     ? '–'
-    : h('time', { datetime: tx.createdAt }, dateAndTime.format(date));
+    : h('time', { datetime: tx.createdAt }, fmtDate(date));
   const amount = Number(tx.amount);
   const tone = amount > 0 ? 'is-gain' : amount < 0 ? 'is-loss' : '';
   return h('tr', { class: tx.status === 'failed' ? 'is-failed' : null },
-    cell('Date', when),
-    cell('What', h('span', { class: 'ledger-what' }, label(tx.actionType)),
-      tx.status === 'failed' ? h('span', { class: 'ledger-note' }, ' (failed)') : null,
+    cell('account.date', when),
+    cell('account.what', h('span', { class: 'ledger-what' }, label(tx.actionType)),
+      tx.status === 'failed' ? h('span', { class: 'ledger-note' }, t('ledger.failed')) : null,
       tx.note ? h('span', { class: 'ledger-note ledger-note-block' }, String(tx.note)) : null),
     tx.instanceName
-      ? cell('Database', String(tx.instanceName))
-      : h('td', { class: 'is-empty', dataset: { label: 'Database' } }, h('span', { class: 'muted' }, '—')),
-    cell('Lemons', h('span', { class: `ledger-amount ${tone}` }, signed(amount),
-      h('span', { class: 'visually-hidden' }, amount === 1 || amount === -1 ? ' lemon' : ' lemons'))),
-    cell('Balance', Number.isFinite(tx.balance) ? numbers.format(tx.balance) : '–'));
+      ? cell('account.database', String(tx.instanceName))
+      : h('td', { class: 'is-empty', dataset: { label: t('account.database') } }, h('span', { class: 'muted' }, '—')),
+    cell('account.lemons', h('span', { class: `ledger-amount ${tone}` }, signed(amount),
+      h('span', { class: 'visually-hidden' }, tn('ledger.lemons_sr', Math.abs(amount))))),
+    cell('account.balance', Number.isFinite(tx.balance) ? fmtNumber(tx.balance) : '–'));
 }
 
 export function initLedger() {
@@ -81,13 +72,13 @@ export function initLedger() {
     const p = state.pagination;
     const current = p?.currentPage ?? state.page;
     const total = Math.max(1, p?.totalPages ?? 1);
-    pageText.textContent = `Page ${current} of ${total}`;
+    pageText.textContent = t('ledger.page', { current: fmtNumber(current), total: fmtNumber(total) });
     prev.disabled = state.loading || !(p?.hasPrev ?? current > 1);
     next.disabled = state.loading || !(p?.hasNext ?? current < total);
   }
 
   function message(text) {
-    body.replaceChildren(h('tr', { class: 'ledger-message' }, h('td', { colspan: COLUMNS.length }, text)));
+    body.replaceChildren(h('tr', { class: 'ledger-message' }, h('td', { colspan: COLUMNS }, text)));
   }
 
   async function load() {
@@ -110,13 +101,13 @@ export function initLedger() {
         load();
         return;
       } else {
-        message(state.instance ? `No lemon movements for ${state.instance} yet` : 'No lemon movements yet');
+        message(state.instance ? t('ledger.none_for', { name: state.instance }) : t('ledger.none'));
       }
       showError('');
     } catch (err) {
       if (seq !== state.seq || err.status === 401) return;
-      showError(`Could not load your lemon history. ${messageFor(err)}`);
-      if (!body.children.length) message('Not loaded');
+      showError(t('ledger.load_failed', { said: messageFor(err) }));
+      if (!body.children.length) message(t('ledger.not_loaded'));
     } finally {
       if (seq === state.seq) {
         state.loading = false;
@@ -133,7 +124,7 @@ export function initLedger() {
       // A name chosen before (e.g. a deleted database) stays choosable.
       if (state.instance && !names.includes(state.instance)) names.push(state.instance);
       filter.replaceChildren(
-        h('option', { value: '' }, 'All'),
+        h('option', { value: '' }, t('account.all')),
         ...names.map((name) => h('option', { value: name }, name)));
       filter.value = state.instance;
     } catch { /* keep "All" only; the table still works */ }
@@ -163,7 +154,7 @@ export function initLedger() {
     clear() {
       state.seq++;
       Object.assign(state, { page: 1, instance: '', pagination: null, loading: false });
-      filter.replaceChildren(h('option', { value: '' }, 'All'));
+      filter.replaceChildren(h('option', { value: '' }, t('account.all')));
       body.replaceChildren();
       showError('');
       renderPager();

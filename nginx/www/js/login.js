@@ -4,6 +4,7 @@
 
 import { api, ApiError, messageFor } from './api.js';
 import { h } from './dom.js';
+import { t } from './i18n.js';
 import { isLoggedIn, login, refreshProfile } from './session.js';
 import { toast } from './toast.js';
 
@@ -22,12 +23,12 @@ function build() {
     id: 'login-email', name: 'email', type: 'email', autocomplete: 'email',
     autocapitalize: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'login-email-hint',
   });
-  el.send = h('button', { id: 'login-send', type: 'submit', class: 'btn btn-primary btn-block' }, 'Send code');
+  el.send = h('button', { id: 'login-send', type: 'submit', class: 'btn btn-primary btn-block' }, t('login.send'));
   el.emailStep = h('form', { class: 'dialog-step', novalidate: true, onsubmit: onSend },
     h('div', { class: 'field' },
-      h('label', { for: 'login-email' }, 'E-mail address'),
+      h('label', { for: 'login-email' }, t('login.email_label')),
       el.email,
-      h('p', { id: 'login-email-hint', class: 'hint' }, 'We will e-mail you a 6-digit code. No password needed.')),
+      h('p', { id: 'login-email-hint', class: 'hint' }, t('login.email_hint'))),
     el.send);
 
   el.welcome = h('p', { id: 'login-welcome', class: 'welcome' });
@@ -36,21 +37,21 @@ function build() {
     id: 'login-code', name: 'otp', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code',
     maxlength: 6, pattern: '[0-9]{6}', required: true, class: 'code-input', oninput: onCodeInput,
   });
-  el.verify = h('button', { id: 'login-verify', type: 'submit', class: 'btn btn-primary btn-block' }, 'Verify');
-  el.resend = h('button', { id: 'login-resend', type: 'button', class: 'btn btn-ghost', onclick: onResend }, 'Resend code');
-  el.back = h('button', { id: 'login-back', type: 'button', class: 'btn-link', onclick: backToEmail }, 'Use a different e-mail');
+  el.verify = h('button', { id: 'login-verify', type: 'submit', class: 'btn btn-primary btn-block' }, t('login.verify'));
+  el.resend = h('button', { id: 'login-resend', type: 'button', class: 'btn btn-ghost', onclick: onResend }, t('login.resend'));
+  el.back = h('button', { id: 'login-back', type: 'button', class: 'btn-link', onclick: backToEmail }, t('login.back'));
   el.codeStep = h('form', { class: 'dialog-step', novalidate: true, hidden: true, onsubmit: onVerify },
     el.welcome,
     el.sentTo,
-    h('div', { class: 'field' }, h('label', { for: 'login-code' }, '6-digit code'), el.code),
+    h('div', { class: 'field' }, h('label', { for: 'login-code' }, t('login.code_label')), el.code),
     el.verify,
     h('div', { class: 'step-links' }, el.resend, el.back));
 
   return h('dialog', { id: 'login-dialog', class: 'dialog', 'aria-labelledby': 'login-title' },
     h('div', { class: 'dialog-body' },
       h('div', { class: 'dialog-head' },
-        h('h2', { id: 'login-title' }, 'Log in or sign up'),
-        h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close', onclick: () => dialog.close() }, '×')),
+        h('h2', { id: 'login-title' }, t('login.title')),
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('common.close'), onclick: () => dialog.close() }, '×')),
       el.error,
       el.note,
       el.emailStep,
@@ -90,8 +91,9 @@ function showStep(step) {
 
 // isNewUser: true, false, or null when unknown.
 function goToCode(isNewUser) {
-  el.welcome.textContent = isNewUser === true ? 'Welcome!' : isNewUser === false ? 'Welcome back!' : 'Enter your code';
-  el.sentTo.replaceChildren('We sent a 6-digit code to ', h('strong', {}, state.email), '.');
+  el.welcome.textContent = t(isNewUser === true ? 'login.welcome' : isNewUser === false ? 'login.welcome_back' : 'login.enter_code');
+  const [before, after] = t('login.sent_to').split('{email}');
+  el.sentTo.replaceChildren(before, h('strong', {}, state.email), after);
   el.code.value = '';
   showStep('code');
   el.code.focus();
@@ -125,11 +127,11 @@ async function onSend(event) {
   showMessage(el.error, '');
   const email = el.email.value.trim().toLowerCase();
   if (!EMAIL_PATTERN.test(email)) {
-    showMessage(el.error, 'Please enter a valid e-mail address, like name@example.com.');
+    showMessage(el.error, t('login.bad_email'));
     el.email.focus();
     return;
   }
-  await whileBusy(el.send, 'Sending…', async () => {
+  await whileBusy(el.send, t('login.sending'), async () => {
     try {
       const result = await sendCode(email);
       state.email = email;
@@ -151,11 +153,11 @@ async function onResend() {
   showMessage(el.error, '');
   showMessage(el.note, '');
   el.resend.disabled = true;
-  el.resend.textContent = 'Sending…';
+  el.resend.textContent = t('login.sending');
   try {
     await sendCode(state.email);
     startResendCountdown(RESEND_SECONDS);
-    showMessage(el.note, 'A new code is on its way. Codes sent earlier no longer work.');
+    showMessage(el.note, t('login.resent'));
     el.code.value = '';
     el.code.focus();
   } catch (err) {
@@ -174,7 +176,7 @@ function startResendCountdown(seconds) {
 
 function updateResend() {
   const left = Math.ceil((state.resendAt - Date.now()) / 1000);
-  const label = left > 0 ? `Resend in ${left} s` : 'Resend code';
+  const label = left > 0 ? t('login.resend_in', { s: left }) : t('login.resend');
   el.resend.disabled = left > 0;
   if (el.resend.textContent !== label) el.resend.textContent = label;
   if (left <= 0) clearInterval(state.timer);
@@ -190,18 +192,18 @@ async function onVerify(event) {
   showMessage(el.error, '');
   const otp = el.code.value.replace(/\D/g, '');
   if (otp.length !== 6) {
-    showMessage(el.error, 'Please enter the 6-digit code from the e-mail.');
+    showMessage(el.error, t('login.bad_code'));
     el.code.focus();
     return;
   }
-  await whileBusy(el.verify, 'Verifying…', async () => {
+  await whileBusy(el.verify, t('login.verifying'), async () => {
     try {
       const result = await api('POST', '/verify-otp?type=authentication', { email: state.email, otp });
-      if (!result?.token) throw new ApiError({ status: 200, name: 'invalid_response', text: 'The server sent an answer we could not read.' });
+      if (!result?.token) throw new ApiError({ status: 200, name: 'invalid_response', text: t('api.invalid_response') });
       login(result.token, result.expiresIn, result.profile);
       reset();
       dialog.close();
-      toast('Logged in', 'success');
+      toast(t('login.logged_in'), 'success');
       refreshProfile().catch(() => {}); // a new account's first profile may predate its welcome bonus
     } catch (err) {
       showMessage(el.error, messageFor(err));

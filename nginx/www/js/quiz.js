@@ -8,23 +8,17 @@
 // Phases of one run: loading → quiz → answering → (game → harvesting) → done.
 
 import { api, ApiError, messageFor } from './api.js';
-import { clock, countdown, plural } from './clock.js';
+import { clock, countdown } from './clock.js';
 import { h } from './dom.js';
+import { fmtNumber, t, tn } from './i18n.js';
 import { moveTarget } from './game.js';
 import { toast } from './toast.js';
 
 const HARVEST_WINDOW_MS = 5000;
 const LETTERS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 
-const DEMO = {
-  question: 'What is the main purpose of a database index?',
-  options: ['Keeping the data secure', 'Finding rows faster', 'Saving storage space', 'Backing up the data'],
-  correct: 1,
-  timeLimit: 20,
-  explanation: 'An index is a sorted lookup structure (usually a B-tree) that lets the database find matching rows without reading the whole table. It costs extra storage and slows writes a little; it does not secure or back up anything.',
-};
-
-const numbers = new Intl.NumberFormat();
+// The demo quiz's texts are in the catalogues (quiz.demo_*).
+const DEMO = { options: 4, correct: 1, timeLimit: 20 };
 let hooks = {};
 let dialog = null;
 const el = {};
@@ -45,26 +39,26 @@ function build() {
   el.gameFill = h('span', { class: 'bar-fill' });
   el.gameSeconds = h('span', { id: 'harvest-seconds', class: 'bar-seconds' });
   el.bar = h('div', {
-    id: 'harvest-bar', class: 'bar-track', role: 'progressbar', 'aria-label': 'Time left to catch the circle',
+    id: 'harvest-bar', class: 'bar-track', role: 'progressbar', 'aria-label': t('quiz.time_left_label'),
     'aria-valuemin': 0, 'aria-valuemax': 5, 'aria-valuenow': 5,
   }, el.gameFill);
-  el.target = h('button', { type: 'button', id: 'harvest-target', class: 'harvest-target', 'aria-label': 'Catch the lemon', onclick: onHit },
+  el.target = h('button', { type: 'button', id: 'harvest-target', class: 'harvest-target', 'aria-label': t('quiz.catch'), onclick: onHit },
     h('span', { class: 'harvest-dot', 'aria-hidden': 'true' }, '🍋'));
   el.area = h('div', { id: 'harvest-area', class: 'harvest-area' }, el.target);
   el.game = h('div', { id: 'harvest-game', class: 'harvest-game', hidden: true },
-    h('p', { class: 'harvest-title' }, 'Correct! Now catch the moving circle!'),
+    h('p', { class: 'harvest-title' }, t('quiz.correct_catch')),
     h('div', { class: 'bar-timer' }, el.bar, el.gameSeconds),
     el.area);
   el.result = h('p', { id: 'harvest-result', class: 'harvest-result', role: 'status', hidden: true });
 
-  el.login = h('button', { type: 'button', id: 'quiz-login', class: 'btn btn-primary', dataset: { action: 'login' }, hidden: true, onclick: () => dialog.close() }, 'Log in');
-  el.close = h('button', { type: 'button', id: 'quiz-close', class: 'btn btn-ghost', hidden: true, onclick: () => dialog.close() }, 'Close');
+  el.login = h('button', { type: 'button', id: 'quiz-login', class: 'btn btn-primary', dataset: { action: 'login' }, hidden: true, onclick: () => dialog.close() }, t('header.login'));
+  el.close = h('button', { type: 'button', id: 'quiz-close', class: 'btn btn-ghost', hidden: true, onclick: () => dialog.close() }, t('common.close'));
 
   return h('dialog', { id: 'quiz-dialog', class: 'dialog quiz-dialog', 'aria-labelledby': 'quiz-title' },
     h('div', { class: 'dialog-body' },
       h('div', { class: 'dialog-head' },
-        h('h2', { id: 'quiz-title' }, 'Database quiz ', el.lemon),
-        h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close', onclick: () => dialog.close() }, '×')),
+        h('h2', { id: 'quiz-title' }, t('quiz.title'), ' ', el.lemon),
+        h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('common.close'), onclick: () => dialog.close() }, '×')),
       el.quizStep, el.game, el.feedback, el.result, el.explanation,
       h('div', { class: 'dialog-actions' }, el.close, el.login)));
 }
@@ -119,7 +113,7 @@ export async function startQuiz(pos, opener) {
   try {
     quiz = await api('GET', `/quiz/${pos}`);
     if (!quiz || typeof quiz.question !== 'string' || !Array.isArray(quiz.options) || !Number.isInteger(quiz.attemptID)) {
-      throw new ApiError({ status: 200, name: 'invalid_response', text: 'The server sent a quiz we could not read.' });
+      throw new ApiError({ status: 200, name: 'invalid_response', text: t('quiz.unreadable') });
     }
   } catch (err) {
     run = null;
@@ -133,7 +127,8 @@ export async function startQuiz(pos, opener) {
 export function startDemo(pos, opener) {
   if (run) return;
   run = { pos, demo: true, phase: 'loading', opener };
-  open(DEMO.question, DEMO.options, DEMO.timeLimit);
+  const options = Array.from({ length: DEMO.options }, (_, i) => t(`quiz.demo_option_${i}`));
+  open(t('quiz.demo_question'), options, DEMO.timeLimit);
 }
 
 function startFailed(pos, err) {
@@ -142,26 +137,26 @@ function startFailed(pos, err) {
   switch (code) {
     case 1500:
       if (wait != null) hooks.onCooldown?.(wait);
-      toast(wait != null ? `You harvested recently. Your next harvest is in ${clock(wait)}.` : messageFor(err), 'warning');
+      toast(wait != null ? t('quiz.cooldown', { time: clock(wait) }) : messageFor(err), 'warning');
       break;
     case 1400:
       hooks.onLemonGone?.(pos);
-      toast(`${err.text ? messageFor(err) : 'This lemon is no longer on the tree.'} Someone may have picked it first; try another lemon.`, 'info');
+      toast(t('quiz.gone', { said: err.text ? messageFor(err) : t('quiz.not_on_tree') }), 'info');
       break;
     case 1600:
-      toast(`${messageFor(err)} Answer it, or wait a few seconds until it times out.`, 'warning');
+      toast(t('quiz.in_progress', { said: messageFor(err) }), 'warning');
       break;
     case 1607:
-      toast(err.text ? messageFor(err) : 'You already answered this lemon\'s quiz. Try another lemon, or wait until it grows back.', 'warning');
+      toast(err.text ? messageFor(err) : t('quiz.locked_out'), 'warning');
       break;
     default:
-      toast(`Could not start the quiz. ${messageFor(err)}`, 'error');
+      toast(t('quiz.start_failed', { said: messageFor(err) }), 'error');
   }
 }
 
 function open(question, options, timeLimit) {
   const seconds = Number.isFinite(timeLimit) && timeLimit > 0 ? timeLimit : 30;
-  el.lemon.textContent = run.demo ? '(demo)' : `(lemon ${run.pos + 1})`;
+  el.lemon.textContent = run.demo ? t('quiz.demo') : t('quiz.lemon_n', { n: run.pos + 1 });
   el.question.textContent = question;
   el.options.replaceChildren(...options.map((text, i) => h('button', {
     type: 'button', class: 'quiz-option', dataset: { index: String(i) }, onclick: () => choose(i),
@@ -184,16 +179,14 @@ function open(question, options, timeLimit) {
   run.timer = countdown(seconds * 1000, {
     tick(fraction, left) {
       el.timerFill.style.transform = `scaleX(${fraction})`;
-      const label = `${left} s left`;
+      const label = t('quiz.seconds_left', { s: left });
       if (el.seconds.textContent !== label) el.seconds.textContent = label;
       el.timer.classList.toggle('is-low', left <= 5);
     },
     end() {
       if (run?.phase !== 'quiz') return;
       setOptionsDisabled(true);
-      finish(run.demo
-        ? 'Time ran out before you answered.'
-        : 'Time ran out before you answered. This attempt is closed.', 'bad');
+      finish(t(run.demo ? 'quiz.time_ran_out' : 'quiz.time_ran_out_closed'), 'bad');
     },
   });
 }
@@ -211,7 +204,7 @@ function feedback(text, tone) {
 function finish(text, tone, { result = false } = {}) {
   stopTimers();
   run.phase = 'done';
-  if (run.demo) text = `${text} Log in to harvest real lemons.`;
+  if (run.demo) text = t('quiz.demo_login', { text });
   if (result) {
     el.game.hidden = true;
     show(el.result, text);
@@ -240,14 +233,14 @@ async function choose(index) {
   const sentAt = Date.now();
   if (run.demo) {
     const isCorrect = index === DEMO.correct;
-    answer = { isCorrect, status: 'done', correctOption: DEMO.correct, harvestEnabled: isCorrect || undefined, explanation: DEMO.explanation };
+    answer = { isCorrect, status: 'done', correctOption: DEMO.correct, harvestEnabled: isCorrect || undefined, explanation: t('quiz.demo_explanation') };
   } else {
     const current = run;
     try {
       answer = await api('POST', '/quiz/answer', { optionIdx: index, attemptID: run.attemptID });
     } catch (err) {
       if (run !== current) return; // the dialog was closed meanwhile
-      const lead = err.code === 1605 ? 'This quiz is no longer running; it probably ran out of time.' : 'Your answer could not be checked.';
+      const lead = t(err.code === 1605 ? 'quiz.not_running' : 'quiz.not_checked');
       finish(`${lead} ${messageFor(err)}`, 'bad');
       return;
     }
@@ -256,27 +249,25 @@ async function choose(index) {
 
   const correct = Number.isInteger(answer?.correctOption) ? answer.correctOption : (answer?.isCorrect ? index : -1);
   buttons.forEach((b, i) => {
-    if (i === correct) markOption(b, 'is-right', 'right answer');
-    else if (i === index) markOption(b, 'is-wrong', 'your answer, wrong');
+    if (i === correct) markOption(b, 'is-right', t('quiz.mark_right'));
+    else if (i === index) markOption(b, 'is-wrong', t('quiz.mark_wrong'));
   });
-  if (answer?.explanation) show(el.explanation, `Why: ${answer.explanation}`);
+  if (answer?.explanation) show(el.explanation, t('quiz.why', { text: answer.explanation }));
 
   if (answer?.status === 'timeout') {
-    finish('Time ran out: your answer arrived too late to count.', 'bad');
+    finish(t('quiz.answer_late'), 'bad');
   } else if (answer?.isCorrect && answer.harvestEnabled) {
     startGame(answer, sentAt);
   } else if (answer?.isCorrect) {
-    finish('Correct, but too late to harvest this time.', 'bad');
+    finish(t('quiz.correct_late'), 'bad');
   } else {
-    finish(run.demo
-      ? 'Wrong answer. The right one is marked in green.'
-      : 'Wrong answer. The right one is marked in green. You can try this lemon again once it regrows.', 'bad');
+    finish(t(run.demo ? 'quiz.wrong' : 'quiz.wrong_regrow'), 'bad');
   }
 }
 
 function markOption(button, cls, note) {
   button.classList.add(cls);
-  button.append(h('span', { class: 'visually-hidden' }, ` (${note})`));
+  button.append(h('span', { class: 'visually-hidden' }, t('quiz.mark', { note })));
 }
 
 // ---- The circle game ---------------------------------------------------------
@@ -304,14 +295,14 @@ function startGame(answer, sentAt) {
     tick(fraction, left) {
       el.gameFill.style.transform = `scaleX(${fraction})`;
       el.bar.setAttribute('aria-valuenow', String(left));
-      const label = `${left} s`;
+      const label = t('quiz.seconds', { s: left });
       if (el.gameSeconds.textContent !== label) el.gameSeconds.textContent = label;
       el.bar.classList.toggle('is-low', fraction < 0.4);
     },
     end() {
       if (run?.phase !== 'game') return;
       el.target.disabled = true;
-      finish('Time is up! The circle got away, so the lemon stays on the tree.', 'bad', { result: true });
+      finish(t('quiz.circle_away'), 'bad', { result: true });
     },
   });
 }
@@ -324,18 +315,18 @@ async function onHit() {
   el.target.disabled = true;
 
   if (run.demo) {
-    finish('Nice catch! That was only a demo, so no lemons this time.', 'good', { result: true });
+    finish(t('quiz.demo_caught'), 'good', { result: true });
     return;
   }
 
   const current = run;
-  show(el.result, 'Harvesting…');
+  show(el.result, t('quiz.harvesting'));
   el.result.dataset.tone = '';
   try {
     const res = await api('POST', '/lemon/harvest', { positionId: current.pos, attemptId: current.attemptID });
     const amount = Number(res?.harvestAmount) || 0;
-    const balance = Number.isFinite(res?.newBalance) ? numbers.format(res.newBalance) : '–';
-    const text = `You harvested ${plural(amount, 'lemon')}! Balance: ${balance}`;
+    const balance = Number.isFinite(res?.newBalance) ? fmtNumber(res.newBalance) : '–';
+    const text = t('quiz.harvested', { lemons: tn('unit.lemons', amount), balance });
     hooks.onHarvested?.(current.pos, res);
     if (run === current) finish(text, 'good', { result: true });
     else toast(text, 'success');
@@ -351,20 +342,20 @@ function harvestErrorText(err, pos) {
   switch (err?.code) {
     case 1606:
       hooks.onLemonGone?.(pos);
-      return err.text ? `${said} Better luck with the next one!` : 'Someone else was faster: this lemon is gone.';
+      return err.text ? t('quiz.better_luck', { said }) : t('quiz.someone_faster');
     case 1604:
-      return err.text ? said : 'Too late: the 5 seconds were up.';
+      return err.text ? said : t('quiz.too_late');
     case 1500: {
       const wait = err.data?.waitSeconds;
       if (Number.isInteger(wait)) hooks.onCooldown?.(wait);
       return said;
     }
     case 1501:
-      return `${said} Spend some lemons on a database first.`;
+      return t('quiz.storage_full', { said });
     case 1601:
     case 1602:
       return said;
     default:
-      return `The harvest failed. ${said}`;
+      return t('quiz.harvest_failed', { said });
   }
 }

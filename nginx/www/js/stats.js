@@ -5,18 +5,18 @@
 import { api } from './api.js';
 import { poll } from './clock.js';
 import { h } from './dom.js';
+import { fmtNumber, t, tn } from './i18n.js';
 
 const STATS_MS = 30000;
 const LEADERBOARD_MS = 60000;
 const MEDALS = { 1: '🥇', 2: '🥈', 3: '🥉' };
-const numbers = new Intl.NumberFormat();
 const $ = (id) => document.getElementById(id);
 
 let statsLoaded = false;
 let boardLoaded = false;
 
 function showNumber(id, value) {
-  $(id).textContent = Number.isFinite(value) ? numbers.format(value) : '–';
+  $(id).textContent = Number.isFinite(value) ? fmtNumber(value) : '–';
 }
 
 async function loadStats() {
@@ -40,9 +40,9 @@ function rankItem(entry, unit) {
   const score = Number.isFinite(entry?.score) ? entry.score : 0;
   return h('li', { class: 'board-row' },
     h('span', { class: 'board-medal', 'aria-hidden': 'true' }, MEDALS[rank] ?? `#${rank}`),
-    h('span', { class: 'visually-hidden' }, `Rank ${rank}: `),
+    h('span', { class: 'visually-hidden' }, t('stats.rank', { rank })),
     h('span', { class: 'board-name' }, String(entry?.maskedEmail ?? '???')),
-    h('span', { class: 'board-score' }, `${numbers.format(score)} ${unit(score)}`));
+    h('span', { class: 'board-score' }, unit(score)));
 }
 
 function fillList(id, entries, unit) {
@@ -50,14 +50,14 @@ function fillList(id, entries, unit) {
   const rows = Array.isArray(entries) ? entries.slice(0, 5) : [];
   list.replaceChildren(...(rows.length
     ? rows.map((entry) => rankItem(entry, unit))
-    : [h('li', { class: 'board-empty' }, 'No one yet')]));
+    : [h('li', { class: 'board-empty' }, t('stats.no_one_yet'))]));
 }
 
 async function loadLeaderboard() {
   try {
     const board = await api('GET', '/leaderboard/mini');
-    fillList('leaderboard-rich', board?.lemonRichUsers, (n) => (n === 1 ? 'lemon' : 'lemons'));
-    fillList('leaderboard-quiz', board?.quizMasters, () => 'correct');
+    fillList('leaderboard-rich', board?.lemonRichUsers, (n) => tn('unit.lemons', n));
+    fillList('leaderboard-quiz', board?.quizMasters, (n) => tn('stats.correct', n));
     boardLoaded = true;
     $('leaderboard-note').hidden = true;
   } catch {

@@ -5,14 +5,15 @@
 //   flash('Goodbye!', 'success');         shows on the next page this tab opens
 
 import { h } from './dom.js';
+import { t } from './i18n.js';
 
 const MAX_TOASTS = 5;
 const FLASH_KEY = 'dbtree.flash';
 const KINDS = {
-  info: { icon: 'i', label: 'Info:' },
-  success: { icon: '✓', label: 'Success:' },
-  warning: { icon: '!', label: 'Warning:' },
-  error: { icon: '×', label: 'Error:' },
+  info: { icon: 'i', label: 'toast.info' },
+  success: { icon: '✓', label: 'toast.success' },
+  warning: { icon: '!', label: 'toast.warning' },
+  error: { icon: '×', label: 'toast.error' },
 };
 
 let region = null;
@@ -31,9 +32,9 @@ export function toast(message, kind = 'info', ms = 4000) {
   const style = KINDS[kind] ? kind : 'info';
   const item = h('div', { class: `toast toast-${style}` },
     h('span', { class: 'toast-icon', 'aria-hidden': 'true' }, KINDS[style].icon),
-    h('span', { class: 'visually-hidden' }, KINDS[style].label),
+    h('span', { class: 'visually-hidden' }, t(KINDS[style].label)),
     h('p', { class: 'toast-text' }, String(message)),
-    h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss notification', onclick: () => item.remove() }, '×'));
+    h('button', { type: 'button', class: 'toast-close', 'aria-label': t('toast.dismiss'), onclick: () => item.remove() }, '×'));
 
   const list = getRegion();
   list.append(item);

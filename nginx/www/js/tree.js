@@ -11,9 +11,10 @@
 // aria-label="Lemon <pos + 1>">; Enter or Space picks it like a click.
 
 import { api } from './api.js';
-import { clock, plural, poll } from './clock.js';
+import { clock, poll } from './clock.js';
 import { svg } from './dom.js';
 import { initLive } from './live.js';
+import { t, tn } from './i18n.js';
 
 const POLL_MS = 5000;
 const LIVE_POLL_MS = 30000; // the fallback while live events arrive
@@ -46,7 +47,7 @@ function drawLemon(pos, onPick) {
   const [x, y] = POSITIONS[pos];
   const pick = () => onPick(pos, lemon);
   const lemon = svg('g', {
-    id: `lemon-${pos}`, class: 'lemon', role: 'button', tabindex: 0, 'aria-label': `Lemon ${pos + 1}`,
+    id: `lemon-${pos}`, class: 'lemon', role: 'button', tabindex: 0, 'aria-label': t('tree.lemon', { n: pos + 1 }),
     transform: `translate(${x} ${y}) scale(1.15)`, dataset: { pos: String(pos) },
     onclick: pick,
     onkeydown: (event) => {
@@ -105,16 +106,16 @@ export function initTree({ onPick }) {
     let text;
     let state;
     if (!loaded) {
-      text = failed ? 'Tree unavailable' : 'Loading the tree…';
+      text = t(failed ? 'tree.unavailable' : 'home.tree_pill');
       state = 'waiting';
     } else if (available.length > 0) {
-      text = `${plural(available.length, 'lemon')} ready`;
+      text = tn('tree.ready', available.length);
       state = 'ready';
     } else if (regrowAt != null && regrowAt > Date.now()) {
-      text = `Next lemon in ${clock((regrowAt - Date.now()) / 1000)}`;
+      text = t('tree.next_lemon', { time: clock((regrowAt - Date.now()) / 1000) });
       state = 'waiting';
     } else {
-      text = 'Growing…';
+      text = t('tree.growing');
       state = 'waiting';
     }
     if (pill.textContent !== text) pill.textContent = text;

@@ -10,7 +10,7 @@ import {
   MAX_INSTANCES, createInstance, customCost, fullCost, hoursFor, instanceErrorText, lemons,
   listPresets, liveCount, nameProblem, specText, typeLabel,
 } from './instances.js';
-import { plural } from './clock.js';
+import { t, tn } from './i18n.js';
 import { getProfile, refreshProfile } from './session.js';
 
 const $ = (id) => document.getElementById(id);
@@ -62,34 +62,34 @@ export function initWizard({ instances, onCreated, onQuota }) {
         ? h('span', { class: 'preset-desc' }, p.friendlyDescription || p.description) : null,
       h('span', { class: 'preset-spec', id: `preset-${p.id}-spec` }, specText(p.resources)),
       h('span', { class: 'preset-cost', id: `preset-${p.id}-cost` },
-        h('span', { class: 'nowrap' }, h('strong', {}, lemons(cost.creationCost)), ' to create'), ' · ',
-        h('span', { class: 'nowrap' }, h('strong', {}, `${lemons(cost.hourlyLemons)}/hour`))),
+        h('span', { class: 'nowrap' }, h('strong', {}, lemons(cost.creationCost)), t('wizard.to_create')), ' · ',
+        h('span', { class: 'nowrap' }, h('strong', {}, t('wizard.per_hour', { cost: lemons(cost.hourlyLemons) })))),
       Array.isArray(p.useCases) && p.useCases.length
-        ? h('span', { class: 'preset-uses' }, `Good for ${p.useCases.slice(0, 4).map(String).join(', ')}`)
+        ? h('span', { class: 'preset-uses' }, t('wizard.good_for', { uses: p.useCases.slice(0, 4).map(String).join(', ') }))
         : null,
       available ? null : h('span', { class: 'preset-why', id: `preset-${p.id}-why` },
-        `Unavailable: ${p.unavailableReason || 'the server has no room for this size right now'}`));
+        t('wizard.unavailable', { reason: p.unavailableReason || t('wizard.no_room_size') })));
   }
 
   function glossary(terms) {
     const entries = terms && typeof terms === 'object' ? Object.entries(terms) : [];
     if (!entries.length) return null;
     return h('details', { class: 'glossary' },
-      h('summary', {}, 'What do these words mean?'),
+      h('summary', {}, t('wizard.glossary')),
       h('dl', {}, entries.map(([term, def]) => h('div', {}, h('dt', {}, term), h('dd', {}, String(def))))));
   }
 
   function renderPresets() {
     if (state.presets === null) {
-      presetList.replaceChildren(h('p', { class: 'hint' }, 'Loading presets…'));
+      presetList.replaceChildren(h('p', { class: 'hint' }, t('wizard.loading_presets')));
       return;
     }
     if (state.presets === 'error' || !state.presets.length) {
       presetList.replaceChildren(
         h('p', { class: 'form-error' }, state.presets === 'error'
-          ? `Could not load the presets. ${state.presetsError}`
-          : 'No presets are offered right now. Try the Custom tab.'),
-        h('button', { type: 'button', class: 'btn btn-ghost', onclick: loadPresets }, 'Try again'));
+          ? t('wizard.presets_failed', { said: state.presetsError })
+          : t('wizard.no_presets')),
+        h('button', { type: 'button', class: 'btn btn-ghost', onclick: loadPresets }, t('wizard.try_again')));
       return;
     }
     const groups = new Map();
@@ -144,7 +144,7 @@ export function initWizard({ instances, onCreated, onQuota }) {
       const radio = $(`custom-type-${type}`);
       const off = offered ? !offered.has(type) : false;
       radio.disabled = off;
-      radio.closest('label').title = off ? 'Not available on this server' : '';
+      radio.closest('label').title = off ? t('wizard.type_unavailable') : '';
       if (off && radio.checked) {
         const other = CUSTOM_TYPES.map((t) => $(`custom-type-${t}`)).find((r) => !r.disabled);
         if (other) other.checked = true;
@@ -214,28 +214,28 @@ export function initWizard({ instances, onCreated, onQuota }) {
     afterBox.classList.toggle('is-negative', after != null && after < 0);
     const hours = after != null && after >= 0 ? hoursFor(after, cost.hourlyLemons) : null;
     $('cost-hours').textContent = hours == null
-      ? (after != null && after < 0 ? 'Not enough lemons to create this one yet.' : '')
-      : `That is about ${plural(hours, 'hour')} of running with your lemons.`;
+      ? (after != null && after < 0 ? t('wizard.not_enough') : '')
+      : t('wizard.hours_running', { hours: tn('unit.hours', hours) });
   }
 
   // The first thing that stops the creation, in words; '' when nothing does.
   function blocker(cost, problem) {
     const list = instances();
     if (liveCount(list) >= state.limit) {
-      return `You can have ${state.limit} databases at a time. Delete one to create another.`;
+      return t('wizard.limit', { limit: state.limit });
     }
-    if (problem) return nameInput.value ? `Fix the name first: ${problem}` : 'Give your database a name first.';
+    if (problem) return nameInput.value ? t('wizard.fix_name', { problem }) : t('wizard.name_first');
     if (state.tab === 'presets') {
-      if (state.presets === null) return 'Loading the presets…';
+      if (state.presets === null) return t('wizard.loading_presets');
       const p = selectedPreset();
-      if (!p) return 'Pick a preset.';
+      if (!p) return t('wizard.pick_preset');
       if (p.available === false) {
-        return `${p.name || 'This preset'} is not available: ${p.unavailableReason || 'the server has no room for it right now'}.`;
+        return t('wizard.preset_unavailable', { name: p.name || t('wizard.this_preset'), reason: p.unavailableReason || t('wizard.no_room') });
       }
     }
     const bal = balance();
     if (cost && bal != null && bal < cost.creationCost) {
-      return `You need ${plural(cost.creationCost - bal, 'more lemon')} to create this database.`;
+      return t('wizard.need_more', { lemons: tn('unit.more_lemons', cost.creationCost - bal) });
     }
     return '';
   }
@@ -297,7 +297,7 @@ export function initWizard({ instances, onCreated, onQuota }) {
     }
     state.submitting = true;
     showError('');
-    submit.textContent = 'Creating…';
+    submit.textContent = t('wizard.creating');
     update();
     try {
       const answer = await createInstance(body);
@@ -314,7 +314,7 @@ export function initWizard({ instances, onCreated, onQuota }) {
       if (err.code === 1502) refreshProfile().catch(() => {});
     } finally {
       state.submitting = false;
-      submit.textContent = 'Create database';
+      submit.textContent = t('dashboard.create_submit');
       update();
     }
   }
