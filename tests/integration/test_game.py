@@ -10,6 +10,7 @@ import os
 import subprocess
 
 from dbt import stack, check, check_error, wait_until
+from play import answer, correct_option, harvest, play, start
 
 STATUS = "/api/lemon/global-status"
 DAY = 86400
@@ -46,34 +47,6 @@ def game_today(days):
 
 def status():
     return stack.get(STATUS).json
-
-
-def correct_option(attempt):
-    return int(stack.psql("SELECT q.correct_option_idx FROM user_quiz_attempts a"
-                          " JOIN quizzes q ON q.id = a.quiz_id WHERE a.id = :p1", attempt)[0][0])
-
-
-def start(token, pos):
-    return stack.get("/api/quiz/%d" % pos, headers=stack.auth(token))
-
-
-def answer(token, attempt, option):
-    return stack.post("/api/quiz/answer", {"attemptID": attempt, "optionIdx": option},
-                      headers=stack.auth(token))
-
-
-def harvest(token, pos, attempt):
-    return stack.post("/api/lemon/harvest", {"positionId": pos, "attemptId": attempt},
-                      headers=stack.auth(token))
-
-
-def play(token, pos):
-    r = start(token, pos)
-    check(r.status == 200, "quiz starts", r)
-    a = r.json["attemptID"]
-    r = answer(token, a, correct_option(a))
-    check(r.status == 200 and r.json["harvestEnabled"] is True, "right answer", r)
-    return a
 
 
 def golden_db():

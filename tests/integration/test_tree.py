@@ -6,13 +6,9 @@ import os
 import subprocess
 
 from dbt import stack, check, check_error, wait_until
+from play import answer, correct_option, harvest, play, start
 
 STATUS = "/api/lemon/global-status"
-
-
-def correct_option(attempt):
-    return int(stack.psql("SELECT q.correct_option_idx FROM user_quiz_attempts a"
-                          " JOIN quizzes q ON q.id = a.quiz_id WHERE a.id = :p1", attempt)[0][0])
 
 
 def available():
@@ -24,30 +20,6 @@ def regrow_all():
     stack.psql("UPDATE lemons SET next_available_at = now() WHERE NOT is_available")
     stack.jobs()
     wait_until(lambda: len(available()) == 10, timeout=5, what="all ten lemons")
-
-
-def start(token, pos):
-    return stack.get("/api/quiz/%d" % pos, headers=stack.auth(token))
-
-
-def answer(token, attempt, option):
-    return stack.post("/api/quiz/answer", {"attemptID": attempt, "optionIdx": option},
-                      headers=stack.auth(token))
-
-
-def harvest(token, pos, attempt):
-    return stack.post("/api/lemon/harvest", {"positionId": pos, "attemptId": attempt},
-                      headers=stack.auth(token))
-
-
-def play(token, pos):
-    """Starts and answers right; returns the attempt id."""
-    r = start(token, pos)
-    check(r.status == 200, "quiz starts", r)
-    a = r.json["attemptID"]
-    r = answer(token, a, correct_option(a))
-    check(r.status == 200 and r.json["harvestEnabled"] is True, "right answer", r)
-    return a
 
 
 def test_a_fresh_tree_has_ten_lemons_each_with_its_own_quiz():
