@@ -20,10 +20,8 @@
 	" u.total_earned_lemons, u.total_spent_lemons," \
 	" coalesce(extract(epoch FROM u.last_harvest_at)::bigint, 0)," \
 	" extract(epoch FROM u.created_at)::bigint, u.lang::text," \
-	" coalesce(g.streak, 0), coalesce(g.streak_best, 0)," \
-	" coalesce(g.streak_day >= " GAMEDAY_SQL("$2", "$3") " - 1, false)"
-/* The profile's game row ($2 $3: the game day, gameday.h). */
-#define PROFILE_GAME " LEFT JOIN user_game g ON g.user_id = u.id"
+	" u.streak, u.streak_best," \
+	" coalesce(u.streak_day >= " GAMEDAY_SQL("$2", "$3") " - 1, false)"
 
 /* Fills p from the one row of res; consumes res. */
 static int
@@ -60,7 +58,7 @@ account_profile(struct db *db, const char *user_id, struct profile *p)
 	gameday_now(&d);
 	params[2] = d.tz;
 	return profile_from(db_exec(db, "SELECT " PROFILE_COLUMNS
-	    " FROM users u" PROFILE_GAME " WHERE u.id = $1 AND NOT u.is_deleted",
+	    " FROM users u WHERE u.id = $1 AND NOT u.is_deleted",
 	    3, params), p);
 }
 
@@ -75,7 +73,7 @@ account_profile_by_token(struct db *db, const char *token, struct profile *p)
 	gameday_now(&d);
 	params[2] = d.tz;
 	return profile_from(db_exec(db, "SELECT " PROFILE_COLUMNS
-	    " FROM sessions s JOIN users u ON u.id = s.user_id" PROFILE_GAME
+	    " FROM sessions s JOIN users u ON u.id = s.user_id"
 	    " WHERE s.token_hash = decode($1, 'hex')"
 	    " AND s.expires_at > now() AND NOT u.is_deleted", 3, params), p);
 }

@@ -125,9 +125,9 @@ achieve_list(struct db *db, const char *user_id, int64_t billing_period_s,
 	    "  FROM db_instances i JOIN db_instance_billing b"
 	    "  ON b.instance_id = i.id WHERE i.user_id = $1"
 	    "  GROUP BY i.id) c)"
-	    " ELSE coalesce(" ACHIEVE_GAME_VALUE("g", "k") ", 0) END,"
+	    " ELSE coalesce(" ACHIEVE_VALUE("u", "k") ", 0) END,"
 	    " k.goal, k.reward FROM achievements k"
-	    " LEFT JOIN user_game g ON g.user_id = $1"
+	    " LEFT JOIN users u ON u.id = $1"
 	    " LEFT JOIN user_achievements w ON w.user_id = $1 AND w.key = k.key"
 	    " ORDER BY k.sort", 2, params);
 	if (!res)

@@ -34,13 +34,18 @@ enum achieve_key {
 };
 #define ACHIEVE_COUNT 9
 
-/* The value an achievement k (achievements row) counts for the user_game
- * row g, in SQL; metrics other actions count are 0 here. */
-#define ACHIEVE_GAME_VALUE(g, k) " CASE " k ".metric" \
-	" WHEN 'harvests' THEN " g ".harvests" \
-	" WHEN 'streak' THEN " g ".streak_best" \
-	" WHEN 'categories' THEN bit_count(" g ".categories::bit(32))::int" \
-	" WHEN 'goldens' THEN " g ".goldens ELSE 0 END"
+/* The value an achievement k (achievements row) counts on the users row u
+ * (sql 0014), in SQL; metrics other actions count are 0 here. */
+#define ACHIEVE_VALUE(u, k) " CASE " k ".metric" \
+	" WHEN 'harvests' THEN " u ".harvests" \
+	" WHEN 'streak' THEN " u ".streak_best" \
+	" WHEN 'categories' THEN bit_count(" u ".categories::bit(32))::int" \
+	" WHEN 'goldens' THEN " u ".goldens ELSE 0 END"
+/* The achievements a harvest can earn: its counts move by one, so each is
+ * earned when its count reaches the goal (no probe of user_achievements
+ * on every harvest after). */
+#define ACHIEVE_HARVEST_SQL(u, k) " " k ".metric IN" \
+	" ('harvests', 'streak', 'goldens') AND" ACHIEVE_VALUE(u, k) " = " k ".goal"
 
 /* One newly earned achievement and what its reward booked. */
 struct achieve_award {

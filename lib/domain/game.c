@@ -383,18 +383,18 @@ answer_refused(struct db *db, const char *hash, const char *user_id,
 	" ON CONFLICT (day, user_id) DO UPDATE" \
 	" SET n = quiz_daily_correct.n + 1, reached =" \
 	" greatest(quiz_daily_correct.reached, EXCLUDED.reached))," \
-	/* the categories answered right, and their achievement */ \
-	" g AS (INSERT INTO user_game AS g (user_id, categories)" \
-	" SELECT user_id, 1 << (array_position(enum_range(NULL::quiz_category)," \
-	" category) - 1) FROM a WHERE is_correct AND status = 'done'" \
-	" ON CONFLICT (user_id) DO UPDATE" \
-	" SET categories = g.categories | EXCLUDED.categories" \
-	" WHERE g.categories | EXCLUDED.categories <> g.categories" \
-	" RETURNING g.*)," \
+	/* the categories answered right (the user row written only when \
+	 * one is new), and their achievement */ \
+	" b AS (SELECT user_id, 1 << (array_position(enum_range(" \
+	" NULL::quiz_category), category) - 1) AS bit FROM a" \
+	" WHERE is_correct AND status = 'done')," \
+	" g AS (UPDATE users u SET categories = u.categories | b.bit FROM b" \
+	" WHERE u.id = b.user_id AND u.categories | b.bit <> u.categories" \
+	" RETURNING u.id, u.categories)," \
 	" w AS (INSERT INTO user_achievements (user_id, key)" \
-	" SELECT g.user_id, k.key FROM g JOIN achievements k" \
+	" SELECT g.id, k.key FROM g JOIN achievements k" \
 	" ON k.metric = 'categories'" \
-	" AND" ACHIEVE_GAME_VALUE("g", "k") " >= k.goal" \
+	" AND bit_count(g.categories::bit(32)) >= k.goal" \
 	" ON CONFLICT DO NOTHING RETURNING key)" \
 	" SELECT c, status = 'timeout', e," \
 	" (extract(epoch FROM harvest_deadline) * 1000)::bigint, e_ko," \
@@ -558,21 +558,19 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 	return ret;
 }
 
-/* The day's streak after a harvest on day EXCLUDED.streak_day, from the
- * user_game row g: the same day keeps it, the next day extends it, a gap
- * starts it again. */
-#define STREAK_NEXT " CASE WHEN g.streak_day >= EXCLUDED.streak_day" \
-	" THEN g.streak WHEN g.streak_day = EXCLUDED.streak_day - 1" \
-	" THEN g.streak + 1 ELSE 1 END"
+/* The streak after a harvest on day d.day, from the user row u: the same
+ * day keeps it, the next day extends it, a gap starts it again. */
+#define STREAK_NEXT " CASE WHEN u.streak_day >= d.day THEN u.streak" \
+	" WHEN u.streak_day = d.day - 1 THEN u.streak + 1 ELSE 1 END"
 
 /*
  * The harvest's bookkeeping in one statement, on the user row the ledger
- * move has locked: the attempt's success, the user's last harvest (the
+ * move has locked: the attempt's success; the user's last harvest (the
  * cooldown checked again: two harvests of one user on two lemons can both
- * pass lock_click, only the first may count), the counters and streak
- * (user_game), a streak milestone reached (its key pays once), the
- * achievements earned and the golden lemon's log.  $1 user, $2 cooldown,
- * $3 attempt, $4 $5 the game day (gameday.h), $6 1 for a golden lemon, $7
+ * pass lock_click, only the first may count), counters and streak, all on
+ * that one row; a streak milestone reached (its key pays once); the
+ * achievements earned; the golden lemon's log.  $1 user, $2 cooldown, $3
+ * attempt, $4 $5 the game day (gameday.h), $6 1 for a golden lemon, $7
  * position, $8 generation, $9 the milestone days.  No row: the cooldown
  * refused; else one row per achievement earned (or one with none).
  */
@@ -580,35 +578,31 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 	" harvest_status = 'success', click_taken_ms =" \
 	" (extract(epoch FROM now() - submit_time) * 1000)::int" \
 	" WHERE id = $3::bigint)," \
-	" u AS (UPDATE users SET last_harvest_at = now()" \
-	" WHERE id = $1 AND ($2::int = 0 OR last_harvest_at IS NULL" \
-	" OR last_harvest_at + make_interval(secs => $2::int) <= now())" \
+	" d AS (SELECT " GAMEDAY_SQL("$4", "$5") " AS day)," \
+	" u AS (UPDATE users u SET last_harvest_at = now()," \
+	" harvests = u.harvests + 1, goldens = u.goldens + $6::int," \
+	" streak =" STREAK_NEXT ", streak_best = greatest(u.streak_best," \
+	STREAK_NEXT "), streak_start = CASE WHEN u.streak_day >= d.day - 1" \
+	" THEN u.streak_start ELSE d.day END," \
+	" streak_day = greatest(u.streak_day, d.day) FROM d" \
+	" WHERE u.id = $1 AND ($2::int = 0 OR u.last_harvest_at IS NULL" \
+	" OR u.last_harvest_at + make_interval(secs => $2::int) <= now())" \
 	" RETURNING extract(epoch FROM now()" \
-	" + make_interval(secs => $2::int))::bigint AS next, email," \
-	" extract(epoch FROM now())::bigint AS at)," \
-	" g AS (INSERT INTO user_game AS g (user_id, harvests, goldens, streak," \
-	" streak_best, streak_start, streak_day)" \
-	" SELECT $1, 1, $6::int, 1, 1, d.day, d.day" \
-	" FROM (SELECT " GAMEDAY_SQL("$4", "$5") " AS day) d" \
-	" ON CONFLICT (user_id) DO UPDATE SET harvests = g.harvests + 1," \
-	" goldens = g.goldens + $6::int, streak =" STREAK_NEXT "," \
-	" streak_best = greatest(g.streak_best," STREAK_NEXT ")," \
-	" streak_start = CASE WHEN g.streak_day >= EXCLUDED.streak_day - 1" \
-	" THEN g.streak_start ELSE EXCLUDED.streak_day END," \
-	" streak_day = greatest(g.streak_day, EXCLUDED.streak_day)" \
-	" RETURNING g.*)," \
+	" + make_interval(secs => $2::int))::bigint AS next, u.email," \
+	" extract(epoch FROM now())::bigint AS at, u.harvests, u.goldens," \
+	" u.streak, u.streak_best, u.streak_start, u.categories)," \
 	" m AS (INSERT INTO streak_milestones (user_id, streak_start, days)" \
-	" SELECT user_id, streak_start, streak FROM g" \
+	" SELECT $1, streak_start, streak FROM u" \
 	" WHERE streak = ANY ($9::int[]) ON CONFLICT DO NOTHING RETURNING days)," \
 	" w AS (INSERT INTO user_achievements (user_id, key)" \
-	" SELECT g.user_id, k.key FROM g JOIN achievements k" \
-	" ON" ACHIEVE_GAME_VALUE("g", "k") " >= k.goal" \
+	" SELECT $1, k.key FROM u JOIN achievements k" \
+	" ON" ACHIEVE_HARVEST_SQL("u", "k") \
 	" ON CONFLICT DO NOTHING RETURNING key)," \
 	" gl AS (UPDATE golden_lemons SET ended = 'harvested', ended_at = now()," \
 	" harvested_by = $1 WHERE $6::int = 1 AND position_id = $7::int" \
 	" AND generation = $8::bigint AND ended IS NULL)" \
-	" SELECT u.next, g.streak, g.streak_best, (SELECT days FROM m)," \
-	" w.key, k.reward, u.email, u.at FROM u CROSS JOIN g LEFT JOIN w ON true" \
+	" SELECT u.next, u.streak, u.streak_best, (SELECT days FROM m)," \
+	" w.key, k.reward, u.email, u.at FROM u LEFT JOIN w ON true" \
 	" LEFT JOIN achievements k ON k.key = w.key"
 
 /* Columns of CREDIT_SQL. */

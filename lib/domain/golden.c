@@ -15,8 +15,8 @@
 #include "store/db.h"
 
 /* Clears marks that are stale (harvested, regrown), of another day, or
- * all of them when golden lemons are off; logs the unharvested ones as
- * expired.  0 or -1. */
+ * all of them when golden lemons are off; logs every open one without its
+ * mark as expired.  0 or -1. */
 static int
 expire(struct db *db, const struct gameday *d, const char *per_day)
 {
@@ -28,16 +28,21 @@ expire(struct db *db, const struct gameday *d, const char *per_day)
 	    "  OR golden_day <> " GAMEDAY_SQL("$1", "$2") ")),"
 	    " l AS (UPDATE lemons SET golden_generation = NULL,"
 	    "  golden_day = NULL FROM o WHERE lemons.position_id = o.position_id)"
+	    /* every open log row but the mark that stays (a mark cleared
+	     * by hand would otherwise hold golden_lemons_open forever) */
 	    " UPDATE golden_lemons g SET ended = 'expired', ended_at = now()"
-	    " FROM o WHERE g.position_id = o.position_id AND g.generation = o.gen"
-	    " AND g.ended IS NULL", 3, params);
+	    " WHERE g.ended IS NULL AND NOT EXISTS (SELECT 1 FROM lemons x"
+	    "  WHERE x.position_id = g.position_id"
+	    "  AND x.golden_generation = g.generation"
+	    "  AND x.position_id NOT IN (SELECT position_id FROM o))", 3, params);
 
 	PQclear(res);
 	return res ? 0 : -1;
 }
 
-/* The lemon to gild and its hard quiz, when today allows one: 0 with pos
- * and quiz filled, 1 when none is due, -1. */
+/* The lemon to gild (a hanging one nobody is playing) and its hard quiz,
+ * when today allows one: 0 with pos and quiz filled, 1 when none is due or
+ * free, -1. */
 static int
 choose(struct db *db, const struct gameday *d, const char *per_day,
        char pos[8], char quiz[24])
@@ -45,6 +50,15 @@ choose(struct db *db, const struct gameday *d, const char *per_day,
 	const char *params[] = { d->offset, d->tz, per_day };
 	PGresult *res = db_exec(db, "WITH l AS (SELECT position_id FROM lemons"
 	    " WHERE is_available AND quiz_id IS NOT NULL"
+	    /* not one somebody is playing: the new generation would take it
+	     * from under their quiz or click (the open attempts are few, in
+	     * partial indexes) */
+	    " AND NOT EXISTS (SELECT 1 FROM user_quiz_attempts a"
+	    "  WHERE a.lemon_position_id = lemons.position_id"
+	    "  AND a.lemon_generation = lemons.generation"
+	    "  AND ((a.status = 'started' AND a.deadline > now())"
+	    "  OR (a.harvest_status = 'in_progress'"
+	    "  AND a.harvest_deadline > now())))"
 	    " AND NOT EXISTS (SELECT 1 FROM lemons x"
 	    "  WHERE x.golden_generation IS NOT NULL)"
 	    " AND $3::int > (SELECT count(*) FROM golden_lemons g"

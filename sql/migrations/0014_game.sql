@@ -46,19 +46,17 @@ CREATE TABLE user_achievements (
 	PRIMARY KEY (user_id, key)
 );
 
--- A person's game counters and streak, one row, written by the harvest
--- (and the answer, for categories) in the statements they already run.
--- categories: bit i set = a right answer in quiz_category number i.
-CREATE TABLE user_game (
-	user_id      uuid PRIMARY KEY REFERENCES users (id),
-	harvests     integer NOT NULL DEFAULT 0,
-	goldens      integer NOT NULL DEFAULT 0,
-	categories   integer NOT NULL DEFAULT 0,
-	streak       integer NOT NULL DEFAULT 0,
-	streak_best  integer NOT NULL DEFAULT 0,
-	streak_start date,		-- the first day of the current streak
-	streak_day   date		-- the last day with a harvest
-);
+-- A person's game counters and streak, on the user row the harvest
+-- already updates (no row of its own to write: the harvest is the hot path),
+-- and the categories the answer keeps.  categories: bit i set = a right
+-- answer in quiz_category number i.
+ALTER TABLE users ADD COLUMN harvests integer NOT NULL DEFAULT 0,
+	ADD COLUMN goldens integer NOT NULL DEFAULT 0,
+	ADD COLUMN categories integer NOT NULL DEFAULT 0,
+	ADD COLUMN streak integer NOT NULL DEFAULT 0,
+	ADD COLUMN streak_best integer NOT NULL DEFAULT 0,
+	ADD COLUMN streak_start date,	-- the first day of the current streak
+	ADD COLUMN streak_day date;	-- the last day with a harvest
 
 -- Streak milestones reached: a streak (user, first day) pays each
 -- milestone once; a new streak reaching it again pays again.
@@ -96,13 +94,19 @@ CREATE INDEX golden_lemons_day ON golden_lemons (day);
 CREATE UNIQUE INDEX golden_lemons_open ON golden_lemons ((true))
 	WHERE ended IS NULL;
 
--- Counters of the people who played before this migration.
-INSERT INTO user_game (user_id, harvests)
-	SELECT user_id, count(*) FROM user_lemon_transactions
-	WHERE action_type = 'harvest' AND status = 'successful' GROUP BY user_id;
-INSERT INTO user_game AS g (user_id, categories)
-	SELECT a.user_id, bit_or(1 << (array_position(
-		enum_range(NULL::quiz_category), q.category) - 1))
+-- Counters of the people who played before this migration, and what they
+-- have already earned by them (an achievement is awarded when its count
+-- reaches the goal; these are not paid).
+UPDATE users u SET harvests = h.n FROM (SELECT user_id, count(*) AS n
+	FROM user_lemon_transactions WHERE action_type = 'harvest'
+	AND status = 'successful' GROUP BY user_id) h WHERE u.id = h.user_id;
+UPDATE users u SET categories = c.bits FROM (SELECT a.user_id,
+	bit_or(1 << (array_position(enum_range(NULL::quiz_category),
+	q.category) - 1)) AS bits
 	FROM user_quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id
-	WHERE a.is_correct AND a.status = 'done' GROUP BY a.user_id
-	ON CONFLICT (user_id) DO UPDATE SET categories = EXCLUDED.categories;
+	WHERE a.is_correct AND a.status = 'done' GROUP BY a.user_id) c
+	WHERE u.id = c.user_id;
+INSERT INTO user_achievements (user_id, key)
+	SELECT u.id, k.key FROM users u JOIN achievements k
+	ON (k.metric = 'harvests' AND u.harvests >= k.goal)
+	OR (k.metric = 'categories' AND bit_count(u.categories::bit(32)) >= k.goal);

@@ -18,6 +18,7 @@ async function toastWith(page, re) {
 const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => check(false, 'no script error on the page', e.message));
   await page.goto(url + '/');
   await page.waitForSelector('.lemon-golden');
   check((await page.locator('.lemon-golden').count()) === 1, 'one lemon is drawn golden');

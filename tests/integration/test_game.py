@@ -300,6 +300,33 @@ def test_an_unharvested_golden_lemon_ends_with_its_day():
     regrow()
 
 
+def test_the_golden_lemon_is_never_one_somebody_is_playing():
+    """Gilding starts a new generation (a hard quiz, nobody locked out): it
+    must not take a lemon from under an open quiz or click window."""
+    with game_clock() as on_day:
+        on_day(250)
+        st = regrow()
+        free = st["availablePositions"][-1]
+        players = stack.make_users(9)
+        busy = [p for p in st["availablePositions"] if p != free]
+        for (uid, token), pos in zip(players, busy[:5]):
+            check(start(token, pos).status == 200, "a quiz open on %d" % pos)
+        for (uid, token), pos in zip(players[5:], busy[5:]):
+            play(token, pos)   # answered right: the click window is open
+        check(regrow(golden=1).get("goldenPosition") == free, "only the free lemon can be golden",
+              (free, status()))
+        # their quizzes and windows over (as the sweep would find them)
+        stack.psql("UPDATE user_quiz_attempts SET deadline = now() - interval '1 minute',"
+                   " harvest_deadline = now() - interval '1 minute'"
+                   " WHERE user_id = ANY (:'p1'::uuid[])",
+                   "{%s}" % ",".join(uid for uid, _ in players))
+        stack.psql("UPDATE lemons SET golden_generation = NULL")   # by hand
+        check(regrow(golden=1).get("goldenPosition") is None, "one a day: none more")
+        check(golden_rows(250)[0][2] == "expired", "the pass closed its log row",
+              golden_rows(250))
+    regrow()
+
+
 def jobs_bg(golden=1):
     env = dict(stack.env)
     env["DBTREE_GOLDEN_PER_DAY"] = str(golden)
@@ -389,7 +416,7 @@ def test_achievements_list_every_one_with_progress_then_the_first_harvest():
 def test_ten_harvests_pay_the_reward_once():
     (uid, token), = stack.make_users(1)
     harvest_once(token, uid)
-    stack.psql("UPDATE user_game SET harvests = 9 WHERE user_id = :'p1'", uid)
+    stack.psql("UPDATE users SET harvests = 9 WHERE id = :'p1'", uid)
     h = harvest_once(token, uid)
     check(h["achievements"] == [{"key": "harvests_10", "reward": 2, "lemons": 2}], "earned", h)
     check(h["balanceAfterBonuses"] == h["newBalance"] + 2, "paid", h)
@@ -405,7 +432,7 @@ def test_a_right_answer_in_the_fifth_category_earns_all_categories():
     bit = int(stack.psql("SELECT 1 << (array_position(enum_range(NULL::quiz_category),"
                          " q.category) - 1) FROM lemons l JOIN quizzes q ON q.id = l.quiz_id"
                          " WHERE l.position_id = :p1", pos)[0][0])
-    stack.psql("INSERT INTO user_game (user_id, categories) VALUES (:'p1', :p2)", uid, 31 & ~bit)
+    stack.psql("UPDATE users SET categories = :p2 WHERE id = :'p1'", uid, 31 & ~bit)
     check(achievements(token)["all_categories"]["progress"] == 4, "four of five")
     a = start(token, pos).json["attemptID"]
     r = answer(token, a, correct_option(a))

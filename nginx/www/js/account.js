@@ -2,7 +2,7 @@
 // (js/backups.js) and "Delete account".
 // Which sections show is decided by CSS (data-show + html[data-auth]); this module fills them in.
 
-import { renderAchievements, renderStreak } from './achievements.js';
+import { renderAchievements, renderStreak, watchAchievements } from './achievements.js';
 import { api, messageFor } from './api.js';
 import { initFinalBackups } from './backups.js';
 import { h } from './dom.js';
@@ -46,16 +46,15 @@ function renderProfile() {
   renderStreak($('streak-box'), profile.streak);
 }
 
-// ---- Achievements (the list comes from js/app.js's check on every page) -------
+// ---- Achievements (the list js/app.js fetches on every page) ------------------
 
 function showAchievements(list) {
   $('achievements-error').hidden = true;
   renderAchievements($('achievements-box'), list);
 }
 
-window.addEventListener('dbtree:achievements', (event) => showAchievements(event.detail));
-window.addEventListener('dbtree:achievements-failed', (event) => {
-  $('achievements-error').textContent = t('achievements.load_failed', { said: event.detail });
+watchAchievements(showAchievements, (said) => {
+  $('achievements-error').textContent = t('achievements.load_failed', { said });
   $('achievements-error').hidden = false;
 });
 

@@ -4,9 +4,10 @@
 //                            achievement earned (res.achievements) and for a streak bonus
 //   initAchievements()       by js/app.js on every page: once per logged-in person, GET
 //                            /api/user/achievements, a toast per one earned since this browser
-//                            last saw the list (billing, a database created in another tab…),
-//                            then "dbtree:achievements" (detail: the list) or
-//                            "dbtree:achievements-failed" (detail: the message) for the page
+//                            last saw the list (billing, a database created in another tab…)
+//   watchAchievements(onList, onError)   the page's view of that list: called with the
+//                            latest answer at once if there is one (a page module may load
+//                            after the answer came), then with each new one
 //   renderAchievements(box, list)   the account page's panel from GET /api/user/achievements
 //   renderStreak(box, streak)       the account page's streak block from the profile
 //
@@ -21,6 +22,19 @@ import { getProfile, isLoggedIn } from './session.js';
 import { toast } from './toast.js';
 
 const KEY = 'dbtree.achievements.';
+let latest = null; // { list } or { error }
+const watchers = new Set();
+
+function publish(result) {
+  latest = result;
+  for (const w of watchers) w(result);
+}
+
+export function watchAchievements(onList, onError) {
+  const w = (r) => (r.list ? onList(r.list) : onError(r.error));
+  watchers.add(w);
+  if (latest) w(latest);
+}
 
 function seenKey() {
   const id = getProfile()?.id;
@@ -80,14 +94,14 @@ async function checkEarnedElsewhere() {
     list = await api('GET', '/user/achievements');
     if (!Array.isArray(list)) throw new Error('not a list');
   } catch (err) {
-    window.dispatchEvent(new CustomEvent('dbtree:achievements-failed', { detail: messageFor(err) }));
+    publish({ error: messageFor(err) });
     return;
   }
   const seen = loadSeen();
   const earned = list.filter((a) => a?.earned).map((a) => a.key);
   if (seen) for (const key of earned) if (!seen.has(key)) toastEarned(key, 0);
   saveSeen(new Set([...(seen ?? []), ...earned]));
-  window.dispatchEvent(new CustomEvent('dbtree:achievements', { detail: list }));
+  publish({ list });
 }
 
 export function initAchievements() {
