@@ -569,10 +569,12 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
  * cooldown checked again: two harvests of one user on two lemons can both
  * pass lock_click, only the first may count), counters and streak, all on
  * that one row; a streak milestone reached (its key pays once); the
- * achievements earned; the golden lemon's log.  $1 user, $2 cooldown, $3
- * attempt, $4 $5 the game day (gameday.h), $6 1 for a golden lemon, $7
- * position, $8 generation, $9 the milestone days.  No row: the cooldown
- * refused; else one row per achievement earned (or one with none).
+ * achievements earned.  $1 user, $2 cooldown, $3 attempt, $4 $5 the game
+ * day (gameday.h), $6 1 for a golden lemon, $7 the milestone days.  No
+ * row: the cooldown refused; else one row per achievement earned (or one
+ * with none).  No parameter decides whether a part runs (the golden
+ * lemon's log is a statement of its own, once a day): PostgreSQL would
+ * then plan each execution anew instead of reusing the prepared plan.
  */
 #define CREDIT_SQL "WITH a AS (UPDATE user_quiz_attempts SET" \
 	" harvest_status = 'success', click_taken_ms =" \
@@ -593,14 +595,11 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 	" u.streak, u.streak_best, u.streak_start, u.categories)," \
 	" m AS (INSERT INTO streak_milestones (user_id, streak_start, days)" \
 	" SELECT $1, streak_start, streak FROM u" \
-	" WHERE streak = ANY ($9::int[]) ON CONFLICT DO NOTHING RETURNING days)," \
+	" WHERE streak = ANY ($7::int[]) ON CONFLICT DO NOTHING RETURNING days)," \
 	" w AS (INSERT INTO user_achievements (user_id, key)" \
 	" SELECT $1, k.key FROM u JOIN achievements k" \
 	" ON" ACHIEVE_HARVEST_SQL("u", "k") \
-	" ON CONFLICT DO NOTHING RETURNING key)," \
-	" gl AS (UPDATE golden_lemons SET ended = 'harvested', ended_at = now()," \
-	" harvested_by = $1 WHERE $6::int = 1 AND position_id = $7::int" \
-	" AND generation = $8::bigint AND ended IS NULL)" \
+	" ON CONFLICT DO NOTHING RETURNING key)" \
 	" SELECT u.next, u.streak, u.streak_best, (SELECT days FROM m)," \
 	" w.key, k.reward, u.email, u.at FROM u LEFT JOIN w ON true" \
 	" LEFT JOIN achievements k ON k.key = w.key"
@@ -632,13 +631,12 @@ read_credit(const PGresult *res, struct game_harvest *out)
 /* Runs CREDIT_SQL: GAME_OK with *out filled, GAME_COOLDOWN, or -1. */
 static int
 record_credit(struct db *db, const struct game_rules *r, const char *user_id,
-	      const char *pos, const char *attempt, const struct click *c,
-	      struct game_harvest *out)
+	      const char *attempt, struct game_harvest *out)
 {
 	char cd[24], days[48];
 	struct gameday d;
 	const char *params[] = { user_id, cd, attempt, d.offset, NULL,
-		out->golden ? "1" : "0", pos, c->generation, days };
+		out->golden ? "1" : "0", days };
 	static const int milestones[] = GAME_MILESTONE_DAYS;
 	PGresult *res;
 
@@ -647,7 +645,7 @@ record_credit(struct db *db, const struct game_rules *r, const char *user_id,
 	snprintf(cd, sizeof(cd), "%lld", (long long)r->cooldown_s);
 	snprintf(days, sizeof(days), "{%d,%d,%d}", milestones[0],
 	    milestones[1], milestones[2]);
-	res = db_exec(db, CREDIT_SQL, 9, params);
+	res = db_exec(db, CREDIT_SQL, 7, params);
 	if (!res)
 		return -1;
 	if (PQntuples(res) > 0) {
@@ -661,6 +659,21 @@ record_credit(struct db *db, const struct game_rules *r, const char *user_id,
 	if (out->wait_s == 0)
 		out->wait_s = 1;	/* refused at the very second it ended */
 	return GAME_COOLDOWN;
+}
+
+/* The golden lemon's log: harvested, by whom.  0 or -1. */
+static int
+log_golden(struct db *db, const char *user_id, const char *pos,
+	   const struct click *c)
+{
+	const char *params[] = { user_id, pos, c->generation };
+	PGresult *res = db_exec(db, "UPDATE golden_lemons SET"
+	    " ended = 'harvested', ended_at = now(), harvested_by = $1"
+	    " WHERE position_id = $2::int AND generation = $3::bigint"
+	    " AND ended IS NULL", 3, params);
+
+	PQclear(res);
+	return res ? 0 : -1;
 }
 
 /* The streak bonus and the rewards due, each a ledger move clipped at the
@@ -724,8 +737,9 @@ credit(struct db *db, const struct game_rules *r, const char *pos,
 	case LEDGER_NO_USER:
 		return -1;
 	}
-	ret = record_credit(db, r, c->user_id, pos, attempt, c, out);
-	if (ret == GAME_OK && pay_bonuses(db, r, c->user_id, out) < 0)
+	ret = record_credit(db, r, c->user_id, attempt, out);
+	if (ret == GAME_OK && ((out->golden && log_golden(db, c->user_id, pos,
+	    c) < 0) || pay_bonuses(db, r, c->user_id, out) < 0))
 		ret = -1;
 	return ret;
 }

@@ -10,7 +10,7 @@ import os
 import subprocess
 
 from dbt import stack, check, check_error, wait_until
-from play import answer, correct_option, harvest, play, start
+from play import answer, clicks_on_a_held_user_row, correct_option, harvest, play, start
 
 STATUS = "/api/lemon/global-status"
 DAY = 86400
@@ -175,26 +175,8 @@ def test_a_milestone_is_paid_once_when_two_harvests_race():
         st = regrow()
         a_pos, b_pos = st["availablePositions"][:2]
         a, b = play(token, a_pos), play(token, b_pos)
-        holder = subprocess.Popen(
-            stack.psql_argv() + ["-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1"],
-            stdin=subprocess.PIPE, text=True, **stack.as_service())
-        try:
-            holder.stdin.write("BEGIN; SELECT 1 FROM users WHERE id = '%s' FOR UPDATE;\n" % uid)
-            holder.stdin.flush()
-            wait_until(lambda: stack.psql("SELECT count(*) FROM pg_locks WHERE relation ="
-                                          " 'users'::regclass AND mode = 'RowShareLock'"
-                                          " AND granted") != [["0"]], timeout=5, what="row held")
-            clicks = [POOL.submit(harvest, token, a_pos, a), POOL.submit(harvest, token, b_pos, b)]
-            wait_until(lambda: stack.psql("SELECT count(*) FROM pg_stat_activity"
-                                          " WHERE wait_event_type = 'Lock'"
-                                          " AND application_name = 'dbtree'") == [["2"]],
-                       timeout=5, what="both clicks waiting on the user row")
-            holder.stdin.write("COMMIT;\n")
-            holder.stdin.flush()
-            results = [c.result(timeout=30) for c in clicks]
-        finally:
-            holder.stdin.close()
-            holder.wait(timeout=10)
+        results = clicks_on_a_held_user_row(uid, [lambda: harvest(token, a_pos, a),
+                                                  lambda: harvest(token, b_pos, b)])
     check(sorted(r.status for r in results) == [200, 409], "one harvest, one refusal", results)
     won = [r for r in results if r.status == 200][0]
     check(won.json["streakBonus"] == {"days": 3, "lemons": 2}, "the winner's bonus", won)

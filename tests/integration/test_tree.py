@@ -3,10 +3,9 @@ cooldowns, every error of the game.  The test stack runs with a 2 s
 cooldown and a 2 s regrowth delay."""
 import concurrent.futures
 import os
-import subprocess
 
 from dbt import stack, check, check_error, wait_until
-from play import answer, correct_option, harvest, play, start
+from play import answer, clicks_on_a_held_user_row, correct_option, harvest, play, start
 
 STATUS = "/api/lemon/global-status"
 
@@ -137,27 +136,8 @@ def test_one_user_clicking_two_lemons_at_once_harvests_once():
     regrow_all()
     (uid, token), = stack.make_users(1)
     a, b = play(token, 0), play(token, 1)
-    holder = subprocess.Popen(
-        stack.psql_argv() + ["-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1"],
-        stdin=subprocess.PIPE, text=True, **stack.as_service())
-    try:
-        holder.stdin.write("BEGIN; SELECT 1 FROM users WHERE id = '%s' FOR UPDATE;\n" % uid)
-        holder.stdin.flush()
-        wait_until(lambda: stack.psql("SELECT count(*) FROM pg_locks WHERE relation ="
-                                      " 'users'::regclass AND mode = 'RowShareLock'"
-                                      " AND granted") != [["0"]], timeout=5, what="row held")
-        with concurrent.futures.ThreadPoolExecutor(2) as ex:
-            clicks = [ex.submit(harvest, token, 0, a), ex.submit(harvest, token, 1, b)]
-            wait_until(lambda: stack.psql("SELECT count(*) FROM pg_stat_activity"
-                                          " WHERE wait_event_type = 'Lock'"
-                                          " AND application_name = 'dbtree'") == [["2"]],
-                       timeout=5, what="both clicks waiting on the user row")
-            holder.stdin.write("COMMIT;\n")
-            holder.stdin.flush()
-            results = [c.result() for c in clicks]
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
+    results = clicks_on_a_held_user_row(uid, [lambda: harvest(token, 0, a),
+                                              lambda: harvest(token, 1, b)])
     statuses = sorted(r.status for r in results)
     check(statuses == [200, 409], "one harvest, one refusal", results)
     refused = [r for r in results if r.status == 409][0]
