@@ -279,12 +279,22 @@ def test_an_unharvested_golden_lemon_ends_with_its_day():
         r = start(stack.make_users(1)[0][1], pos)
         check(r.status == 200 and ("golden" not in r.json or pos == st["goldenPosition"]),
               "yesterday's lemon is plain again", r)
+        end_open_attempts()
     regrow()
+
+
+def end_open_attempts():
+    """Every open quiz and click window over, as the sweep would find them
+    (a lemon somebody is playing is never made golden)."""
+    stack.psql("UPDATE user_quiz_attempts SET deadline = now() - interval '1 minute',"
+               " harvest_deadline = now() - interval '1 minute'"
+               " WHERE status = 'started' OR harvest_status = 'in_progress'")
 
 
 def test_the_golden_lemon_is_never_one_somebody_is_playing():
     """Gilding starts a new generation (a hard quiz, nobody locked out): it
     must not take a lemon from under an open quiz or click window."""
+    end_open_attempts()
     with game_clock() as on_day:
         on_day(250)
         st = regrow()
@@ -297,11 +307,7 @@ def test_the_golden_lemon_is_never_one_somebody_is_playing():
             play(token, pos)   # answered right: the click window is open
         check(regrow(golden=1).get("goldenPosition") == free, "only the free lemon can be golden",
               (free, status()))
-        # their quizzes and windows over (as the sweep would find them)
-        stack.psql("UPDATE user_quiz_attempts SET deadline = now() - interval '1 minute',"
-                   " harvest_deadline = now() - interval '1 minute'"
-                   " WHERE user_id = ANY (:'p1'::uuid[])",
-                   "{%s}" % ",".join(uid for uid, _ in players))
+        end_open_attempts()
         stack.psql("UPDATE lemons SET golden_generation = NULL")   # by hand
         check(regrow(golden=1).get("goldenPosition") is None, "one a day: none more")
         check(golden_rows(250)[0][2] == "expired", "the pass closed its log row",
@@ -325,6 +331,7 @@ def mark_by_hand(pos, day):
 
 
 def test_one_golden_lemon_when_a_pass_is_held_and_another_writer_comes():
+    end_open_attempts()
     with game_clock() as on_day:
         on_day(300)
         st = regrow()
