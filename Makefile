@@ -9,6 +9,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 STATE    ?= $(CURDIR)/var
 UNITDIR  ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -67,11 +68,12 @@ benches: $(BENCHES)
 
 # Debian packages the build, the local run and the tests need.  The fuzz
 # suite needs clang and, for -fsanitize=fuzzer, libclang-rt-14-dev (Debian
-# 12's clang-14 only recommends it).
+# 12's clang-14 only recommends it).  fonts-nanum: Hangul for the Korean
+# UI in the browser tests' screenshots (Chromium has no font of its own).
 DEBS = build-essential pkg-config libpq-dev libhiredis-dev libjson-c-dev \
        libcurl4-openssl-dev libfcgi-dev libssl-dev postgresql postgresql-contrib \
        redis-server nginx-light libnginx-mod-nchan curl python3 python3-aiosmtpd wrk \
-       systemd procps iproute2 chromium clang libclang-rt-14-dev
+       systemd procps iproute2 chromium fonts-nanum clang libclang-rt-14-dev
 deps:
 	@missing=$$(for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -116,6 +118,8 @@ install: all
 		$(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 	sed -i 's|@PREFIX@|$(PREFIX)|g' \
 		$(DESTDIR)$(PREFIX)/share/dbtree/nginx/dbtree.conf
+	install -D -m 0644 systemd/dbtree.tmpfiles \
+		$(DESTDIR)$(TMPFILESDIR)/dbtree.conf
 
 clean:
 	rm -rf build build-san

@@ -70,6 +70,8 @@ struct conf {
 	int64_t golden_per_day;		/* golden lemons a day; 0 = none */
 	const char *events_publish;	/* DBTREE_EVENTS_PUBLISH: nchan publishers */
 	int64_t events_timeout_ms;
+	int64_t events_window_ms;	/* the relay's shortest window */
+	int64_t events_us_per_page;	/* ... and its growth per open page */
 	/* database instances */
 	const char *provisioner;	/* local | kubernetes */
 	const char *instance_dir;	/* local: "" = <state>/instances */

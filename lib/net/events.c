@@ -1,17 +1,36 @@
 /* Live events over nchan's HTTP publisher (see events.h). */
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "net/events.h"
 
+struct answer {
+	char text[512];		/* nchan's channel info, as JSON */
+	size_t len;
+};
+
 static size_t
-discard(char *ptr, size_t size, size_t nmemb, void *userdata)
+keep(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	(void)ptr;
-	(void)userdata;
-	return size * nmemb;
+	struct answer *a = userdata;
+	size_t n = size * nmemb, room = sizeof(a->text) - 1 - a->len;
+
+	memcpy(a->text + a->len, ptr, n < room ? n : room);
+	a->len += n < room ? n : room;
+	a->text[a->len] = '\0';
+	return n;
+}
+
+/* "subscribers": N from nchan's answer, or 0. */
+static int64_t
+subscribers(const struct answer *a)
+{
+	const char *p = strstr(a->text, "\"subscribers\":");
+
+	return p ? strtoll(p + 14, NULL, 10) : 0;
 }
 
 static int
@@ -66,6 +85,8 @@ post(struct events *ev, const char *target, const char *channel,
      const char *json)
 {
 	CURL *e = ev->curl;
+	struct curl_slist *accept = curl_slist_append(NULL, "Accept: text/json");
+	struct answer a = { .len = 0 };
 	char url[1200];
 	long status = 0;
 	int unix_socket = target[0] == '/';
@@ -82,12 +103,18 @@ post(struct events *ev, const char *target, const char *channel,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ev->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, accept);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &a);
 	rc = curl_easy_perform(e);
+	curl_slist_free_all(accept);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == CURLE_OK && status >= 200 && status < 300)
+	if (rc == CURLE_OK && status >= 200 && status < 300) {
+		if (subscribers(&a) > ev->subscribers)
+			ev->subscribers = subscribers(&a);
 		return 0;
+	}
 	log_warn("live event to %s (channel %s) not published: %s (HTTP %ld)",
 	    target, channel, rc != CURLE_OK ? curl_easy_strerror(rc) :
 	    "refused", status);
@@ -101,6 +128,7 @@ events_publish(struct events *ev, const char *channel, const char *json)
 
 	if (!ev->ntargets)
 		return 0;
+	ev->subscribers = 0;
 	for (int i = 0; i < ev->ntargets; i++)
 		ok += post(ev, ev->target[i], channel, json) == 0;
 	return ok ? ok : -1;

@@ -26,6 +26,7 @@ struct events {
 	const char *target[EVENTS_MAX_TARGETS];	/* into list */
 	int ntargets;		/* 0: live events are off */
 	int64_t timeout_ms;
+	int64_t subscribers;	/* the most any target reported last time */
 };
 
 /* targets: space-separated; each a unix socket path ("/run/dbtree/
@@ -36,7 +37,8 @@ void events_close(struct events *ev);
 
 /* Publishes json (a JSON object's text) to channel on every target.
  * Returns how many targets took it (all of them is ev->ntargets), or -1
- * when none did; failures are logged without the message. */
+ * when none did; failures are logged without the message.  Sets
+ * ev->subscribers to the largest count of open pages a target reported. */
 int events_publish(struct events *ev, const char *channel, const char *json);
 
 #include "base/banned.h"

@@ -24,6 +24,8 @@ relay_open(struct relay *r, const struct conf *conf,
 	memset(r, 0, sizeof(*r));
 	r->rfd = r->wfd = -1;
 	r->metrics = metrics;
+	r->window_ms = r->min_window_ms = conf->events_window_ms;
+	r->us_per_page = conf->events_us_per_page;
 	if (events_open(&r->ev, conf->events_publish,
 	    conf->events_timeout_ms) < 0 || r->ev.ntargets == 0)
 		return;
@@ -127,7 +129,7 @@ relay_due_ms(const struct relay *r)
 	if (!r->first_at)
 		return -1;
 	since = clock_mono_ms() - r->last_pub_ms;
-	return since >= RELAY_WINDOW_MS ? 0 : (int)(RELAY_WINDOW_MS - since);
+	return since >= r->window_ms ? 0 : (int)(r->window_ms - since);
 }
 
 void
@@ -154,4 +156,5 @@ relay_flush(struct relay *r)
 	buf_release(&msg);
 	r->first_at = 0;
 	r->last_pub_ms = clock_mono_ms();
+	r->window_ms = r->min_window_ms + r->ev.subscribers * r->us_per_page / 1000;
 }

@@ -3,11 +3,15 @@
  * something to tell open pages (a harvest: web/live.h) writes one line of
  * JSON into the master's pipe (non-blocking: a full pipe loses the event,
  * counted) and goes on; the master publishes it to nginx's pub/sub module
- * (net/events.h) at once when it has published nothing for
- * RELAY_WINDOW_MS, otherwise together with whatever else arrives until the
- * window ends.  So every open page gets at most one message a window from
- * each host, however many harvests there are (each message costs nginx a
- * write to every subscriber), and a lone harvest goes out at once.
+ * (net/events.h) at once when it has published nothing for a window,
+ * otherwise together with whatever else arrives until the window ends.
+ *
+ * Each message costs nginx a write to every open page (about 15 µs each
+ * on a small virtual machine, measured), so the window grows with the
+ * pages nginx last reported: DBTREE_EVENTS_WINDOW_MS (40) at least, plus
+ * DBTREE_EVENTS_US_PER_PAGE (60) per page, which keeps the fan-out to
+ * about a quarter of a core (10,000 pages: a message at most every
+ * 0.6 s).  A lone harvest still goes out at once.
  *
  * A message folds the harvests of its window into one, the latest per
  * lemon; its "at" is the earliest of their commit times (ms since the
@@ -23,7 +27,6 @@
 
 #include "net/events.h"
 
-#define RELAY_WINDOW_MS 40
 #define RELAY_LEMONS 10		/* positions on the tree */
 #define RELAY_ITEM_MAX 256	/* one lemon's JSON */
 
@@ -37,6 +40,8 @@ struct relay {
 	char item[RELAY_LEMONS][RELAY_ITEM_MAX];	/* "" = none pending */
 	int64_t first_at;	/* earliest pending commit time, 0 = none */
 	int64_t last_pub_ms;	/* monotonic */
+	int64_t window_ms;	/* the current window */
+	int64_t min_window_ms, us_per_page;
 	char carry[RELAY_ITEM_MAX * 2];	/* a line split across reads */
 	size_t ncarry;
 };

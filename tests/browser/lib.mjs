@@ -33,7 +33,16 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
 
-// Waits for the newest mail to `to` carrying a login code, newer than `after`.
+// A mail file's text with quoted-printable undone (a Korean mail's body is
+// encoded so; an English one reads the same either way).
+function mailText(file) {
+  const raw = fs.readFileSync(file, 'latin1').replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(raw, 'latin1').toString('utf8');
+}
+
+// Waits for the newest mail to `to` carrying a login code (in English or
+// Korean), newer than `after`.
 export async function codeFor(to, after) {
   for (let i = 0; i < 200; i++) {
     const files = fs.readdirSync(smtpDir).filter((f) => f.endsWith('.eml'))
@@ -41,8 +50,8 @@ export async function codeFor(to, after) {
       .filter((f) => fs.statSync(f).mtimeMs > after)
       .sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
     for (const f of files.reverse()) {
-      const text = fs.readFileSync(f, 'utf8');
-      const m = text.match(/login code: (\d{6})/);
+      const text = mailText(f);
+      const m = text.match(/(?:login code|로그인 코드): (\d{6})/);
       if (text.includes(`X-Envelope-To: ${to}`) && m) return m[1];
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -1,12 +1,14 @@
-// The live tree in two browsers: B harvests, A's page (never reloaded) loses
-// the lemon within a second through nginx's event stream; A survives an
+// The live tree in two browsers: A and B race for a lemon, B wins, and A's
+// page (never reloaded) loses the lemon and the race within a second
+// through nginx's event stream; A survives an
 // nginx reload and gets what was published while it was away from its last
 // event id; a third page whose event stream is refused keeps up by polling.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { launch, url, check, shot, finish, login, harvestLemon } from './lib.mjs';
+import { launch, url, check, shot, finish, login, harvestLemon, openQuiz, rightOption } from './lib.mjs';
 
 const email = process.argv[2];
+const rival = `rival-${email}`;
 const stateDir = path.dirname(process.env.DBTREE_RUN_DIR);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const EVENTS = '**/api/lemon/events*';
@@ -37,13 +39,29 @@ try {
   await b.goto(url + '/');
   await login(b, email);
 
-  // 1. the race's result reaches the other browser at once
+  // 1. a race: both answer right and chase the circle; B clicks first, and A's
+  //    dialog and tree say so at once
+  await login(a, rival);
+  for (const page of [b, a]) {
+    await openQuiz(page, 3);
+    await page.click(`.quiz-option[data-index="${rightOption(3)}"]`);
+    await page.waitForSelector('#harvest-target', { state: 'visible' });
+  }
   const seen = gone(a, 3, 5000);
-  const harvested = await harvestLemon(b, 3);
+  const told = a.waitForFunction(() => /faster/i.test(document.querySelector('#harvest-result')?.textContent || ''),
+    null, { timeout: 5000 }).then(() => Date.now());
+  const answered = b.waitForResponse((r) => r.url().endsWith('/api/lemon/harvest') && r.status() === 200);
+  await b.click('#harvest-target');
+  await answered;
+  const harvested = Date.now();
   const lag = (await seen) - harvested;
   check(lag < 1000, `A saw the lemon gone ${lag} ms after B's harvest (within 1 s, no reload)`);
+  const toldLag = (await told) - harvested;
+  check(toldLag < 1000, `A's race ended with "someone else was faster" ${toldLag} ms after B won`);
   check(await streamed(a, 3), 'through the event stream, not the 30 s poll');
-  await shot(a, 'live-a-after-b-harvested');
+  await shot(a, 'live-a-lost-the-race');
+  await a.click('#quiz-close');
+  await b.click('#quiz-close');
 
   // 2. nginx reloads while a harvest happens; A catches up from its last event id
   await a.route(EVENTS, (route) => route.abort('connectionrefused'));

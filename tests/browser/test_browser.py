@@ -70,3 +70,13 @@ def test_backups_take_download_restore_in_the_browser():
         _scenario("backups.mjs", "backup-user@example.com", timeout=240)
     finally:
         stack.local("jobs-stop")
+
+
+def test_i18n_catalogues_match_and_cover_every_key_the_ui_uses():
+    p = subprocess.run(["python3", os.path.join(HERE, "i18n_keys.py")], capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode == 0, "the catalogues agree and hold every key used", p.stdout[-3000:])
+
+
+def test_i18n_every_page_in_korean_and_in_english():
+    _scenario("i18n.mjs", "i18n-user@example.com", timeout=180)

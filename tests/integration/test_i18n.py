@@ -131,9 +131,10 @@ def test_quiz_import_rejects_bad_korean_and_changes_nothing():
     check(p.returncode == 0, "first import", p)
     before = _stored(key)
     fresh = "i18n-new-%s" % secrets.token_hex(3)
-    bad = dict(KO_TEXT, options=["BEGIN", "COMMIT"])
+    bad = dict(KO_TEXT, options=["BEGIN", "COMMIT", "VACUUM", "END"])
     cases = [
-        (bad, "ko.options: 2 given, as many as the English options (3) needed"),
+        (bad, "ko.options: 4 given, as many as the English options (3) needed"),
+        (dict(KO_TEXT, options=["BEGIN", "COMMIT"]), "ko.options: 2 given, 3 to 5 needed"),
         (dict(KO_TEXT, answer=1), "ko: unknown key 'answer'"),
         ({"question": KO_TEXT["question"], "options": KO_TEXT["options"]},
          "ko.explanation: missing or null"),

@@ -75,6 +75,13 @@ class Subscriber:
         self.sock.close()
 
 
+def nginx_workers():
+    with open(os.path.join(stack.dir, "nginx", "nginx.pid")) as f:
+        master = f.read().strip()
+    out = subprocess.run(["pgrep", "-P", master], capture_output=True, text=True).stdout
+    return set(out.split())
+
+
 def pool_workers():
     return {g: len(stack.pids(g)) for g in ("tree", "public")}
 
@@ -199,19 +206,21 @@ def test_only_the_service_can_publish():
 
 def test_a_lost_event_never_fails_a_harvest_and_is_counted():
     sock = os.path.join(stack.dir, "run", "events.sock")
-    away = sock + ".away"
+    mode = os.stat(sock).st_mode & 0o777
     (_, token), = stack.make_users(1)
     lost = stack.metric("dbtree_live_events_total", group="tree", outcome="lost")
-    os.rename(sock, away)
+    old = nginx_workers()
+    os.chmod(sock, 0)   # the service may no longer connect
     try:
-        stack.local("nginx-reload")   # ends the pools' kept connections
+        stack.local("nginx-reload")   # its old workers end the relay's kept connection
+        wait_until(lambda: not (old & nginx_workers()), what="the old nginx workers gone")
         a = play(token, 8)
         r = harvest(token, 8, a)
         check(r.status == 200 and r.json["harvestAmount"] == 3, "the harvest stands", r)
+        wait_until(lambda: stack.metric("dbtree_live_events_total", group="tree",
+                                        outcome="lost") == lost + 1,
+                   what="the lost event counted")
     finally:
-        os.rename(away, sock)
-    wait_until(lambda: stack.metric("dbtree_live_events_total", group="tree",
-                                    outcome="lost") == lost + 1,
-               what="the lost event counted")
+        os.chmod(sock, mode)
     check("not published" in stack.log("pool-tree.log"), "and logged")
     regrow_all()

@@ -73,7 +73,8 @@ def _install(tmp):
     build = ["SAN=1"] if os.path.basename(stack.build.rstrip("/")) == "build-san" \
         else ["BUILD=%s" % stack.build]
     subprocess.run(["make", "-s", "-C", ROOT, "install", "PREFIX=%s/usr" % tmp,
-                    "UNITDIR=%s/units" % tmp] + build, check=True, capture_output=True)
+                    "UNITDIR=%s/units" % tmp, "TMPFILESDIR=%s/tmpfiles" % tmp] + build,
+                   check=True, capture_output=True)
     return os.path.join(tmp, "units")
 
 
@@ -127,15 +128,20 @@ def test_install_layout_and_nginx_config_is_valid():
     _install(tmp)
     share = os.path.join(tmp, "usr", "share", "dbtree")
     for path in ("usr/bin/dbtreectl", "usr/bin/dbtree-agent", "usr/lib/dbtree/fcgi/public",
-                 "usr/share/dbtree/nginx/www/index.html",
-                 "usr/share/dbtree/sql/migrations/0001_platform.sql"):
+                 "usr/share/dbtree/nginx/www/index.html", "usr/share/dbtree/nginx/events.conf",
+                 "usr/share/dbtree/sql/migrations/0001_platform.sql", "tmpfiles/dbtree.conf"):
         check(os.path.exists(os.path.join(tmp, path)), "installed " + path)
     with open(os.path.join(share, "nginx", "dbtree.conf")) as f:
         site = f.read()
     check("@PREFIX@" not in site, "prefix substituted in dbtree.conf")
     conf = os.path.join(tmp, "nginx.conf")
+    # nginx -t binds the publisher's socket: here, not under /run/dbtree
+    site = site.replace("unix:/run/dbtree/events.sock", "unix:%s/events.sock" % tmp)
     with open(conf, "w") as f:
-        f.write("pid %s/nginx.pid; error_log stderr; events {}\n"
+        # as Debian's /etc/nginx/nginx.conf, which loads the enabled
+        # modules (nchan: libnginx-mod-nchan) first
+        f.write("load_module /usr/lib/nginx/modules/ngx_nchan_module.so;\n"
+                "pid %s/nginx.pid; error_log stderr; events {}\n"
                 "http { include /etc/nginx/mime.types; %s }\n" % (tmp, site))
     p = subprocess.run(["nginx", "-t", "-q", "-p", tmp, "-c", conf], capture_output=True,
                        text=True)

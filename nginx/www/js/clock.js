@@ -11,11 +11,6 @@ export function clock(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-// "1 lemon", "3 lemons".
-export function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 // Runs fn now and then every ms (a number, or a function giving it each time). A hidden
 // tab is not polled; it catches up when shown.
 export function poll(fn, every) {

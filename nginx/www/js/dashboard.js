@@ -13,7 +13,7 @@ import { initCopyButtons, showCredentials } from './credentials.js';
 import {
   MAX_INSTANCES, bytesText, cpuText, deleteInstance, diskText, fullCost, getInstance, hoursFor,
   hoursText, instanceAction, instanceErrorText, isBusy, lemons, listInstances, liveCount, memoryText,
-  presetLabel, resetPassword, sizeLabel, statusText, statusTone, typeLabel, uptimeText,
+  presetLabel, reasonText, resetPassword, sizeLabel, statusText, statusTone, typeLabel, uptimeText,
 } from './instances.js';
 import { getProfile, isLoggedIn, refreshProfile } from './session.js';
 import { toast } from './toast.js';
@@ -212,7 +212,7 @@ function renderDetail() {
     badge.dataset.text = shown;
     badge.replaceChildren(statusDot(inst.status), h('span', {}, shown));
   }
-  const reason = inst.statusReason || '';
+  const reason = reasonText(inst.statusReason);
   setText('detail-reason', reason ? t('dashboard.reason', { reason }) : '');
   $('detail-reason').hidden = !reason;
   const notice = NOTICES.includes(inst.status) ? t(`dashboard.notice.${inst.status}`) : '';
@@ -287,7 +287,7 @@ function noteStatus(inst) {
   if (before === 'provisioning' && inst.status === 'running') {
     toast(t('dashboard.ready', { name: inst.name }), 'success', 6000);
   } else if (before === 'provisioning' && inst.status === 'error') {
-    toast(inst.statusReason ? t('dashboard.create_failed_reason', { name: inst.name, reason: inst.statusReason }) : t('dashboard.create_failed', { name: inst.name }), 'error', 0);
+    toast(inst.statusReason ? t('dashboard.create_failed_reason', { name: inst.name, reason: reasonText(inst.statusReason) }) : t('dashboard.create_failed', { name: inst.name }), 'error', 0);
   }
   state.statuses.set(inst.id, inst.status);
 }

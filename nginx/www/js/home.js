@@ -8,7 +8,7 @@ import { getProfile, isLoggedIn, refreshProfile, setProfile } from './session.js
 import { initStats } from './stats.js';
 import { toast } from './toast.js';
 import { initTree } from './tree.js';
-import { initQuiz, quizBusy, startDemo, startQuiz } from './quiz.js';
+import { initQuiz, lemonTaken, quizBusy, startDemo, startQuiz } from './quiz.js';
 
 const banner = document.getElementById('cooldown');
 let cooldownUntil = 0; // ms since epoch; 0 = can harvest (as far as we know)
@@ -56,7 +56,7 @@ function onPick(pos, lemon) {
   startQuiz(pos, lemon);
 }
 
-const tree = initTree({ onPick });
+const tree = initTree({ onPick, onTaken: lemonTaken });
 
 initQuiz({
   onHarvested(pos, result) {

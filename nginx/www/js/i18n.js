@@ -2,7 +2,7 @@
 // flat maps of key → text with {name} placeholders. Stable API:
 //
 //   t('quiz.title', { n: 3 })         text in the chosen language
-//   tn('units.lemons', 3)             plural: picks 'units.lemons.one' / '.other'
+//   tn('unit.lemons', 3)              plural: picks 'unit.lemons.one' / '.other'
 //   lang() / setLang('ko')            chosen language ('en' | 'ko'); setLang saves it
 //   fmtNumber(n) / fmtDate(d, opts) / fmtRelative(value, unit)   through Intl
 //   applyI18n(root)                   fills [data-i18n="key"] (text),

@@ -2,7 +2,7 @@
 // Pure helpers (no DOM) so the dashboard, the wizard and the credentials dialog share them.
 
 import { api, ApiError, messageFor } from './api.js';
-import { fmtNumber, t, tn } from './i18n.js';
+import { fmtNumber, has, lang, t, tn } from './i18n.js';
 
 // The server's rules (PRODUCT.md §6, reference §8.3–§8.4).
 export const MAX_INSTANCES = 2;
@@ -74,6 +74,14 @@ export function transitionText(inst) {
   return TOWARDS[want] ? t(TOWARDS[want]) : '';
 }
 
+// The server's reason for a status, in the page's language when it is one of
+// the reasons the server itself writes (lib/domain/lifecycle.c); a driver's
+// own words (an error's detail) stay as they are.
+export function reasonText(reason) {
+  const key = `instances.reason.${String(reason ?? '').toLowerCase().replace(/\W+/g, '_')}`;
+  return lang() !== 'en' && has(key) ? t(key) : String(reason ?? '');
+}
+
 // "Running", "Paused: out of lemons", "Error: the port is taken",
 // "Starting…" while a start is on its way.
 export function statusText(inst) {
@@ -81,7 +89,7 @@ export function statusText(inst) {
   const towards = transitionText(inst);
   if (towards) return towards;
   const base = STATUS[status] ? t(`instances.status.${status}`) : sizeLabel(status || 'unknown');
-  if (status === 'error' && inst.statusReason) return t('instances.error_reason', { status: base, reason: inst.statusReason });
+  if (status === 'error' && inst.statusReason) return t('instances.error_reason', { status: base, reason: reasonText(inst.statusReason) });
   return base;
 }
 

@@ -342,6 +342,19 @@ async function onHit() {
   }
 }
 
+// A live event says someone harvested lemon pos. While the circle runs, the race is lost:
+// say so at once. While the question is open, say so but let it be answered (the answer
+// frees the quiz lock on the server, so the next quiz can start at once).
+export function lemonTaken(pos) {
+  if (!run || run.demo || run.pos !== pos) return;
+  if (run.phase === 'game') {
+    el.target.disabled = true;
+    finish(t('quiz.someone_faster'), 'bad', { result: true });
+  } else if (run.phase === 'quiz') {
+    feedback(t('quiz.taken_meanwhile'), 'bad');
+  }
+}
+
 function harvestErrorText(err, pos) {
   const said = messageFor(err);
   switch (err?.code) {

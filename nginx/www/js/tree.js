@@ -1,6 +1,6 @@
 // The lemon tree: an inline SVG with up to 10 lemons, and the status pill above it.
 //
-//   const tree = initTree({ onPick(pos, element) {…} });
+//   const tree = initTree({ onPick(pos, element) {…}, onTaken(pos) {…} });
 //   tree.refresh();     // GET /api/lemon/global-status now (it is also polled: every 30 s
 //                       // while live events arrive, every 5 s while they do not)
 //   tree.remove(3);     // take lemon 3 off the tree at once (harvested)
@@ -13,8 +13,8 @@
 import { api } from './api.js';
 import { clock, poll } from './clock.js';
 import { svg } from './dom.js';
-import { initLive } from './live.js';
 import { t, tn } from './i18n.js';
+import { initLive } from './live.js';
 
 const POLL_MS = 5000;
 const LIVE_POLL_MS = 30000; // the fallback while live events arrive
@@ -71,7 +71,7 @@ function drawLemon(pos, onPick) {
   return lemon;
 }
 
-export function initTree({ onPick }) {
+export function initTree({ onPick, onTaken }) {
   const host = $('tree');
   const pill = $('tree-pill');
   const drawing = drawTree();
@@ -169,6 +169,7 @@ export function initTree({ onPick }) {
     remove(pos);
     if (regrowAt == null || growsBackAt < regrowAt) regrowAt = growsBackAt;
     updatePill();
+    onTaken?.(pos);
   }
 
   const liveNote = document.createElement('span');
@@ -188,7 +189,7 @@ export function initTree({ onPick }) {
     },
     onState(state) {
       liveNote.dataset.state = state;
-      liveNote.textContent = state === 'live' ? 'Live' : 'Reconnecting…';
+      liveNote.textContent = t(state === 'live' ? 'tree.live' : 'tree.reconnecting');
       if (state === 'live') refresh(); // anything from before the stream opened
     },
   });

@@ -10,7 +10,7 @@ import {
   MAX_INSTANCES, createInstance, customCost, fullCost, hoursFor, instanceErrorText, lemons,
   listPresets, liveCount, nameProblem, specText, typeLabel,
 } from './instances.js';
-import { t, tn } from './i18n.js';
+import { has, lang, t, tn } from './i18n.js';
 import { getProfile, refreshProfile } from './session.js';
 
 const $ = (id) => document.getElementById(id);
@@ -44,8 +44,27 @@ export function initWizard({ instances, onCreated, onQuota }) {
     return Array.isArray(state.presets) ? state.presets.find((p) => p.id === state.presetId) ?? null : null;
   }
 
+  // The server words presets in English; in another language the catalogue
+  // has the texts of the shipped presets ('preset.<size>.*', 'preset.term.*').
+  function presetWords(p) {
+    const own = (key, fallback) => (lang() !== 'en' && has(key) ? t(key) : fallback);
+    const terms = p.technicalTerms && typeof p.technicalTerms === 'object' ? p.technicalTerms : {};
+    return {
+      friendly: own(`preset.${p.size}.friendly`, p.friendlyDescription || p.description),
+      uses: own(`preset.${p.size}.uses`, Array.isArray(p.useCases) ? p.useCases.slice(0, 4).map(String).join(', ') : ''),
+      terms: Object.fromEntries(Object.entries(terms).map(([term, def]) =>
+        [term, own(`preset.term.${term.toLowerCase().replace(/\W+/g, '_')}`, String(def))])),
+    };
+  }
+
+  // The server's one reason ("no room") is English; other languages say it themselves.
+  function whyUnavailable(p, key) {
+    return lang() === 'en' && p.unavailableReason ? p.unavailableReason : t(key);
+  }
+
   function presetCard(p) {
     const cost = fullCost(p.cost);
+    const words = presetWords(p);
     const available = p.available !== false;
     const radio = h('input', {
       type: 'radio', name: 'preset', value: p.id, class: 'preset-radio',
@@ -58,17 +77,14 @@ export function initWizard({ instances, onCreated, onQuota }) {
       h('span', { class: 'preset-top' },
         h('span', { class: 'preset-icon', 'aria-hidden': 'true' }, p.icon || '🍋'),
         h('span', { class: 'preset-name' }, p.name || p.id)),
-      p.friendlyDescription || p.description
-        ? h('span', { class: 'preset-desc' }, p.friendlyDescription || p.description) : null,
+      words.friendly ? h('span', { class: 'preset-desc' }, words.friendly) : null,
       h('span', { class: 'preset-spec', id: `preset-${p.id}-spec` }, specText(p.resources)),
       h('span', { class: 'preset-cost', id: `preset-${p.id}-cost` },
         h('span', { class: 'nowrap' }, h('strong', {}, lemons(cost.creationCost)), t('wizard.to_create')), ' · ',
         h('span', { class: 'nowrap' }, h('strong', {}, t('wizard.per_hour', { cost: lemons(cost.hourlyLemons) })))),
-      Array.isArray(p.useCases) && p.useCases.length
-        ? h('span', { class: 'preset-uses' }, t('wizard.good_for', { uses: p.useCases.slice(0, 4).map(String).join(', ') }))
-        : null,
+      words.uses ? h('span', { class: 'preset-uses' }, t('wizard.good_for', { uses: words.uses })) : null,
       available ? null : h('span', { class: 'preset-why', id: `preset-${p.id}-why` },
-        t('wizard.unavailable', { reason: p.unavailableReason || t('wizard.no_room_size') })));
+        t('wizard.unavailable', { reason: whyUnavailable(p, 'wizard.no_room_size') })));
   }
 
   function glossary(terms) {
@@ -102,7 +118,7 @@ export function initWizard({ instances, onCreated, onQuota }) {
       return h('section', { class: 'preset-group', 'aria-labelledby': headingId },
         h('h3', { id: headingId }, typeLabel(type)),
         h('div', { class: 'preset-grid', role: 'radiogroup', 'aria-labelledby': headingId }, list.map(presetCard)),
-        glossary(list.find((p) => p.technicalTerms)?.technicalTerms));
+        glossary(presetWords(list.find((p) => p.technicalTerms) ?? {}).terms));
     }));
   }
 
@@ -230,7 +246,7 @@ export function initWizard({ instances, onCreated, onQuota }) {
       const p = selectedPreset();
       if (!p) return t('wizard.pick_preset');
       if (p.available === false) {
-        return t('wizard.preset_unavailable', { name: p.name || t('wizard.this_preset'), reason: p.unavailableReason || t('wizard.no_room') });
+        return t('wizard.preset_unavailable', { name: p.name || t('wizard.this_preset'), reason: whyUnavailable(p, 'wizard.no_room') });
       }
     }
     const bal = balance();
