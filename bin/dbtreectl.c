@@ -32,9 +32,11 @@
 #include "store/kv.h"
 #include "store/migrate.h"
 #include "domain/account.h"
+#include "domain/achieve.h"
 #include "domain/billing.h"
 #include "domain/game.h"
 #include "domain/gauges.h"
+#include "domain/golden.h"
 #include "domain/ledger.h"
 #include "domain/outbox.h"
 #include "domain/quiz.h"
@@ -87,16 +89,23 @@ job_sessions(struct job_ctx *ctx)
 	return n < 0 ? -1 : 0;
 }
 
+/* Regrowth, quizzes for lemons without one, then the golden lemon (after
+ * the fill, so that it finds the tree hung). */
 static int
 job_regrow(struct job_ctx *ctx)
 {
-	int n = tree_regrow(ctx->db);
+	int n = tree_regrow(ctx->db), g;
 
 	if (n > 0) {
 		log_info("regrow: %d lemons grew back", n);
 		live_tree(&app);	/* a lost event is logged; pages poll */
 	}
-	return n < 0 || tree_fill_quizzes(ctx->db) < 0 ? -1 : 0;
+	if (n < 0 || tree_fill_quizzes(ctx->db) < 0)
+		return -1;
+	g = golden_pass(ctx->db, app.game.golden_per_day);
+	if (g >= 0)
+		log_info("regrow: the lemon at %d is golden", g);
+	return g == -1 ? -1 : 0;
 }
 
 static int
@@ -184,15 +193,20 @@ job_bill(struct job_ctx *ctx)
 	struct billing_rules r = { app.conf.billing_period_s,
 		app.conf.pause_grace_s };
 	struct billing_stats st;
+	int n;
 
 	if (billing_run(ctx->db, &r, ctx->deadline_ms, &st) < 0)
 		return -1;
+	n = achieve_billing_pass(ctx->db, app.conf.billing_period_s,
+	    app.conf.lemon_cap);
+	if (n > 0)
+		log_info("bill: %d earned a week of a running database", n);
 	if (st.charged || st.paused || st.resumed || st.warned || st.deleted)
 		log_info("bill: %lld charged, %lld paused, %lld resumed,"
 		    " %lld warned, %lld deleted", (long long)st.charged,
 		    (long long)st.paused, (long long)st.resumed,
 		    (long long)st.warned, (long long)st.deleted);
-	return 0;
+	return n < 0 ? -1 : 0;
 }
 
 /* Every job, in the order one pass runs them.  Later capabilities add

@@ -5,6 +5,8 @@
  *					its language (X-Dbtree-Lang, as the
  *					web UI's do) records it as the one
  *					the person last used: mails follow it
+ *	GET    /api/user/achievements		-> [{key, earned, earnedAt,
+ *						     progress, goal, reward}]
  *	DELETE /api/user			-> 204
  *	POST   /api/support/inquiry	{category, subject, message, context}
  *		-> 204
@@ -15,6 +17,7 @@
 #include "base/jget.h"
 #include "base/xalloc.h"
 #include "domain/account.h"
+#include "domain/achieve.h"
 #include "domain/outbox.h"
 #include "domain/support.h"
 #include "web/app.h"
@@ -44,6 +47,22 @@ get_user(struct req *req)
 	default:
 		return ROUTE_FAILED;
 	}
+}
+
+static int
+achievements(struct req *req)
+{
+	struct achieve_state st[ACHIEVE_COUNT];
+	struct json_object *arr;
+	int n = achieve_list(&req->app->db, req->user_id,
+	    req->app->conf.billing_period_s, st);
+
+	if (n < 0)
+		return ROUTE_FAILED;
+	arr = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(arr, view_achievement(&st[i]));
+	return resp_json(req, 200, arr);
 }
 
 static int
@@ -106,6 +125,8 @@ support_inquiry(struct req *req)
 
 static const struct route routes[] = {
 	{ "GET", "/api/user", get_user, ROUTE_TOKEN, 0, LIMIT_NONE },
+	{ "GET", "/api/user/achievements", achievements, ROUTE_USER, 0,
+	  LIMIT_NONE },
 	{ "DELETE", "/api/user", delete_user, ROUTE_USER, 0, LIMIT_NONE },
 	{ "POST", "/api/support/inquiry", support_inquiry, ROUTE_USER,
 	  ROUTE_JSON_BODY, LIMIT_SUPPORT },

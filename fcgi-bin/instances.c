@@ -378,6 +378,7 @@ create_settings(struct app *app, struct instance_create *c, const char *uid)
 	c->cap_cpu = (app->conf.capacity_cpu_milli -
 	    app->conf.reserved_cpu_milli) / 1000.0;
 	c->cap_mb = app->conf.capacity_memory_mb - app->conf.reserved_memory_mb;
+	c->lemon_cap = app->conf.lemon_cap;
 }
 
 static int

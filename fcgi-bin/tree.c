@@ -163,6 +163,8 @@ quiz_start(struct req *req)
 	    q.options_ko_json : q.options_json));
 	json_object_object_add(o, "timeLimit", json_object_new_int64(q.time_limit));
 	json_object_object_add(o, "attemptID", json_object_new_int64(q.attempt_id));
+	if (q.golden)
+		json_object_object_add(o, "golden", json_object_new_boolean(1));
 	game_quiz_release(&q);
 	return resp_json(req, 200, o);
 }
@@ -194,6 +196,9 @@ answer_json(const struct game_answer *a, int64_t attempt, enum lang lang)
 		json_object_object_add(o, "explanation",
 		    json_object_new_string(lang == LANG_KO && a->explanation_ko ?
 		    a->explanation_ko : a->explanation));
+	if (a->awarded)
+		json_object_object_add(o, "achievements",
+		    view_awards(&a->award, 1));
 	return o;
 }
 
@@ -219,6 +224,31 @@ quiz_answer(struct req *req)
 		r = game_error(req, r, 0);
 	game_answer_release(&a);
 	return r;
+}
+
+/* The harvest answer's game fields (new; the reference's are unchanged):
+ * golden, streak, streakBonus, achievements and the balance after them. */
+static void
+add_game(struct json_object *o, const struct game_harvest *h)
+{
+	struct json_object *bonus = NULL;
+
+	if (h->golden)
+		json_object_object_add(o, "golden", json_object_new_boolean(1));
+	json_object_object_add(o, "streak", view_streak(h->streak,
+	    h->streak_best, game_next_milestone(h->streak)));
+	if (h->milestone) {
+		bonus = json_object_new_object();
+		json_object_object_add(bonus, "days",
+		    json_object_new_int64(h->milestone));
+		json_object_object_add(bonus, "lemons",
+		    json_object_new_int64(h->streak_bonus));
+	}
+	json_object_object_add(o, "streakBonus", bonus);
+	json_object_object_add(o, "achievements",
+	    view_awards(h->awards, h->nawards));
+	json_object_object_add(o, "balanceAfterBonuses",
+	    json_object_new_int64(h->balance));
 }
 
 static int
@@ -251,6 +281,7 @@ harvest(struct req *req)
 	json_object_object_add(o, "nextHarvestAt", view_time(h.next_harvest_at));
 	json_object_object_add(o, "transactionId",
 	    json_object_new_string(h.move.tx_id));
+	add_game(o, &h);
 	return resp_json(req, 200, o);
 }
 

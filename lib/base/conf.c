@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/conf.h"
 #include "base/log.h"
@@ -98,6 +99,15 @@ static const struct conf_var vars[] = {
 	{ "DBTREE_QUIZ_GRACE", CONF_INT, "3", 0, 60, NULL, F(quiz_grace_s) },
 	{ "DBTREE_STATUS_CACHE_MS", CONF_INT, "1000", 0, 60000, NULL,
 	  F(status_cache_ms) },
+	{ "DBTREE_TIME_ZONE", CONF_STR, "UTC", 1, 64, NULL, F(time_zone) },
+	{ "DBTREE_STREAK_BONUS_3", CONF_INT, "2", 0, 1000, NULL,
+	  F(streak_bonus[0]) },
+	{ "DBTREE_STREAK_BONUS_7", CONF_INT, "5", 0, 1000, NULL,
+	  F(streak_bonus[1]) },
+	{ "DBTREE_STREAK_BONUS_30", CONF_INT, "15", 0, 1000, NULL,
+	  F(streak_bonus[2]) },
+	{ "DBTREE_GOLDEN_PER_DAY", CONF_INT, "1", 0, 24, NULL,
+	  F(golden_per_day) },
 	{ "DBTREE_EVENTS_PUBLISH", CONF_STR, "/run/dbtree/events.sock", 0,
 	  1000, NULL, F(events_publish) },
 	{ "DBTREE_EVENTS_TIMEOUT_MS", CONF_INT, "250", 10, 10000, NULL,
@@ -273,6 +283,21 @@ conf_set(struct conf *c, const struct conf_var *v, const char *s)
 	return 0;
 }
 
+bool
+conf_is_time_zone(const char *name)
+{
+	char path[128];
+
+	if (strcmp(name, "UTC") == 0)
+		return true;
+	if (!*name || name[0] == '/' || strstr(name, "..") ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != strlen(name))
+		return false;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+	return access(path, R_OK) == 0;
+}
+
 int
 conf_load_from(struct conf *c, const char *(*lookup)(const char *))
 {
@@ -286,6 +311,11 @@ conf_load_from(struct conf *c, const char *(*lookup)(const char *))
 			s = vars[i].def;
 		if (conf_set(c, &vars[i], s) < 0)
 			ret = -1;
+	}
+	if (ret == 0 && !conf_is_time_zone(c->time_zone)) {
+		fprintf(stderr, "dbtree: configuration: DBTREE_TIME_ZONE='%s'"
+		    " is not a time zone known here\n", c->time_zone);
+		ret = -1;
 	}
 	return ret;
 }

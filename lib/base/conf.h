@@ -64,6 +64,10 @@ struct conf {
 	int64_t click_window_ms;
 	int64_t quiz_grace_s;
 	int64_t status_cache_ms;
+	/* the game around the harvest (domain/game.h, domain/golden.h) */
+	const char *time_zone;		/* the game's days: a tz database name */
+	int64_t streak_bonus[3];	/* lemons at 3, 7 and 30 days in a row */
+	int64_t golden_per_day;		/* golden lemons a day; 0 = none */
 	const char *events_publish;	/* DBTREE_EVENTS_PUBLISH: nchan publishers */
 	int64_t events_timeout_ms;
 	int64_t events_window_ms;	/* the relay's shortest window */
@@ -122,6 +126,9 @@ struct conf {
 int conf_load(struct conf *c);
 /* Same, reading variables through lookup (for tests). */
 int conf_load_from(struct conf *c, const char *(*lookup)(const char *));
+/* True when name is a time zone of the tz database installed here
+ * (/usr/share/zoneinfo), or "UTC". */
+bool conf_is_time_zone(const char *name);
 
 #include "base/banned.h"
 #endif

@@ -5,6 +5,7 @@
  * directory.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,4 +63,22 @@ pause_point(const char *name)
 		clock_sleep_ms(PAUSE_POLL_MS, NULL);
 	unlink(reached);
 	log_info("released from pause point '%s'", name);
+}
+
+long long
+pause_clock_offset(void)
+{
+	char path[1100], text[32];
+	FILE *f;
+	long long off = 0;
+
+	if (!pause_enabled())
+		return 0;
+	snprintf(path, sizeof(path), "%s/clock-offset", pause_dir);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fgets(text, sizeof(text), f))
+		off = strtoll(text, NULL, 10);
+	fclose(f);
+	return off;
 }

@@ -20,6 +20,10 @@ void pause_setup(const char *dir);
 bool pause_enabled(void);
 /* Holds the caller while the point `name` is armed (see above). */
 void pause_point(const char *name);
+/* Seconds a test moved the game's clock on: the whole number in the file
+ * <dir>/clock-offset (see domain/gameday.h), 0 when pause points are off,
+ * the file is missing or unreadable.  Production never reads a file. */
+long long pause_clock_offset(void);
 
 #include "base/banned.h"
 #endif

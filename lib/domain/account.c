@@ -10,6 +10,8 @@
 #include "base/log.h"
 #include "domain/account.h"
 #include "domain/backup.h"
+#include "domain/game.h"
+#include "domain/gameday.h"
 #include "domain/instance.h"
 #include "domain/outbox.h"
 #include "store/db.h"
@@ -17,7 +19,9 @@
 #define PROFILE_COLUMNS "u.id, u.email, u.lemon_balance," \
 	" u.total_earned_lemons, u.total_spent_lemons," \
 	" coalesce(extract(epoch FROM u.last_harvest_at)::bigint, 0)," \
-	" extract(epoch FROM u.created_at)::bigint, u.lang::text"
+	" extract(epoch FROM u.created_at)::bigint, u.lang::text," \
+	" u.streak, u.streak_best," \
+	" coalesce(u.streak_day >= " GAMEDAY_SQL("$2", "$3") " - 1, false)"
 
 /* Fills p from the one row of res; consumes res. */
 static int
@@ -38,6 +42,9 @@ profile_from(PGresult *res, struct profile *p)
 	p->joined_at = (time_t)db_get_i64(res, 0, 6);
 	p->lang = LANG_EN;
 	lang_parse(PQgetvalue(res, 0, 7), &p->lang);
+	p->streak_best = db_get_i64(res, 0, 9);
+	p->streak = PQgetvalue(res, 0, 10)[0] == 't' ? db_get_i64(res, 0, 8) : 0;
+	p->next_milestone = game_next_milestone(p->streak);
 	PQclear(res);
 	return ACCOUNT_OK;
 }
@@ -45,24 +52,30 @@ profile_from(PGresult *res, struct profile *p)
 int
 account_profile(struct db *db, const char *user_id, struct profile *p)
 {
-	const char *params[] = { user_id };
+	struct gameday d;
+	const char *params[] = { user_id, d.offset, NULL };
 
+	gameday_now(&d);
+	params[2] = d.tz;
 	return profile_from(db_exec(db, "SELECT " PROFILE_COLUMNS
-	    " FROM users u WHERE u.id = $1 AND NOT u.is_deleted", 1, params),
-	    p);
+	    " FROM users u WHERE u.id = $1 AND NOT u.is_deleted",
+	    3, params), p);
 }
 
 int
 account_profile_by_token(struct db *db, const char *token, struct profile *p)
 {
 	char hash[65];
-	const char *params[] = { hash };
+	struct gameday d;
+	const char *params[] = { hash, d.offset, NULL };
 
 	session_token_hash(token, hash);
+	gameday_now(&d);
+	params[2] = d.tz;
 	return profile_from(db_exec(db, "SELECT " PROFILE_COLUMNS
 	    " FROM sessions s JOIN users u ON u.id = s.user_id"
 	    " WHERE s.token_hash = decode($1, 'hex')"
-	    " AND s.expires_at > now() AND NOT u.is_deleted", 1, params), p);
+	    " AND s.expires_at > now() AND NOT u.is_deleted", 3, params), p);
 }
 
 int

@@ -22,6 +22,9 @@ struct profile {
 	time_t last_harvest_at;	/* 0 = never */
 	time_t joined_at;
 	enum lang lang;		/* the language the person last used */
+	/* the daily streak (domain/game.h): 0 once a day was missed */
+	int64_t streak, streak_best;
+	int64_t next_milestone;	/* 0 = past the last */
 };
 
 enum account_result {

@@ -17,6 +17,8 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "domain/game.h"
+#include "domain/gameday.h"
+#include "domain/golden.h"
 #include "domain/stats.h"
 #include "domain/session.h"
 #include "store/db.h"
@@ -27,6 +29,28 @@
 #define COOLDOWN_LEFT(last, secs) " coalesce(greatest(0, ceil(extract(" \
 	"epoch FROM " last " + make_interval(secs => " secs "::int)" \
 	" - now()))), 0)::bigint"
+
+int64_t
+game_next_milestone(int64_t current)
+{
+	static const int days[] = GAME_MILESTONE_DAYS;
+
+	for (int i = 0; i < GAME_MILESTONES; i++)
+		if (days[i] > current)
+			return days[i];
+	return 0;
+}
+
+int64_t
+game_milestone_bonus(const struct game_rules *r, int64_t days)
+{
+	static const int milestone[] = GAME_MILESTONE_DAYS;
+
+	for (int i = 0; i < GAME_MILESTONES; i++)
+		if (milestone[i] == days)
+			return r->streak_bonus[i];
+	return 0;
+}
 
 int64_t
 game_cooldown_left(struct db *db, const struct game_rules *r,
@@ -159,7 +183,7 @@ unless_no_session(struct db *db, const char *hash, int why)
 }
 
 struct lemon_view {
-	bool available, has_quiz, answered;
+	bool available, has_quiz, answered, golden;
 	char user_id[USER_ID_LEN + 1];
 	int64_t time_limit;
 	int64_t wait_s;		/* the user's cooldown left */
@@ -184,6 +208,7 @@ open_attempt(struct db *db, const char *hash, const char *pos,
 	    "  q.id AS quiz, l.generation AS gen, q.time_limit, q.question,"
 	    "  q.options::text AS options, q.question_ko,"
 	    "  q.options_ko::text AS options_ko,"
+	    "  coalesce(l.golden_generation = l.generation, false) AS golden,"
 	    "  EXISTS (SELECT 1 FROM user_quiz_attempts a WHERE a.user_id = me.id"
 	    "   AND a.lemon_position_id = l.position_id"
 	    "   AND a.lemon_generation = l.generation"
@@ -198,8 +223,8 @@ open_attempt(struct db *db, const char *hash, const char *pos,
 	    "  WHERE ok AND quiz IS NOT NULL AND NOT answered AND wait = 0"
 	    "  RETURNING id)"
 	    " SELECT uid, ok, quiz IS NOT NULL, answered, wait, time_limit,"
-	    " question, options, (SELECT id FROM ins), question_ko, options_ko"
-	    " FROM l", 3, params);
+	    " question, options, (SELECT id FROM ins), question_ko, options_ko,"
+	    " golden FROM l", 3, params);
 	return *keep ? 0 : -1;
 }
 
@@ -214,6 +239,7 @@ read_view(const PGresult *res, struct lemon_view *l)
 	l->wait_s = db_get_i64(res, 0, 4);
 	l->time_limit = db_get_i64(res, 0, 5);
 	l->attempt = db_get_i64(res, 0, 8);
+	l->golden = PQgetvalue(res, 0, 11)[0] == 't';
 }
 
 /* Removes an attempt whose lock could not be taken: no quiz without a
@@ -276,6 +302,7 @@ game_start(struct db *db, struct kv *kv, const struct game_rules *r,
 	}
 	out->attempt_id = l.attempt;
 	out->time_limit = l.time_limit;
+	out->golden = l.golden;
 	out->question = xstrdup(PQgetvalue(res, 0, 6));
 	out->options_json = xstrdup(PQgetvalue(res, 0, 7));
 	if (!PQgetisnull(res, 0, 9)) {
@@ -348,16 +375,30 @@ answer_refused(struct db *db, const char *hash, const char *user_id,
 	" AND a.user_id = " SESSION_USER_SQL("$5") \
 	" RETURNING q.correct_option_idx AS c, a.status, a.is_correct," \
 	" q.explanation AS e, a.harvest_deadline, a.user_id, a.start_time," \
-	" q.explanation_ko AS e_ko)," \
+	" q.explanation_ko AS e_ko, q.category)," \
 	/* today's quiz masters: right answers per user and UTC day */ \
 	" n AS (INSERT INTO quiz_daily_correct (day, user_id, n, reached)" \
 	" SELECT (start_time AT TIME ZONE 'UTC')::date, user_id, 1," \
 	" start_time FROM a WHERE is_correct AND status = 'done'" \
 	" ON CONFLICT (day, user_id) DO UPDATE" \
 	" SET n = quiz_daily_correct.n + 1, reached =" \
-	" greatest(quiz_daily_correct.reached, EXCLUDED.reached))" \
+	" greatest(quiz_daily_correct.reached, EXCLUDED.reached))," \
+	/* the categories answered right (the user row written only when \
+	 * one is new), and their achievement */ \
+	" b AS (SELECT user_id, 1 << (array_position(enum_range(" \
+	" NULL::quiz_category), category) - 1) AS bit FROM a" \
+	" WHERE is_correct AND status = 'done')," \
+	" g AS (UPDATE users u SET categories = u.categories | b.bit FROM b" \
+	" WHERE u.id = b.user_id AND u.categories | b.bit <> u.categories" \
+	" RETURNING u.id, u.categories)," \
+	" w AS (INSERT INTO user_achievements (user_id, key)" \
+	" SELECT g.id, k.key FROM g JOIN achievements k" \
+	" ON k.metric = 'categories'" \
+	" AND bit_count(g.categories::bit(32)) >= k.goal" \
+	" ON CONFLICT DO NOTHING RETURNING key)" \
 	" SELECT c, status = 'timeout', e," \
-	" (extract(epoch FROM harvest_deadline) * 1000)::bigint, e_ko FROM a"
+	" (extract(epoch FROM harvest_deadline) * 1000)::bigint, e_ko," \
+	" (SELECT min(key::text) FROM w) FROM a"
 
 /* Records the answer (ANSWER_SQL): GAME_OK with *out, a refusal, or -1. */
 static int
@@ -387,6 +428,8 @@ record_answer(struct db *db, const char *hash, const char *user_id,
 			out->explanation_ko = xstrdup(PQgetvalue(res, 0, 4));
 	}
 	out->harvest_deadline_ms_epoch = (time_t)db_get_i64(res, 0, 3);
+	out->awarded = !PQgetisnull(res, 0, 5) &&
+	    achieve_parse(PQgetvalue(res, 0, 5), &out->award.key) == 0;
 	PQclear(res);
 	return GAME_OK;
 }
@@ -484,12 +527,13 @@ set_harvest_status(struct db *db, const char *attempt, const char *status)
 	return res ? 0 : -1;
 }
 
-/* The one conditional UPDATE that picks the winner: GAME_OK, GAME_TAKEN, or
- * -1.  A regrowth delay of 0 means the lemon hangs again at once (a new
- * generation, same quiz). */
+/* The one conditional UPDATE that picks the winner: GAME_OK (and
+ * *golden), GAME_TAKEN, or -1.  A regrowth delay of 0 means the lemon hangs
+ * again at once (a new generation, same quiz).  Neither the harvest nor
+ * the regrowth touches the golden mark: the generation moves past it. */
 static int
 take_lemon(struct db *db, const char *pos, const struct click *c,
-	   const struct game_rules *r)
+	   const struct game_rules *r, bool *golden)
 {
 	char regrow[24];
 	const char *params[] = { pos, c->generation, regrow };
@@ -503,57 +547,109 @@ take_lemon(struct db *db, const char *pos, const struct click *c,
 	    " next_available_at = CASE WHEN $3::int > 0"
 	    " THEN now() + make_interval(secs => $3::int) END"
 	    " WHERE position_id = $1::int AND is_available"
-	    " AND generation = $2::bigint", 3, params);
+	    " AND generation = $2::bigint"
+	    " RETURNING golden_generation IS NOT DISTINCT FROM $2::bigint",
+	    3, params);
 	if (!res)
 		return -1;
-	ret = strcmp(PQcmdTuples(res), "1") == 0 ? GAME_OK : GAME_TAKEN;
+	ret = PQntuples(res) == 1 ? GAME_OK : GAME_TAKEN;
+	*golden = ret == GAME_OK && PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	return ret;
 }
 
-/* The winner's credit and bookkeeping: the ledger move, then the user's
- * last harvest and the attempt's success in one statement.  The cooldown is
- * checked again there, on the user row the ledger move has locked: two
- * harvests of one user on two lemons can both pass lock_click before either
- * commits, and only the first may count (GAME_COOLDOWN undoes the other). */
-static int
-credit(struct db *db, const struct game_rules *r, const char *user_id,
-       const char *pos, const char *attempt, struct game_harvest *out)
+/* The streak after a harvest on day d.day, from the user row u: the same
+ * day keeps it, the next day extends it, a gap starts it again. */
+#define STREAK_NEXT " CASE WHEN u.streak_day >= d.day THEN u.streak" \
+	" WHEN u.streak_day = d.day - 1 THEN u.streak + 1 ELSE 1 END"
+
+/*
+ * The harvest's bookkeeping in one statement, on the user row the ledger
+ * move has locked: the attempt's success; the user's last harvest (the
+ * cooldown checked again: two harvests of one user on two lemons can both
+ * pass lock_click, only the first may count), counters and streak, all on
+ * that one row; a streak milestone reached (its key pays once); the
+ * achievements earned.  $1 user, $2 cooldown, $3 attempt, $4 $5 the game
+ * day (gameday.h), $6 1 for a golden lemon, $7 the milestone days.  No
+ * row: the cooldown refused; else one row per achievement earned (or one
+ * with none).  No parameter decides whether a part runs (the golden
+ * lemon's log is a statement of its own, once a day): PostgreSQL would
+ * then plan each execution anew instead of reusing the prepared plan.
+ */
+#define CREDIT_SQL "WITH a AS (UPDATE user_quiz_attempts SET" \
+	" harvest_status = 'success', click_taken_ms =" \
+	" (extract(epoch FROM now() - submit_time) * 1000)::int" \
+	" WHERE id = $3::bigint)," \
+	" d AS (SELECT " GAMEDAY_SQL("$4", "$5") " AS day)," \
+	" u AS (UPDATE users u SET last_harvest_at = now()," \
+	" harvests = u.harvests + 1, goldens = u.goldens + $6::int," \
+	" streak =" STREAK_NEXT ", streak_best = greatest(u.streak_best," \
+	STREAK_NEXT "), streak_start = CASE WHEN u.streak_day >= d.day - 1" \
+	" THEN u.streak_start ELSE d.day END," \
+	" streak_day = greatest(u.streak_day, d.day) FROM d" \
+	" WHERE u.id = $1 AND ($2::int = 0 OR u.last_harvest_at IS NULL" \
+	" OR u.last_harvest_at + make_interval(secs => $2::int) <= now())" \
+	" RETURNING extract(epoch FROM now()" \
+	" + make_interval(secs => $2::int))::bigint AS next, u.email," \
+	" extract(epoch FROM now())::bigint AS at, u.harvests, u.goldens," \
+	" u.streak, u.streak_best, u.streak_start, u.categories)," \
+	" m AS (INSERT INTO streak_milestones (user_id, streak_start, days)" \
+	" SELECT $1, streak_start, streak FROM u" \
+	" WHERE streak = ANY ($7::int[]) ON CONFLICT DO NOTHING RETURNING days)," \
+	" w AS (INSERT INTO user_achievements (user_id, key)" \
+	" SELECT $1, k.key FROM u JOIN achievements k" \
+	" ON" ACHIEVE_HARVEST_SQL("u", "k") \
+	" ON CONFLICT DO NOTHING RETURNING key)" \
+	" SELECT u.next, u.streak, u.streak_best, (SELECT days FROM m)," \
+	" w.key, k.reward, u.email, u.at FROM u LEFT JOIN w ON true" \
+	" LEFT JOIN achievements k ON k.key = w.key"
+
+/* Columns of CREDIT_SQL. */
+enum { C_NEXT, C_STREAK, C_BEST, C_MILESTONE, C_KEY, C_REWARD, C_EMAIL, C_AT };
+
+static void
+read_credit(const PGresult *res, struct game_harvest *out)
 {
-	char note[64], cd[24];
-	const char *params[] = { user_id, cd, attempt };
+	out->next_harvest_at = (time_t)db_get_i64(res, 0, C_NEXT);
+	out->streak = db_get_i64(res, 0, C_STREAK);
+	out->streak_best = db_get_i64(res, 0, C_BEST);
+	out->milestone = db_get_i64(res, 0, C_MILESTONE);
+	stats_mask_email(PQgetvalue(res, 0, C_EMAIL), out->by, sizeof(out->by));
+	out->harvested_at = (time_t)db_get_i64(res, 0, C_AT);
+	for (int i = 0; i < PQntuples(res) && out->nawards < GAME_MAX_AWARDS;
+	    i++) {
+		struct achieve_award *a = &out->awards[out->nawards];
+
+		if (PQgetisnull(res, i, C_KEY) ||
+		    achieve_parse(PQgetvalue(res, i, C_KEY), &a->key) < 0)
+			continue;
+		a->reward = db_get_i64(res, i, C_REWARD);
+		out->nawards++;
+	}
+}
+
+/* Runs CREDIT_SQL: GAME_OK with *out filled, GAME_COOLDOWN, or -1. */
+static int
+record_credit(struct db *db, const struct game_rules *r, const char *user_id,
+	      const char *attempt, struct game_harvest *out)
+{
+	char cd[24], days[48];
+	struct gameday d;
+	const char *params[] = { user_id, cd, attempt, d.offset, NULL,
+		out->golden ? "1" : "0", days };
+	static const int milestones[] = GAME_MILESTONE_DAYS;
 	PGresult *res;
 
-	snprintf(note, sizeof(note), "harvested from lemon position %s", pos);
-	out->move = (struct ledger_move){ .user_id = user_id,
-		.action = "harvest", .amount = r->amount, .cap = r->cap,
-		.clip = true, .note = note };
-	switch (ledger_apply(db, &out->move)) {
-	case LEDGER_OK:
-		break;
-	case LEDGER_FULL:
-		return GAME_FULL;
-	default:
-		return -1;
-	}
+	gameday_now(&d);
+	params[4] = d.tz;
 	snprintf(cd, sizeof(cd), "%lld", (long long)r->cooldown_s);
-	res = db_exec(db, "WITH a AS (UPDATE user_quiz_attempts SET"
-	    " harvest_status = 'success', click_taken_ms ="
-	    " (extract(epoch FROM now() - submit_time) * 1000)::int"
-	    " WHERE id = $3::bigint)"
-	    " UPDATE users SET last_harvest_at = now()"
-	    " WHERE id = $1 AND ($2::int = 0 OR last_harvest_at IS NULL"
-	    " OR last_harvest_at + make_interval(secs => $2::int) <= now())"
-	    " RETURNING extract(epoch FROM now()"
-	    " + make_interval(secs => $2::int))::bigint, email,"
-	    " extract(epoch FROM now())::bigint", 3, params);
+	snprintf(days, sizeof(days), "{%d,%d,%d}", milestones[0],
+	    milestones[1], milestones[2]);
+	res = db_exec(db, CREDIT_SQL, 7, params);
 	if (!res)
 		return -1;
-	if (PQntuples(res) == 1) {
-		out->next_harvest_at = (time_t)db_get_i64(res, 0, 0);
-		stats_mask_email(PQgetvalue(res, 0, 1), out->by,
-		    sizeof(out->by));
-		out->harvested_at = (time_t)db_get_i64(res, 0, 2);
+	if (PQntuples(res) > 0) {
+		read_credit(res, out);
 		PQclear(res);
 		return GAME_OK;
 	}
@@ -563,6 +659,89 @@ credit(struct db *db, const struct game_rules *r, const char *user_id,
 	if (out->wait_s == 0)
 		out->wait_s = 1;	/* refused at the very second it ended */
 	return GAME_COOLDOWN;
+}
+
+/* The golden lemon's log: harvested, by whom.  0 or -1. */
+static int
+log_golden(struct db *db, const char *user_id, const char *pos,
+	   const struct click *c)
+{
+	const char *params[] = { user_id, pos, c->generation };
+	PGresult *res = db_exec(db, "UPDATE golden_lemons SET"
+	    " ended = 'harvested', ended_at = now(), harvested_by = $1"
+	    " WHERE position_id = $2::int AND generation = $3::bigint"
+	    " AND ended IS NULL", 3, params);
+
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+/* The streak bonus and the rewards due, each a ledger move clipped at the
+ * cap (a full storage books nothing). */
+static int
+pay_bonuses(struct db *db, const struct game_rules *r, const char *user_id,
+	    struct game_harvest *out)
+{
+	int64_t bonus = game_milestone_bonus(r, out->milestone);
+	char note[48];
+	struct ledger_move m;
+
+	out->balance = out->move.balance;
+	if (bonus > 0) {
+		snprintf(note, sizeof(note), "%lld-day streak",
+		    (long long)out->milestone);
+		m = (struct ledger_move){ .user_id = user_id,
+			.action = "streak_bonus", .amount = bonus,
+			.cap = r->cap, .clip = true, .note = note };
+		switch (ledger_apply(db, &m)) {
+		case LEDGER_OK:
+			out->streak_bonus = m.applied;
+			out->balance = m.balance;
+			break;
+		case LEDGER_FULL:
+			break;
+		case LEDGER_INSUFFICIENT:
+		case LEDGER_NO_USER:
+			return -1;
+		}
+	}
+	for (int i = 0; i < out->nawards; i++) {
+		if (achieve_pay(db, user_id, r->cap, &out->awards[i]) < 0)
+			return -1;
+		out->balance += out->awards[i].applied;
+	}
+	return 0;
+}
+
+/* The winner's credit (GAME_GOLDEN_FACTOR times for a golden lemon), the
+ * bookkeeping and the bonuses. */
+static int
+credit(struct db *db, const struct game_rules *r, const char *pos,
+       const char *attempt, const struct click *c, struct game_harvest *out)
+{
+	char note[64];
+	int ret;
+
+	snprintf(note, sizeof(note), "harvested %sfrom lemon position %s",
+	    out->golden ? "the golden lemon " : "", pos);
+	out->move = (struct ledger_move){ .user_id = c->user_id,
+		.action = "harvest", .amount = r->amount *
+		(out->golden ? GAME_GOLDEN_FACTOR : 1), .cap = r->cap,
+		.clip = true, .note = note };
+	switch (ledger_apply(db, &out->move)) {
+	case LEDGER_OK:
+		break;
+	case LEDGER_FULL:
+		return GAME_FULL;
+	case LEDGER_INSUFFICIENT:
+	case LEDGER_NO_USER:
+		return -1;
+	}
+	ret = record_credit(db, r, c->user_id, attempt, out);
+	if (ret == GAME_OK && ((out->golden && log_golden(db, c->user_id, pos,
+	    c) < 0) || pay_bonuses(db, r, c->user_id, out) < 0))
+		ret = -1;
+	return ret;
 }
 
 /* The harvest transaction after the attempt is known good. */
@@ -577,11 +756,11 @@ settle(struct db *db, const struct game_rules *r, const char *pos,
 		    -1 : GAME_TOO_LATE;
 	else if ((out->wait_s = c->wait_s) != 0)
 		ret = GAME_COOLDOWN;
-	else if ((ret = take_lemon(db, pos, c, r)) == GAME_TAKEN)
+	else if ((ret = take_lemon(db, pos, c, r, &out->golden)) == GAME_TAKEN)
 		ret = set_harvest_status(db, attempt, "failure") < 0 ? -1 :
 		    GAME_TAKEN;
 	else if (ret == GAME_OK)
-		ret = credit(db, r, c->user_id, pos, attempt, out);
+		ret = credit(db, r, pos, attempt, c, out);
 	return ret;
 }
 

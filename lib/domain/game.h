@@ -10,7 +10,11 @@
  * for a right, timely answer.
  * game_harvest() settles the race in one transaction: the attempt row, the
  * cooldown again, one conditional UPDATE of the lemon row (exactly one
- * winner), the ledger credit and the user's last harvest.
+ * winner), the ledger credit and the user's last harvest.  The same
+ * transaction keeps the game around it (one more statement: counters,
+ * the daily streak, streak milestones and achievements earned, sql 0014)
+ * and books a streak bonus or an achievement's reward only when one is
+ * due.  A golden lemon (domain/golden.h) pays GAME_GOLDEN_FACTOR times.
  */
 #ifndef DOMAIN_GAME_H
 #define DOMAIN_GAME_H
@@ -19,6 +23,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "domain/achieve.h"
 #include "domain/ledger.h"
 #include "domain/stats.h"
 
@@ -32,7 +37,18 @@ struct game_rules {
 	int64_t click_window_ms;
 	int64_t grace_s;	/* lock lifetime past the quiz time limit */
 	int64_t cap;
+	int64_t streak_bonus[3];	/* at GAME_MILESTONE_DAYS */
+	int64_t golden_per_day;
 };
+
+/* Days in a row that pay a streak bonus, ascending. */
+#define GAME_MILESTONE_DAYS { 3, 7, 30 }
+#define GAME_MILESTONES 3
+
+/* The first milestone above streak `current`, or 0 past the last. */
+int64_t game_next_milestone(int64_t current);
+/* The bonus of r for reaching `days` in a row (0 if none). */
+int64_t game_milestone_bonus(const struct game_rules *r, int64_t days);
 
 enum game_result {
 	GAME_OK = 0,
@@ -55,6 +71,7 @@ enum game_result {
 struct game_quiz {
 	int64_t attempt_id;
 	int64_t time_limit;
+	bool golden;
 	char *question;		/* malloc'd; game_quiz_release() */
 	char *options_json;	/* JSON array text, malloc'd */
 	char *question_ko;	/* the Korean text, NULL when the quiz */
@@ -69,7 +86,11 @@ struct game_answer {
 	time_t harvest_deadline_ms_epoch;	/* ms since the epoch */
 	char *explanation;	/* malloc'd, for wrong answers */
 	char *explanation_ko;	/* Korean, or NULL when the quiz has none */
+	bool awarded;		/* earned `award` with this answer */
+	struct achieve_award award;
 };
+
+#define GAME_MAX_AWARDS ACHIEVE_COUNT
 
 struct game_harvest {
 	struct ledger_move move;	/* applied, balance, tx_id */
@@ -77,6 +98,13 @@ struct game_harvest {
 	time_t harvested_at;		/* the transaction's time */
 	char by[STATS_MASK_MAX];	/* the winner's masked address */
 	int64_t wait_s;			/* GAME_COOLDOWN */
+	bool golden;			/* a golden lemon */
+	int64_t streak, streak_best;	/* after this harvest */
+	int64_t milestone;		/* days reached now, 0 = none */
+	int64_t streak_bonus;		/* booked for it (clipped) */
+	struct achieve_award awards[GAME_MAX_AWARDS];	/* earned now */
+	int nawards;
+	int64_t balance;		/* after every bonus */
 };
 
 /* The three steps take the request's session token and check it inside

@@ -14,6 +14,7 @@
 #include "base/pause.h"
 #include "base/rand.h"
 #include "base/xalloc.h"
+#include "domain/achieve.h"
 #include "domain/backup.h"
 #include "domain/instance.h"
 #include "domain/ledger.h"
@@ -308,6 +309,7 @@ debit_creation(struct db *db, struct instance_create *c)
 int
 instance_create(struct db *db, struct instance_create *c)
 {
+	struct achieve_award award;
 	PGresult *res;
 	int ret;
 
@@ -324,7 +326,9 @@ instance_create(struct db *db, struct instance_create *c)
 		ret = allocate_port(db, c);
 	if (ret == INSTANCE_OK && (record_port(db, c) < 0 ||
 	    (c->from_backup && backup_restore_into_new(db, c->row_id,
-	    c->from_backup) < 0) || db_commit(db) < 0))
+	    c->from_backup) < 0) || achieve_award(db, c->user_id,
+	    ACHIEVE_FIRST_DATABASE, c->lemon_cap, &award) < 0 ||
+	    db_commit(db) < 0))
 		ret = -1;
 	db_rollback(db);
 	return ret;

@@ -88,6 +88,7 @@ struct instance_create {
 	const char *from_backup;	/* a backup to load once ready, or NULL */
 	double cap_cpu;			/* usable: total - reserved */
 	int64_t cap_mb;
+	int64_t lemon_cap;		/* for an achievement's reward */
 	/* out */
 	char id[INSTANCE_ID_LEN + 1];	/* external id */
 	int64_t row_id;

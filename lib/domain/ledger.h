@@ -22,7 +22,8 @@ struct ledger_move {
 	const char *action;	/* a lemon_action value, e.g. "harvest" */
 	int64_t amount;		/* credits > 0, debits < 0 */
 	int64_t cap;		/* credits: the balance may not pass it; 0 = none */
-	bool clip;		/* credit only up to the cap instead of failing */
+	bool clip;		/* credit only up to the cap instead of failing;
+				 * the ledger row's note then says so */
 	const char *note;
 	const char *instance_id;	/* internal instance id, or NULL */
 	/* out */

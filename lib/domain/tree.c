@@ -17,16 +17,20 @@ tree_status(struct db *db, struct tree_status *out)
 {
 	PGresult *res = db_exec(db, "SELECT position_id, is_available,"
 	    " extract(epoch FROM next_available_at)::bigint,"
-	    " (SELECT harvests FROM stats_counters)"
+	    " (SELECT harvests FROM stats_counters),"
+	    " is_available AND golden_generation IS NOT DISTINCT FROM generation"
 	    " FROM lemons ORDER BY position_id", 0, NULL);
 
 	if (!res)
 		return -1;
 	memset(out, 0, sizeof(*out));
+	out->golden_position = -1;
 	for (int i = 0; i < PQntuples(res) && i < TREE_POSITIONS; i++) {
 		time_t next = (time_t)db_get_i64(res, i, 2);
 
 		out->total_harvested = db_get_i64(res, i, 3);
+		if (PQgetvalue(res, i, 4)[0] == 't')
+			out->golden_position = (int)db_get_i64(res, i, 0);
 		if (PQgetvalue(res, i, 1)[0] == 't')
 			out->available[out->navailable++] =
 			    (int)db_get_i64(res, i, 0);

@@ -19,9 +19,12 @@ struct tree_status {
 	int navailable;
 	time_t next_regrowth;		/* earliest growing lemon, 0 = none */
 	int64_t total_harvested;	/* lemons ever harvested */
+	int golden_position;		/* the golden lemon, -1 = none */
 };
 
-/* The public state of the tree.  0 or -1. */
+/* The public state of the tree (GET /api/lemon/global-status, and what a
+ * live event would carry): available positions, next regrowth, total
+ * harvested and the golden lemon.  0 or -1. */
 int tree_status(struct db *db, struct tree_status *out);
 
 /* Gives every available lemon without a quiz one (fresh installs, a quiz

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/pause.h"
+#include "domain/gameday.h"
 #include "web/app.h"
 
 static void
@@ -68,6 +69,9 @@ app_login(struct app *app, const struct conf *c)
 		.click_window_ms = c->click_window_ms,
 		.grace_s = c->quiz_grace_s,
 		.cap = c->lemon_cap,
+		.streak_bonus = { c->streak_bonus[0], c->streak_bonus[1],
+		    c->streak_bonus[2] },
+		.golden_per_day = c->golden_per_day,
 	};
 }
 
@@ -77,6 +81,7 @@ app_open(struct app *app, const struct conf *conf)
 	memset(app, 0, sizeof(*app));
 	app->conf = *conf;
 	pause_setup(conf->test_pause_dir);
+	gameday_setup(conf->time_zone);
 	db_open(&app->db, conf->db_url, conf->db_connect_timeout_s,
 	    conf->db_statement_timeout_ms);
 	kv_open(&app->kv, conf->redis, conf->redis_timeout_ms);

@@ -26,6 +26,9 @@ live_tree_json(const struct tree_status *st)
 	if (st->next_regrowth)
 		json_object_object_add(o, "nextRegrowthTime",
 		    view_time(st->next_regrowth));
+	if (st->golden_position >= 0)
+		json_object_object_add(o, "goldenPosition",
+		    json_object_new_int(st->golden_position));
 	return o;
 }
 

@@ -29,6 +29,25 @@ def test_harvest_a_lemon_in_the_browser():
     _scenario("tree.mjs", "tree-user@example.com")
 
 
+def test_the_golden_lemon_streak_and_achievements_in_the_browser():
+    """A golden lemon made by the regrow job on a game day of its own (the
+    clock offset, as in tests/integration/test_game.py)."""
+    offset = os.path.join(stack.env["DBTREE_TEST_PAUSE_DIR"], "clock-offset")
+    with open(offset, "w") as f:
+        f.write("%d\n" % (500 * 86400))
+    os.chmod(offset, 0o644)
+    try:
+        stack.psql("UPDATE lemons SET next_available_at = now() WHERE NOT is_available")
+        stack.ctl("jobs", "--only", "regrow", extra_env={"DBTREE_GOLDEN_PER_DAY": "1"})
+        pos = stack.psql("SELECT position_id FROM lemons"
+                         " WHERE is_available AND golden_generation = generation")
+        check(len(pos) == 1, "a golden lemon to play", pos)
+        _scenario("game.mjs", "game-user@example.com", pos[0][0])
+    finally:
+        os.remove(offset)
+        stack.ctl("jobs", "--only", "regrow")   # golden lemons off again
+
+
 def test_two_browsers_see_the_same_race_live():
     try:
         _scenario("live.mjs", "live-user@example.com")

@@ -3,16 +3,11 @@ cooldowns, every error of the game.  The test stack runs with a 2 s
 cooldown and a 2 s regrowth delay."""
 import concurrent.futures
 import os
-import subprocess
 
 from dbt import stack, check, check_error, wait_until
+from play import answer, clicks_on_a_held_user_row, correct_option, harvest, play, start
 
 STATUS = "/api/lemon/global-status"
-
-
-def correct_option(attempt):
-    return int(stack.psql("SELECT q.correct_option_idx FROM user_quiz_attempts a"
-                          " JOIN quizzes q ON q.id = a.quiz_id WHERE a.id = :p1", attempt)[0][0])
 
 
 def available():
@@ -24,30 +19,6 @@ def regrow_all():
     stack.psql("UPDATE lemons SET next_available_at = now() WHERE NOT is_available")
     stack.jobs()
     wait_until(lambda: len(available()) == 10, timeout=5, what="all ten lemons")
-
-
-def start(token, pos):
-    return stack.get("/api/quiz/%d" % pos, headers=stack.auth(token))
-
-
-def answer(token, attempt, option):
-    return stack.post("/api/quiz/answer", {"attemptID": attempt, "optionIdx": option},
-                      headers=stack.auth(token))
-
-
-def harvest(token, pos, attempt):
-    return stack.post("/api/lemon/harvest", {"positionId": pos, "attemptId": attempt},
-                      headers=stack.auth(token))
-
-
-def play(token, pos):
-    """Starts and answers right; returns the attempt id."""
-    r = start(token, pos)
-    check(r.status == 200, "quiz starts", r)
-    a = r.json["attemptID"]
-    r = answer(token, a, correct_option(a))
-    check(r.status == 200 and r.json["harvestEnabled"] is True, "right answer", r)
-    return a
 
 
 def test_a_fresh_tree_has_ten_lemons_each_with_its_own_quiz():
@@ -165,27 +136,8 @@ def test_one_user_clicking_two_lemons_at_once_harvests_once():
     regrow_all()
     (uid, token), = stack.make_users(1)
     a, b = play(token, 0), play(token, 1)
-    holder = subprocess.Popen(
-        stack.psql_argv() + ["-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1"],
-        stdin=subprocess.PIPE, text=True, **stack.as_service())
-    try:
-        holder.stdin.write("BEGIN; SELECT 1 FROM users WHERE id = '%s' FOR UPDATE;\n" % uid)
-        holder.stdin.flush()
-        wait_until(lambda: stack.psql("SELECT count(*) FROM pg_locks WHERE relation ="
-                                      " 'users'::regclass AND mode = 'RowShareLock'"
-                                      " AND granted") != [["0"]], timeout=5, what="row held")
-        with concurrent.futures.ThreadPoolExecutor(2) as ex:
-            clicks = [ex.submit(harvest, token, 0, a), ex.submit(harvest, token, 1, b)]
-            wait_until(lambda: stack.psql("SELECT count(*) FROM pg_stat_activity"
-                                          " WHERE wait_event_type = 'Lock'"
-                                          " AND application_name = 'dbtree'") == [["2"]],
-                       timeout=5, what="both clicks waiting on the user row")
-            holder.stdin.write("COMMIT;\n")
-            holder.stdin.flush()
-            results = [c.result() for c in clicks]
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
+    results = clicks_on_a_held_user_row(uid, [lambda: harvest(token, 0, a),
+                                              lambda: harvest(token, 1, b)])
     statuses = sorted(r.status for r in results)
     check(statuses == [200, 409], "one harvest, one refusal", results)
     refused = [r for r in results if r.status == 409][0]

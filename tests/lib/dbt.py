@@ -200,7 +200,8 @@ class Stack:
                          " AND t.status = 'successful'), 0)"
                          " UNION ALL SELECT id::text FROM user_lemon_transactions"
                          " WHERE balance < 0 OR (balance > :p1"
-                         " AND action_type IN ('harvest', 'welcome_bonus'))",
+                         " AND action_type IN ('harvest', 'welcome_bonus',"
+                         " 'streak_bonus', 'achievement_bonus'))",
                          self.env.get("DBTREE_LEMON_CAP", "500"))
 
     # -- HTTP -------------------------------------------------------------

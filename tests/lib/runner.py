@@ -128,6 +128,10 @@ def start_stack(kubernetes=False):
         "DBTREE_MX_CHECK": "false",
         "DBTREE_HARVEST_COOLDOWN": "2",
         "DBTREE_REGROW_DELAY": "2",
+        # no golden lemon unless a test asks for one (jobs run with
+        # DBTREE_GOLDEN_PER_DAY=1, tests/integration/test_game.py): a
+        # harvest elsewhere pays its usual 3
+        "DBTREE_GOLDEN_PER_DAY": "0",
         "DBTREE_BILLING_PERIOD": "3",
         "DBTREE_PAUSE_GRACE": "4",
         "DBTREE_CAPACITY_CPU_MILLI": "20000",

@@ -90,6 +90,39 @@ test_defaults(void)
 	CHECK_STR(c.log_level, "info");
 	CHECK_STR(c.k8s_cert_issuer, "");
 	CHECK_STR(c.k8s_cert_issuer_kind, "Issuer");
+	CHECK_STR(c.time_zone, "UTC");
+	CHECK_INT(c.streak_bonus[0], 2);
+	CHECK_INT(c.streak_bonus[1], 5);
+	CHECK_INT(c.streak_bonus[2], 15);
+	CHECK_INT(c.golden_per_day, 1);
+}
+
+/* The game's time zone must be one the tz database here knows. */
+static void
+test_time_zone(void)
+{
+	static const struct env_var seoul[] = {
+		{ "DBTREE_TIME_ZONE", "Asia/Seoul" },
+		{ "DBTREE_GOLDEN_PER_DAY", "0" },
+	};
+	static const struct env_var bad[][1] = {
+		{ { "DBTREE_TIME_ZONE", "Mars/Olympus" } },
+		{ { "DBTREE_TIME_ZONE", "../../etc/passwd" } },
+		{ { "DBTREE_TIME_ZONE", "/etc/localtime" } },
+		{ { "DBTREE_TIME_ZONE", "UTC; DROP" } },
+	};
+	struct conf c;
+	char err[512];
+
+	CHECK_INT(load(seoul, ARRAY_LEN(seoul), &c, err, sizeof(err)), 0);
+	CHECK_STR(c.time_zone, "Asia/Seoul");
+	CHECK_INT(c.golden_per_day, 0);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		CHECK_INT(load(bad[i], 1, &c, err, sizeof(err)), -1);
+		CHECK(strstr(err, "DBTREE_TIME_ZONE") != NULL);
+	}
+	CHECK(conf_is_time_zone("UTC"));
+	CHECK(!conf_is_time_zone(""));
 }
 
 /* Set but empty: integers and enums fall back to their defaults. */
@@ -240,6 +273,7 @@ test_reports_all(void)
 
 static const struct test_case cases[] = {
 	{ "defaults", test_defaults },
+	{ "time_zone", test_time_zone },
 	{ "empty_means_default", test_empty_means_default },
 	{ "values_used", test_values_used },
 	{ "accepts", test_accepts },

@@ -2,6 +2,7 @@
 // (js/backups.js) and "Delete account".
 // Which sections show is decided by CSS (data-show + html[data-auth]); this module fills them in.
 
+import { renderAchievements, renderStreak, watchAchievements } from './achievements.js';
 import { api, messageFor } from './api.js';
 import { initFinalBackups } from './backups.js';
 import { h } from './dom.js';
@@ -42,7 +43,20 @@ function renderProfile() {
   showNumber('account-spent', profile.totalSpentLemons);
   showDate('account-last-harvest', profile.lastHarvestAt, dateAndTime, t('account.never'));
   showDate('account-joined', profile.joinedAt, dateOnly, '–');
+  renderStreak($('streak-box'), profile.streak);
 }
+
+// ---- Achievements (the list js/app.js fetches on every page) ------------------
+
+function showAchievements(list) {
+  $('achievements-error').hidden = true;
+  renderAchievements($('achievements-box'), list);
+}
+
+watchAchievements(showAchievements, (said) => {
+  $('achievements-error').textContent = t('achievements.load_failed', { said });
+  $('achievements-error').hidden = false;
+});
 
 async function loadProfile() {
   if (!isLoggedIn()) return;

@@ -12,6 +12,7 @@
 //   Text: data-i18n="key" / data-i18n-attr="attr:key;..." in the HTML, t('key') in
 //   js, each key in js/i18n/en.js and ko.js (tests/browser check both).
 
+import { initAchievements } from './achievements.js';
 import { initHeader } from './header.js';
 import { applyI18n, t } from './i18n.js';
 import { initLogin, openLogin } from './login.js';
@@ -53,6 +54,7 @@ window.addEventListener('dbtree:logout', (event) => {
 });
 
 showFlash();
+initAchievements();
 
 if (isLoggedIn()) {
   refreshProfile().catch(() => { /* a 401 logs out in api.js; other failures keep the cached profile */ });

@@ -63,7 +63,9 @@ initQuiz({
     tree.remove(pos);
     tree.refresh();
     const profile = getProfile();
-    if (profile && Number.isFinite(result?.newBalance)) setProfile({ ...profile, lemonBalance: result.newBalance });
+    // after a streak bonus or an achievement's reward, the balance with them
+    const balance = Number.isFinite(result?.balanceAfterBonuses) ? result.balanceAfterBonuses : result?.newBalance;
+    if (profile && Number.isFinite(balance)) setProfile({ ...profile, lemonBalance: balance });
     refreshProfile().catch(() => {});
     const ns = Number(result?.nextHarvestTime);
     setCooldown(Number.isFinite(ns) && ns > 0 ? Math.round(ns / 1e9) : 3600);

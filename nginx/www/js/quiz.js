@@ -7,6 +7,7 @@
 //
 // Phases of one run: loading → quiz → answering → (game → harvesting) → done.
 
+import { announce } from './achievements.js';
 import { api, ApiError, messageFor } from './api.js';
 import { clock, countdown } from './clock.js';
 import { h } from './dom.js';
@@ -30,11 +31,12 @@ function build() {
   el.seconds = h('span', { id: 'quiz-seconds', class: 'bar-seconds' });
   el.timer = h('div', { id: 'quiz-timer', class: 'bar-timer' },
     h('span', { class: 'bar-track', 'aria-hidden': 'true' }, el.timerFill), el.seconds);
+  el.golden = h('p', { id: 'quiz-golden', class: 'quiz-golden', hidden: true }, t('quiz.golden'));
   el.question = h('p', { id: 'quiz-question', class: 'quiz-question' });
   el.options = h('div', { id: 'quiz-options', class: 'quiz-options', role: 'group', 'aria-labelledby': 'quiz-question' });
   el.feedback = h('p', { id: 'quiz-feedback', class: 'quiz-feedback', role: 'status', hidden: true });
   el.explanation = h('p', { id: 'quiz-explanation', class: 'quiz-explanation', hidden: true });
-  el.quizStep = h('div', { id: 'quiz-step', class: 'dialog-step' }, el.timer, el.question, el.options);
+  el.quizStep = h('div', { id: 'quiz-step', class: 'dialog-step' }, el.timer, el.golden, el.question, el.options);
 
   el.gameFill = h('span', { class: 'bar-fill' });
   el.gameSeconds = h('span', { id: 'harvest-seconds', class: 'bar-seconds' });
@@ -121,6 +123,7 @@ export async function startQuiz(pos, opener) {
     return;
   }
   run.attemptID = quiz.attemptID;
+  run.golden = quiz.golden === true;
   open(quiz.question, quiz.options, quiz.timeLimit);
 }
 
@@ -158,6 +161,7 @@ function open(question, options, timeLimit) {
   const seconds = Number.isFinite(timeLimit) && timeLimit > 0 ? timeLimit : 30;
   el.lemon.textContent = run.demo ? t('quiz.demo') : t('quiz.lemon_n', { n: run.pos + 1 });
   el.question.textContent = question;
+  el.golden.hidden = !run.golden;
   el.options.replaceChildren(...options.map((text, i) => h('button', {
     type: 'button', class: 'quiz-option', dataset: { index: String(i) }, onclick: () => choose(i),
   }, h('span', { class: 'option-letter', 'aria-hidden': 'true' }, LETTERS[i] ?? String(i + 1)),
@@ -328,6 +332,7 @@ async function onHit() {
     const balance = Number.isFinite(res?.newBalance) ? fmtNumber(res.newBalance) : '–';
     const text = t('quiz.harvested', { lemons: tn('unit.lemons', amount), balance });
     hooks.onHarvested?.(current.pos, res);
+    announce(res);
     if (run === current) finish(text, 'good', { result: true });
     else toast(text, 'success');
   } catch (err) {

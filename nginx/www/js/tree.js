@@ -83,6 +83,7 @@ export function initTree({ onPick, onTaken }) {
   // status still lists them: pos → ms since epoch.
   const gone = new Map();
   let regrowAt = null; // ms since epoch, or null
+  let golden = null; // the golden lemon's position, or null
   let loaded = false;
   let failed = false;
 
@@ -98,6 +99,13 @@ export function initTree({ onPick, onTaken }) {
         const next = [...group.children].find((g) => Number(g.dataset.pos) > pos);
         group.insertBefore(lemon, next ?? null);
       }
+    }
+    for (const lemon of group.children) {
+      const pos = Number(lemon.dataset.pos);
+      const isGolden = pos === golden;
+      if (lemon.classList.contains('lemon-golden') === isGolden) continue;
+      lemon.classList.toggle('lemon-golden', isGolden);
+      lemon.setAttribute('aria-label', t(isGolden ? 'tree.lemon_golden' : 'tree.lemon', { n: pos + 1 }));
     }
     updatePill();
   }
@@ -128,6 +136,7 @@ export function initTree({ onPick, onTaken }) {
     for (const [pos, until] of gone) if (until <= now) gone.delete(pos);
     available = [...new Set(positions.filter((p) => Number.isInteger(p) && p >= 0 && p < POSITIONS.length && !gone.has(p)))]
       .sort((a, b) => a - b);
+    golden = Number.isInteger(status?.goldenPosition) ? status.goldenPosition : null;
     const when = status?.nextRegrowthTime ? Date.parse(status.nextRegrowthTime) : NaN;
     regrowAt = Number.isNaN(when) ? null : when;
     loaded = true;
@@ -149,6 +158,7 @@ export function initTree({ onPick, onTaken }) {
   }
 
   function remove(pos) {
+    if (pos === golden) golden = null;
     gone.set(pos, Date.now() + GONE_MS);
     available = available.filter((p) => p !== pos);
     draw();
