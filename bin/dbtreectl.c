@@ -94,17 +94,19 @@ job_sessions(struct job_ctx *ctx)
 static int
 job_regrow(struct job_ctx *ctx)
 {
-	int n = tree_regrow(ctx->db), g;
+	struct tree_status before;
+	int n, g, seen = tree_status(ctx->db, &before);
 
-	if (n > 0) {
+	n = tree_regrow(ctx->db);
+	if (n > 0)
 		log_info("regrow: %d lemons grew back", n);
-		live_tree(&app);	/* a lost event is logged; pages poll */
-	}
 	if (n < 0 || tree_fill_quizzes(ctx->db) < 0)
 		return -1;
 	g = golden_pass(ctx->db, app.game.golden_per_day);
 	if (g >= 0)
 		log_info("regrow: the lemon at %d is golden", g);
+	/* open pages see what changed (a lost event is logged; pages poll) */
+	live_tree(&app, seen == 0 ? &before : NULL);
 	return g == -1 ? -1 : 0;
 }
 

@@ -1,5 +1,6 @@
 /* The live tree's events (see live.h). */
 #include <json.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -73,8 +74,21 @@ live_harvest(struct app *app, int position, const struct game_harvest *h)
 	json_object_put(o);
 }
 
+/* What a page shows of the tree: which lemons hang, which is golden, when
+ * the next grows back (the total moves with every harvest, which has an
+ * event of its own). */
+static bool
+same_tree(const struct tree_status *a, const struct tree_status *b)
+{
+	return a->navailable == b->navailable &&
+	    memcmp(a->available, b->available,
+	    sizeof(a->available[0]) * (size_t)a->navailable) == 0 &&
+	    a->golden_position == b->golden_position &&
+	    a->next_regrowth == b->next_regrowth;
+}
+
 int
-live_tree(struct app *app)
+live_tree(struct app *app, const struct tree_status *before)
 {
 	struct tree_status st;
 
@@ -82,6 +96,7 @@ live_tree(struct app *app)
 		return 0;
 	if (tree_status(&app->db, &st) < 0)
 		return -1;
-	publish(app, "tree", live_tree_json(&st));
+	if (!before || !same_tree(before, &st))
+		publish(app, "tree", live_tree_json(&st));
 	return 0;
 }

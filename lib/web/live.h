@@ -32,9 +32,10 @@ struct json_object *live_tree_json(const struct tree_status *st);
 /* After a harvest of position committed: to the master's relay. */
 void live_harvest(struct app *app, int position, const struct game_harvest *h);
 
-/* After a jobs pass changed the tree (regrowth, the golden lemon): reads
- * the tree and publishes it.  0, or -1 when it could not be read. */
-int live_tree(struct app *app);
+/* After a jobs pass that may have changed the tree (regrowth, the golden
+ * lemon made or ended): reads the tree and publishes it when it differs
+ * from before (NULL: always).  0, or -1 when it could not be read. */
+int live_tree(struct app *app, const struct tree_status *before);
 
 #include "base/banned.h"
 #endif

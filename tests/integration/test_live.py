@@ -14,6 +14,7 @@ from dbt import stack, check, wait_until
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_tree import harvest, play, regrow_all  # noqa: E402
+from test_game import regrow as game_regrow  # noqa: E402
 
 EVENTS = "/api/lemon/events"
 
@@ -189,6 +190,29 @@ def test_regrowth_is_published_with_the_whole_tree():
     check(d["type"] == "tree", "a tree event", d)
     check(d["availablePositions"] == status["availablePositions"] and
           d["totalHarvested"] == status["totalHarvested"], "what global-status says", (d, status))
+
+
+def test_the_golden_lemon_is_announced_when_made_and_when_it_ends_and_a_quiet_pass_says_nothing():
+    game_regrow(golden=0)
+    sub = Subscriber()
+    try:
+        made = game_regrow(golden=1)
+        ev = sub.next()
+        check(ev["data"]["type"] == "tree" and
+              ev["data"].get("goldenPosition") == made.get("goldenPosition") is not None,
+              "the new golden lemon, announced", (ev, made))
+        stack.ctl("jobs", "--only", "regrow", extra_env={"DBTREE_GOLDEN_PER_DAY": "1"})
+        try:
+            quiet = sub.next(timeout=0.5)
+        except AssertionError:
+            quiet = None
+        check(quiet is None, "a pass that changed nothing publishes nothing", quiet)
+        game_regrow(golden=0)   # 0 a day: the golden lemon ends
+        ev = sub.next()
+        check(ev["data"]["type"] == "tree" and "goldenPosition" not in ev["data"],
+              "its end, announced", ev)
+    finally:
+        sub.close()
 
 
 def test_only_the_service_can_publish():
