@@ -8,23 +8,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, url, check, shot, codeFor, finish } from './lib.mjs';
+import { launch, url, check, shot, enterCode, finish, sql } from './lib.mjs';
 
 const email = process.argv[2];
-const runDir = process.env.DBTREE_RUN_DIR;
 const pauseDir = process.env.DBTREE_TEST_PAUSE_DIR;
 const NAME = 'bk-db';
-
-// as the service's user: the only one its PostgreSQL lets in
-const asService = process.getuid() === 0 && process.env.DBTREE_SERVICE_USER &&
-  process.env.DBTREE_SERVICE_USER !== 'root'
-  ? ['runuser', '-u', process.env.DBTREE_SERVICE_USER, '--'] : [];
-
-function sql(query) {
-  const argv = [...asService, 'psql', '-h', runDir, '-U', 'dbtree', '-d', 'dbtree', '-X',
-    '-v', 'ON_ERROR_STOP=1', '-t', '-A', '-c', query];
-  return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' }).trim();
-}
 
 // a statement in the database the scenario made, as its owner
 function inDb(uri, text) {
@@ -82,13 +70,7 @@ try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(url + '/dashboard.html');
-  await page.click('#dashboard-login-button');
-  await page.fill('#login-email', email);
-  const sentAt = Date.now() - 1000;
-  await page.click('#login-send');
-  await page.waitForSelector('#login-code', { state: 'visible' });
-  await page.fill('#login-code', await codeFor(email, sentAt));
-  await page.click('#login-verify');
+  await enterCode(page, email, '#dashboard-login-button');
   await page.waitForSelector('#new-instance', { state: 'visible' });
   // the test stack bills every 3 s: enough lemons for the whole scenario
   sql(`WITH u AS (UPDATE users SET lemon_balance = lemon_balance + 300,

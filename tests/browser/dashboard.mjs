@@ -1,7 +1,7 @@
 // The dashboard: create a Redis database from the wizard, copy its
 // connection string from the one-time dialog, see it become running (the
 // test runs the jobs in a loop meanwhile), stop it, start it, delete it.
-import { launch, url, check, shot, codeFor, finish } from './lib.mjs';
+import { launch, url, check, shot, enterCode, finish } from './lib.mjs';
 
 const email = process.argv[2];
 
@@ -17,13 +17,7 @@ try {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
   const page = await context.newPage();
   await page.goto(url + '/dashboard.html');
-  await page.click('#dashboard-login-button');
-  await page.fill('#login-email', email);
-  const sentAt = Date.now() - 1000;
-  await page.click('#login-send');
-  await page.waitForSelector('#login-code', { state: 'visible' });
-  await page.fill('#login-code', await codeFor(email, sentAt));
-  await page.click('#login-verify');
+  await enterCode(page, email, '#dashboard-login-button');
   await page.waitForSelector('#new-instance', { state: 'visible' });
   await page.click('#new-instance');
   await page.fill('#create-name', 'My Cache');
