@@ -122,9 +122,15 @@ export function schemaOf(cls) {
 
 // ------------------------------------------------------------- validation
 
-class Invalid extends Error {}
-const fail = (path, msg) => {
-  throw new Invalid(`${path}: ${msg}`);
+// `at`: the offending value or its enclosing object, for the reject's snippet
+class Invalid extends Error {
+  constructor(msg, at) {
+    super(msg);
+    this.at = at;
+  }
+}
+const fail = (path, msg, at) => {
+  throw new Invalid(`${path}: ${msg}`, at);
 };
 
 const INT64 = /^-?(0|[1-9][0-9]*)$/;
@@ -134,37 +140,37 @@ function int64(path, v, unsigned) {
   let s;
   if (typeof v === "string") s = v;
   else if (typeof v === "number" && Number.isSafeInteger(v)) s = String(v);
-  else fail(path, `64-bit integer expected (decimal string or integer), got ${JSON.stringify(v)}`);
-  if (!INT64.test(s)) fail(path, `not a decimal integer: ${JSON.stringify(v)}`);
+  else fail(path, `64-bit integer expected (decimal string or integer), got ${JSON.stringify(v)}`, v);
+  if (!INT64.test(s)) fail(path, `not a decimal integer: ${JSON.stringify(v)}`, v);
   const l = util.Long.fromString(s, unsigned, 10);
-  if (l.toString(10) !== s) fail(path, `out of 64-bit range: ${s}`);
-  return s;
+  if (l.toString(10) !== s) fail(path, `out of 64-bit range: ${s}`, v);
+  return l; // verify() wants a Long (or a safe integer)
 }
 
 function hexId(path, v, len, { allowEmpty }) {
-  if (typeof v !== "string") fail(path, `hex string expected, got ${JSON.stringify(v)}`);
+  if (typeof v !== "string") fail(path, `hex string expected, got ${JSON.stringify(v)}`, v);
   if (v === "" && allowEmpty) return new Uint8Array(0);
   if (!/^[0-9a-f]*$/.test(v))
-    fail(path, `lowercase hex expected (OTLP/JSON ids are hex, not base64): ${JSON.stringify(v)}`);
-  if (v.length !== len * 2) fail(path, `${len} bytes (${len * 2} hex digits) expected, got ${v.length} digits`);
-  if (/^0+$/.test(v)) fail(path, "all-zero id is invalid");
+    fail(path, `lowercase hex expected (OTLP/JSON ids are hex, not base64): ${JSON.stringify(v)}`, v);
+  if (v.length !== len * 2) fail(path, `${len} bytes (${len * 2} hex digits) expected, got ${v.length} digits`, v);
+  if (/^0+$/.test(v)) fail(path, "all-zero id is invalid", v);
   return Uint8Array.from(Buffer.from(v, "hex"));
 }
 
 // Checks `json` (an OTLP/JSON value of message type `cls`) strictly and
 // returns the same data in protobufjs's object form (bytes as Uint8Array,
-// 64-bit integers as decimal strings) for fromObject().
+// 64-bit integers as Long) for verify() and fromObject().
 function walk(cls, json, path) {
   const { fields, oneofs, name } = schemaOf(cls);
   if (json === null || typeof json !== "object" || Array.isArray(json))
-    fail(path, `object (${name}) expected`);
+    fail(path, `object (${name}) expected`, json);
   const out = {};
   for (const [k, v] of Object.entries(json)) {
     const spec = fields[k];
-    if (!spec) fail(`${path}.${k}`, `unknown field of ${name} (known: ${Object.keys(fields).join(", ")})`);
-    if (v === null) fail(`${path}.${k}`, "null (omit the field instead)");
+    if (!spec) fail(`${path}.${k}`, `unknown field of ${name} (known: ${Object.keys(fields).join(", ")})`, { [k]: v });
+    if (v === null) fail(`${path}.${k}`, "null (omit the field instead)", { [k]: v });
     if (spec.repeated) {
-      if (!Array.isArray(v)) fail(`${path}.${k}`, "array expected");
+      if (!Array.isArray(v)) fail(`${path}.${k}`, "array expected", v);
       out[k] = v.map((x, i) => value(spec, x, `${path}.${k}[${i}]`, k));
     } else out[k] = value(spec, v, `${path}.${k}`, k);
   }
@@ -173,7 +179,7 @@ function walk(cls, json, path) {
   for (const [g, members] of Object.entries(oneofs)) {
     const set = members.filter((m) => m in json);
     if (set.length !== 1)
-      fail(path, `${name} needs exactly one of ${members.join("/")} (oneof ${g}), has ${set.length ? set.join(", ") : "none"}`);
+      fail(path, `${name} needs exactly one of ${members.join("/")} (oneof ${g}), has ${set.length ? set.join(", ") : "none"}`, json);
   }
   return out;
 }
@@ -183,18 +189,18 @@ function value(spec, v, path, field) {
     case "message":
       return walk(spec.type, v, path);
     case "enum":
-      if (!Number.isInteger(v)) fail(path, `enum ${spec.enumName} must be an integer, got ${JSON.stringify(v)}`);
-      if (!spec.values.has(v)) fail(path, `${v} is not a value of enum ${spec.enumName}`);
+      if (!Number.isInteger(v)) fail(path, `enum ${spec.enumName} must be an integer, got ${JSON.stringify(v)}`, v);
+      if (!spec.values.has(v)) fail(path, `${v} is not a value of enum ${spec.enumName}`, v);
       return v;
     case "bytes":
       if (HEX_IDS[field]) return hexId(path, v, HEX_IDS[field], { allowEmpty: field === "parentSpanId" });
-      if (typeof v !== "string" || !BASE64.test(v)) fail(path, `base64 string expected, got ${JSON.stringify(v)}`);
+      if (typeof v !== "string" || !BASE64.test(v)) fail(path, `base64 string expected, got ${JSON.stringify(v)}`, v);
       return Uint8Array.from(Buffer.from(v, "base64"));
     case "bool":
-      if (typeof v !== "boolean") fail(path, `boolean expected, got ${JSON.stringify(v)}`);
+      if (typeof v !== "boolean") fail(path, `boolean expected, got ${JSON.stringify(v)}`, v);
       return v;
     case "string":
-      if (typeof v !== "string") fail(path, `string expected, got ${JSON.stringify(v)}`);
+      if (typeof v !== "string") fail(path, `string expected, got ${JSON.stringify(v)}`, v);
       return v;
     case "int64":
       return int64(path, v, false);
@@ -202,15 +208,15 @@ function value(spec, v, path, field) {
     case "uint32": {
       const lo = spec.kind === "int32" ? -(2 ** 31) : 0;
       const hi = spec.kind === "int32" ? 2 ** 31 - 1 : 2 ** 32 - 1;
-      if (!Number.isInteger(v) || v < lo || v > hi) fail(path, `${spec.kind} expected, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(v) || v < lo || v > hi) fail(path, `${spec.kind} expected, got ${JSON.stringify(v)}`, v);
       return v;
     }
     case "double":
       if (typeof v !== "number" && !["NaN", "Infinity", "-Infinity"].includes(v))
-        fail(path, `number expected, got ${JSON.stringify(v)}`);
+        fail(path, `number expected, got ${JSON.stringify(v)}`, v);
       return Number(v);
     default:
-      fail(path, `unhandled kind ${spec.kind}`);
+      fail(path, `unhandled kind ${spec.kind}`, v);
   }
 }
 
@@ -244,19 +250,19 @@ function checkSpans(req) {
   (req.resourceSpans || []).forEach((rs, i) =>
     (rs.scopeSpans || []).forEach((ss, j) =>
       (ss.spans || []).forEach((s, k) => {
-        const p = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
-        if (!s.traceId) fail(p, "traceId missing");
-        if (!s.spanId) fail(p, "spanId missing");
-        if (!s.name) fail(p, "name missing or empty");
+        const p = `request.resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
+        if (!s.traceId) fail(p, "traceId missing", s);
+        if (!s.spanId) fail(p, "spanId missing", s);
+        if (!s.name) fail(p, "name missing or empty", s);
         const start = BigInt(s.startTimeUnixNano ?? 0);
         const end = BigInt(s.endTimeUnixNano ?? 0);
-        if (start <= 0n) fail(p, "startTimeUnixNano missing or zero");
-        if (end < start) fail(p, `endTimeUnixNano ${end} before startTimeUnixNano ${start}`);
+        if (start <= 0n) fail(p, "startTimeUnixNano missing or zero", s);
+        if (end < start) fail(p, `endTimeUnixNano ${end} before startTimeUnixNano ${start}`, s);
         (s.links || []).forEach((l, n) => {
-          if (!l.traceId || !l.spanId) fail(`${p}.links[${n}]`, "traceId and spanId required");
+          if (!l.traceId || !l.spanId) fail(`${p}.links[${n}]`, "traceId and spanId required", l);
         });
         (s.events || []).forEach((e, n) => {
-          if (!e.name) fail(`${p}.events[${n}]`, "name missing");
+          if (!e.name) fail(`${p}.events[${n}]`, "name missing", e);
         });
       }),
     ),
@@ -310,7 +316,7 @@ export function validate(body, contentType) {
     checkSpans(json);
     return { ok: true, request: json };
   } catch (e) {
-    if (e instanceof Invalid) return { ok: false, reason: e.message };
+    if (e instanceof Invalid) return { ok: false, reason: e.message, at: e.at };
     throw e;
   }
 }
