@@ -20,7 +20,7 @@ import urllib.request
 import dbt
 
 
-class OtlpReceiver:
+class OtlpReceiver(dbt.Child):
     def __init__(self, directory):
         self.dir = directory
         self.port_file = os.path.join(directory, "otlp.port")
@@ -52,12 +52,6 @@ class OtlpReceiver:
             return True
         except (OSError, ValueError):
             return False
-
-    def stop(self):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
 
     def _call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()

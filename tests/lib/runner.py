@@ -35,7 +35,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-class SmtpSink:
+class SmtpSink(dbt.Child):
     """tests/stack/smtp_sink.py as a child process; stop() and start() it
     to take the mail server down and bring it back."""
 
@@ -61,14 +61,8 @@ class SmtpSink:
         except OSError:
             return False
 
-    def stop(self):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
 
-
-class K8sStandIn:
+class K8sStandIn(dbt.Child):
     """tests/k8s/server.mjs, the Kubernetes API stand-in, as a child
     process (for the kubernetes suite)."""
 
@@ -98,10 +92,6 @@ class K8sStandIn:
                 "DBTREE_K8S_TOKEN_FILE": self.token_file, "DBTREE_K8S_CA_FILE": "",
                 "DBTREE_K8S_NAMESPACE": "dbtree", "DBTREE_K8S_TIMEOUT_MS": "3000",
                 "DBTREE_PROVISION_TIMEOUT": "5"}
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 def start_stack(kubernetes=False):

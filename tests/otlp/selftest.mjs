@@ -32,13 +32,9 @@ const base = await new Promise((resolve, reject) => {
 async function req(method, p, body, headers = {}) {
   const r = await fetch(base + p, { method, headers, body });
   const text = await r.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, json, text, type: r.headers.get("content-type") };
+  const type = r.headers.get("content-type");
+  // every answer but a protobuf export's is JSON, and must parse
+  return { status: r.status, text, type, json: type === "application/json" ? JSON.parse(text) : undefined };
 }
 const post = (body, headers = {}) =>
   req("POST", "/v1/traces", typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body), {
