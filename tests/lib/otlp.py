@@ -44,7 +44,8 @@ class OtlpReceiver(dbt.Child):
 
     def _started(self):
         if self.proc.poll() is not None:
-            raise AssertionError("the OTLP receiver exited with %s; see %s"
+            raise AssertionError("the OTLP receiver exited with %s; see %s "
+                                 "(tests/otlp/node_modules missing? make browser-deps)"
                                  % (self.proc.returncode, self.log))
         try:
             with open(self.port_file) as f:

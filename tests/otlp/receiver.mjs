@@ -64,7 +64,12 @@ function snippet(body, type, at) {
 
 async function traces(req, res) {
   store.requests++;
-  let body = await readBody(req);
+  let body;
+  try {
+    body = await readBody(req);
+  } catch (e) {
+    return send(res, 413, { code: 3, message: e.message });
+  }
   const type = req.headers["content-type"] || "";
   const encoding = (req.headers["content-encoding"] || "identity").toLowerCase();
   let result;
