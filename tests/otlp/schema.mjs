@@ -126,7 +126,8 @@ export function schemaOf(cls) {
 class Invalid extends Error {
   constructor(msg, at) {
     super(msg);
-    this.at = at;
+    // marked big integers shown as the numbers they were
+    this.at = at === undefined ? at : JSON.parse(JSON.stringify(at, (k, x) => (isBig(x) ? x.slice(BIG.length) : x)));
   }
 }
 const fail = (path, msg, at) => {
@@ -134,11 +135,45 @@ const fail = (path, msg, at) => {
 };
 
 const INT64 = /^-?(0|[1-9][0-9]*)$/;
+
+// OTLP/JSON allows a 64-bit integer as a JSON number, which JSON.parse
+// would round beyond 2^53 (json-c, for one, writes int64 as a number).
+// Before parsing, every integer literal outside strings that is not a safe
+// integer becomes a string with this mark; the walk reads it back as the
+// number it was, and anything but an int64 field treats it as a number.
+const BIG = "\u0000bigint:";
+const NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+function parseJson(text) {
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      i++;
+    } else if (c === "-" || (c >= "0" && c <= "9")) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(text);
+      if (!m) {
+        i++;
+        continue;
+      }
+      if (!m[2] && !m[3] && !Number.isSafeInteger(Number(m[0]))) {
+        out += text.slice(last, i) + JSON.stringify(BIG + m[0]);
+        last = i + m[0].length;
+      }
+      i += m[0].length;
+    } else i++;
+  }
+  return JSON.parse(out + text.slice(last));
+}
+const isBig = (v) => typeof v === "string" && v.startsWith(BIG);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function int64(path, v, unsigned) {
   let s;
-  if (typeof v === "string") s = v;
+  if (isBig(v)) s = v.slice(BIG.length);
+  else if (typeof v === "string") s = v;
   else if (typeof v === "number" && Number.isSafeInteger(v)) s = String(v);
   else fail(path, `64-bit integer expected (decimal string or integer), got ${JSON.stringify(v)}`, v);
   if (!INT64.test(s)) fail(path, `not a decimal integer: ${JSON.stringify(v)}`, v);
@@ -173,6 +208,9 @@ function walk(cls, json, path) {
       if (!Array.isArray(v)) fail(`${path}.${k}`, "array expected", v);
       out[k] = v.map((x, i) => value(spec, x, `${path}.${k}[${i}]`, k));
     } else out[k] = value(spec, v, `${path}.${k}`, k);
+    // 64-bit integers, however sent, become decimal strings in the request
+    // the receiver keeps
+    if (spec.kind === "int64") json[k] = spec.repeated ? out[k].map(String) : String(out[k]);
   }
   // stricter than proto3 (where an unset oneof is allowed): every oneof
   // holds exactly one member, so an AnyValue always has a value
@@ -185,6 +223,7 @@ function walk(cls, json, path) {
 }
 
 function value(spec, v, path, field) {
+  if (isBig(v) && spec.kind !== "int64") v = Number(v.slice(BIG.length));
   switch (spec.kind) {
     case "message":
       return walk(spec.type, v, path);
@@ -293,7 +332,7 @@ export function validate(body, contentType) {
     let json;
     if (ct === "application/json") {
       try {
-        json = JSON.parse(body.toString("utf8"));
+        json = parseJson(body.toString("utf8"));
       } catch (e) {
         fail("body", `not JSON: ${e.message}`);
       }

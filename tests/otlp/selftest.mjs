@@ -149,6 +149,27 @@ test("valid protobuf request (the package's own encoder): 200, stored", async ()
   assert.match(r2.json.message, /unknown fields/);
 });
 
+test("64-bit integers as JSON numbers beyond 2^53 kept exactly", async () => {
+  await ctl("/reset");
+  const text = JSON.stringify(span0(() => {}))
+    .replace('"startTimeUnixNano":"1700000000000000000"', '"startTimeUnixNano":1700000000000000001')
+    .replace('{"intValue":"9007199254740993"}', '{"intValue":-9007199254740993}');
+  const r = await post(text, { "X-Otlp-Expect-Invalid": "0" });
+  assert.equal(r.status, 200, r.text);
+  const [a] = (await req("GET", "/spans")).json;
+  assert.equal(a.start, "1700000000000000001");
+  assert.equal(a.attributes.big, "-9007199254740993");
+  // a big number where a string belongs is still refused, and shown as itself
+  const bad = JSON.stringify(span0(() => {})).replace('"name":"GET /api/health"', '"name":12345678901234567890');
+  const r2 = await post(bad);
+  assert.equal(r2.status, 400);
+  assert.match(r2.json.message, /name: string expected, got 12345678901234567000/);
+  const r3 = await post(JSON.stringify(span0(() => {})).replace('"kind":2', '"kind":2,"extra":"a\\"b 12345678901234567890"'));
+  assert.match(r3.json.message, /spans\[0\]\.extra: unknown field/);
+  const rj = (await req("GET", "/rejects")).json;
+  assert.equal(rj[1].snippet, '{"extra":"a\\"b 12345678901234567890"}');
+});
+
 test("gzip-encoded JSON accepted", async () => {
   const r = await post(zlib.gzipSync(JSON.stringify(span0(() => {}))), { "Content-Encoding": "gzip", "X-Otlp-Expect-Invalid": "0" });
   assert.equal(r.status, 200, r.text);
