@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -134,6 +135,7 @@ exporter_main(struct master *m)
 	struct otlp o;
 	int ret;
 
+	prctl(PR_SET_NAME, "dbtree-exporter");	/* what ps and tests see */
 	close(m->ctx.listen_fd);
 	close(m->ctx.span_fd);
 	sigaction(SIGTERM, &sa, NULL);

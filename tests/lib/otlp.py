@@ -115,8 +115,9 @@ class OtlpReceiver(dbt.Child):
             return status, None
 
     def trace(self, trace_id):
-        """The spans of one trace."""
-        return [s for s in self.spans() if s["traceId"] == trace_id]
+        """The spans of one trace (the receiver keeps the newest 50,000
+        spans of the suite)."""
+        return self._call("GET", "/spans?traceId=" + trace_id)
 
     def wait_for(self, predicate, timeout=10.0, what="spans"):
         """Polls spans() until predicate(spans) is truthy; returns the spans."""

@@ -140,6 +140,7 @@ def start_stack(kubernetes=False):
         # (and the runner then fails the suite for) anything not valid OTLP
         "DBTREE_OTLP_ENDPOINT": otlp.url,
         "DBTREE_TRACE_SAMPLING": "1",
+        "DBTREE_OTLP_TIMEOUT_MS": "1000",
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)

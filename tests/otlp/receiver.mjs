@@ -101,6 +101,8 @@ async function traces(req, res) {
   }
   const spans = flatten(result.request);
   store.spans.push(...spans);
+  // a whole suite exports far more than any test reads: keep the newest
+  if (store.spans.length > MAX_SPANS) store.spans.splice(0, store.spans.length - MAX_SPANS);
   if (!opts.quiet) console.log(`accepted ${spans.length} span(s)`);
   // OTLP success: an empty ExportTraceServiceResponse, in the request's encoding
   if (/protobuf/.test(type)) return send(res, 200, Buffer.alloc(0), "application/x-protobuf");
@@ -130,6 +132,8 @@ async function control(req, res) {
   return send(res, 200, controls);
 }
 
+const MAX_SPANS = 50000;
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, "http://x");
   const route = `${req.method} ${url.pathname}`;
@@ -137,8 +141,10 @@ const server = http.createServer(async (req, res) => {
     switch (route) {
       case "POST /v1/traces":
         return await traces(req, res);
-      case "GET /spans":
-        return send(res, 200, store.spans);
+      case "GET /spans": {
+        const id = url.searchParams.get("traceId");
+        return send(res, 200, id ? store.spans.filter((sp) => sp.traceId === id) : store.spans);
+      }
       case "GET /rejects":
         return send(res, 200, url.searchParams.get("all") === "1" ? allRejects : store.rejects);
       case "GET /stats":

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/jget.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 #include "prov/prov.h"
 #include "store/db.h"
@@ -149,6 +150,17 @@ dump_poll(struct req *req)
 	return resp_json(req, 200, out);
 }
 
+/* GET /api/_probe/fail: logs an error and answers 500, as a request
+ * whose dependency failed would (its trace is kept whatever the
+ * sampling, and the log line carries its trace id). */
+static int
+fail_on_purpose(struct req *req)
+{
+	PQclear(db_exec(&req->app->db, "SELECT 1", 0, NULL));
+	log_err("probe: failing on purpose");
+	return resp_error(req, ERR_INTERNAL, NULL);
+}
+
 static const struct route routes[] = {
 	{ "POST", "/api/_probe/echo", echo, ROUTE_PUBLIC, ROUTE_JSON_BODY,
 	  LIMIT_NONE },
@@ -158,6 +170,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/_probe/dump", dump_start, ROUTE_PUBLIC,
 	  ROUTE_JSON_BODY, LIMIT_NONE },
 	{ "GET", "/api/_probe/dump", dump_poll, ROUTE_PUBLIC, 0, LIMIT_NONE },
+	{ "GET", "/api/_probe/fail", fail_on_purpose, ROUTE_PUBLIC, 0,
+	  LIMIT_NONE },
 };
 
 int
