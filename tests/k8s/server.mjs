@@ -1053,6 +1053,7 @@ export function createServer(options = {}) {
     if (qs) entry.query = qs;
     if (headers["content-type"]) entry.contentType = headers["content-type"];
     if (headers.accept) entry.accept = headers.accept;
+    if (headers.traceparent) entry.traceparent = headers.traceparent;
     stats.recent.push(entry);
     if (stats.recent.length > 500) stats.recent.shift();
   }

@@ -710,3 +710,46 @@ def test_a_postgres_backup_on_kubernetes_goes_to_the_node_port_as_root():
     stack.request("DELETE", "%s/%s" % (API, iid), headers=stack.auth(token))
     wait_until(lambda: jobs_with_backups() or not any(objects(iid).values()), timeout=30,
                what="deleted")
+
+
+def test_create_to_ready_mail_is_one_trace_through_the_api_server():
+    """The create request, the reconcile pass that applies the objects (each
+    call carrying the trace's traceparent to the API server), the pass that
+    sees the pod ready, and the ready mail: one trace."""
+    trace = "5ad0c0ffee5ad0c0ffee5ad0c0ffee%02x" % 1
+    uid, token = user()
+    control("POST", "/_control/autoready", {"on": True})
+    control("POST", "/_control/reset-stats", {})
+    r = stack.post(API, {"name": "traced-k8s", "presetId": "redis-standalone-tiny"},
+                   headers=dict(stack.auth(token),
+                                traceparent="00-%s-00f067aa0ba902b7-01" % trace))
+    check(r.status == 202 and r.header("X-Trace-Id") == trace, "created", r)
+    iid = r.json["id"]
+    wait_status(token, iid, "running")
+    seen = [e for e in control("GET", "/_control/stats")["recent"]
+            if name_of(iid) in e["path"] or e["verb"] == "list"]
+    writes = [e for e in seen if e["method"] in ("POST", "PATCH", "PUT") and
+              name_of(iid) in e["path"]]
+    check(writes and all(e.get("traceparent", "").startswith("00-%s-" % trace)
+                         for e in writes),
+          "every write for the instance carried the request's trace", writes)
+    stack.jobs()    # the mail job
+    found = []
+
+    def complete():
+        found[:] = stack.otlp.trace(trace)
+        return any(s["name"] == "mail instance_ready" for s in found)
+    wait_until(complete, timeout=20, what="the ready mail in the trace")
+    by_id = {s["spanId"]: s for s in found}
+    calls = [s for s in found if s["name"].startswith("kubernetes ")]
+    parents = {"reconcile " + iid, "POST /api/db/instances"}
+    check(calls and all(by_id.get(s["parentSpanId"], {}).get("name") in parents
+                        for s in calls), "the API calls under the request (its Secret) and"
+          " the instance's reconcile spans",
+          [(s["name"], by_id.get(s["parentSpanId"], {}).get("name")) for s in calls])
+    check({c["attributes"].get("k8s.resource") for c in calls} >=
+          {"statefulsets", "services", "secrets"}, "the objects applied",
+          sorted({c["name"] for c in calls}))
+    check(any(s["name"] == "POST /api/db/instances" for s in found), "the request")
+    check(stack.otlp.find_text([r.json["credentials"]["password"]]) == [],
+          "no span carries the password")
