@@ -1,0 +1,79 @@
+# Part of `make bench`, sourced by tests/bench/run after the harvest rounds
+# (it uses their stack, users, token and driver): what tracing costs.  The
+# account pool (GET /api/user) and the tree pool (the harvest) are
+# restarted in each of three modes, alternating, TRACE_ROUNDS times: traces
+# off, on at sampling 1.0, and on at the default sampling
+# (DBTREE_TRACE_SAMPLING unset), exporting to a location of the same nginx
+# that takes every batch (tests/bench/control.nginx.conf), so the figure is
+# the service's own cost.  Reported: the median of each mode as a ratio
+# against the median with traces off (targets: >= 0.95 at 1.0, >= 0.99 at
+# the default).
+
+TRACE_ROUNDS=${TRACE_ROUNDS:-3}
+
+# tracing_mode off|all|default: the two pools restarted in that mode
+tracing_mode() {
+	local g e d
+	read -r e d <<<"$(span_counts)"	# before a restart clears them
+	exported=$((exported + e))
+	dropped=$((dropped + d))
+	for g in account tree; do
+		bin/dbtree-local pool-stop "$g" "$dir"
+		case $1 in
+		off) env -u DBTREE_OTLP_ENDPOINT bin/dbtree-local pool-start "$g" "$dir" ;;
+		all) DBTREE_OTLP_ENDPOINT="$DBTREE_URL/bench/otlp/v1/traces" \
+			DBTREE_TRACE_SAMPLING=1 bin/dbtree-local pool-start "$g" "$dir" ;;
+		default) env -u DBTREE_TRACE_SAMPLING \
+			DBTREE_OTLP_ENDPOINT="$DBTREE_URL/bench/otlp/v1/traces" \
+			bin/dbtree-local pool-start "$g" "$dir" ;;
+		esac
+	done
+	# warm: the workers' connections and prepared statements
+	wrk -t2 -c"$CONNS" -d1s -H "Authorization: Bearer $token" \
+		"$DBTREE_URL/api/user" >/dev/null
+}
+
+# span_counts: "exported dropped" by the pools since each started
+span_counts() {
+	curl -sf "$DBTREE_URL/metrics" | awk '/^dbtree_trace_spans_total\{/ &&
+		!/group="jobs"/ { if (/outcome="exported"/) e += $2
+		if (/outcome="dropped"/) d += $2 } END { printf "%d %d", e, d }'
+}
+
+declare -A traced
+tracing_round() {	# tracing_round MODE: appends "user_rps harvest_rps"
+	local r l
+	tracing_mode "$1"
+	read -r r _ <<<"$(wrk_once /api/user "Authorization: Bearer $token")"
+	runs[setup:16]=""
+	drive setup 16
+	l=$(run_median setup 16)
+	traced[$1]+="$r $(kv "$l" harvest_per_s)"$'\n'
+}
+
+tracing_median() {	# tracing_median MODE FIELD(1|2)
+	awk -v f="$2" 'NF { print $f }' <<<"${traced[$1]}" | median
+}
+
+tracing_report() {	# tracing_report MODE LABEL TARGET
+	awk -v n="$2" -v u="$(tracing_median "$1" 1)" -v h="$(tracing_median "$1" 2)" \
+		-v u0="$(tracing_median off 1)" -v h0="$(tracing_median off 2)" \
+		-v t="$3" 'BEGIN {
+		ru = u / u0; rh = h / h0
+		printf "%-28s GET /api/user %.0f vs %.0f req/s → ratio %.3f; harvest %.0f vs %.0f req/s → ratio %.3f (target >= %.2f) %s\n",
+			n, u, u0, ru, h, h0, rh, t, (ru >= t && rh >= t) ? "ok" : "BELOW TARGET" }'
+}
+
+tracing_bench() {
+	local mode i
+	exported=0 dropped=0
+	echo "tracing: medians of $TRACE_ROUNDS alternating rounds (off, 1.0, default); GET /api/user ${DURATION}s, harvest alone @16 ${CYCLE_SECONDS}s"
+	for i in $(seq "$TRACE_ROUNDS"); do
+		for mode in off all default; do tracing_round "$mode"; done
+	done
+	tracing_mode off
+	tracing_report all "tracing at sampling 1.0" 0.95
+	tracing_report default "tracing at the default" 0.99
+	printf '%-28s %d spans exported to the collector, %d dropped\n' \
+		"tracing export" "$exported" "$dropped"
+}
