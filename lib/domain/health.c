@@ -7,7 +7,8 @@
  *
  * A job's last duration is finished_at - started_at; while a pass runs
  * (started_at is past finished_at) it is the time that pass has taken so
- * far, so a pass that hangs shows.
+ * far, so a pass that hangs shows.  The job's label is `name`, not `job`,
+ * which Prometheus gives every series of a target (the scrape job's).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -201,9 +202,9 @@ render_jobs(struct db *db, struct buf *out)
 		const char *job = PQgetvalue(res, i, NAME);
 
 		ret = buf_addf(out, "dbtree_job_last_duration_seconds"
-		    "{job=\"%s\"} %s\ndbtree_job_last_finish_timestamp_seconds"
-		    "{job=\"%s\"} %s\ndbtree_job_last_ok{job=\"%s\"} %s\n"
-		    "dbtree_job_runs_total{job=\"%s\"} %s\n", job,
+		    "{name=\"%s\"} %s\ndbtree_job_last_finish_timestamp_seconds"
+		    "{name=\"%s\"} %s\ndbtree_job_last_ok{name=\"%s\"} %s\n"
+		    "dbtree_job_runs_total{name=\"%s\"} %s\n", job,
 		    PQgetvalue(res, i, DURATION), job,
 		    PQgetvalue(res, i, FINISH), job, PQgetvalue(res, i, OK),
 		    job, PQgetvalue(res, i, RUNS));

@@ -54,9 +54,9 @@ def samples():
     return out, text
 
 
-def value(s, name, **labels):
-    v = s.get(("dbtree_" + name, frozenset(labels.items())))
-    check(v is not None, "dbtree_%s%r on /metrics" % (name, labels))
+def value(s, family, **labels):
+    v = s.get(("dbtree_" + family, frozenset(labels.items())))
+    check(v is not None, "dbtree_%s%r on /metrics" % (family, labels))
     return v
 
 
@@ -131,11 +131,11 @@ def test_metrics_has_the_scrape_time_figures_and_they_match_the_database():
     check(value(s, "lemons_in_circulation") == lemons, "lemons in circulation", lemons)
     now = time.time()
     for job in JOBS:
-        check(value(s, "job_runs_total", job=job) >= 1, "passes counted", job)
-        check(value(s, "job_last_ok", job=job) == 1, "last pass ok", job)
-        check(abs(value(s, "job_last_finish_timestamp_seconds", job=job) - now) < 60,
+        check(value(s, "job_runs_total", name=job) >= 1, "passes counted", job)
+        check(value(s, "job_last_ok", name=job) == 1, "last pass ok", job)
+        check(abs(value(s, "job_last_finish_timestamp_seconds", name=job) - now) < 60,
               "finished just now", job)
-        check(0 <= value(s, "job_last_duration_seconds", job=job) < 60, "duration", job)
+        check(0 <= value(s, "job_last_duration_seconds", name=job) < 60, "duration", job)
     check(value(s, "tls_ca_expiry_timestamp_seconds") > now + 9 * 365 * 86400,
           "the CA is good for years")
     cpu_before = value(s, "capacity_used_ratio", resource="cpu")
@@ -286,6 +286,8 @@ def test_prometheus_scrapes_every_series_the_dashboard_and_the_alerts_use():
                    timeout=20, interval=0.5, what="scrapes after the load")
         check([r["value"][1] for r in prom.query('up{job="dbtree"}')] == ["1"],
               "the scrape succeeds")
+        check(prom.query('dbtree_job_last_ok{job="dbtree",name="certs"}'),
+              "a job's name does not clash with the scrape job's label")
         missing = [(title, e) for title, e in dashboard_exprs() if not prom.query(e)]
         missing += [(a["alert"], unthreshold(a["expr"])) for a in alerts()
                     if not prom.query(unthreshold(a["expr"]))]
