@@ -100,11 +100,13 @@ test: deps browser-deps
 	tests/run
 
 # From the npm registry: playwright-core (it drives Debian's Chromium and
-# downloads no browser of its own) and the Kubernetes API stand-in's schema
-# validators (kubernetes-models).
+# downloads no browser of its own), the Kubernetes API stand-in's schema
+# validators (kubernetes-models) and the OTLP receiver's protocol
+# definitions (@opentelemetry/otlp-transformer).
 browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	cd tests/k8s && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/otlp && npm ci --no-audit --no-fund --loglevel=error
 
 bench: deps all benches
 	tests/bench/run

@@ -26,6 +26,8 @@
 #include "base/clock.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/meter.h"
+#include "base/trace.h"
 #include "base/xalloc.h"
 #include "store/db.h"
 #include "store/jobs.h"
@@ -42,12 +44,14 @@
 #include "domain/quiz.h"
 #include "domain/session.h"
 #include "domain/tree.h"
+#include "net/otlp.h"
 #include "prov/backup_run.h"
 #include "prov/certs.h"
 #include "prov/reconcile.h"
 #include "prov/tls.h"
 #include "web/app.h"
 #include "web/live.h"
+#include "web/metrics.h"
 
 #define MIGRATE_STATEMENT_TIMEOUT_MS 600000
 #define BACKUP_STEP_TIMEOUT_MS (6 * 3600 * 1000LL)	/* one dump or restore */
@@ -55,6 +59,8 @@
 
 /* The process's resources, for the jobs that need more than db and kv. */
 static struct app app;
+/* Where the jobs' spans go, with DBTREE_OTLP_ENDPOINT (else unused). */
+static struct otlp otlp;
 
 static int
 job_mail(struct job_ctx *ctx)
@@ -331,11 +337,33 @@ jobs_pass(struct job_ctx *ctx, int64_t budget_ms, const char *only)
 {
 	int failed = 0;
 
-	for (size_t i = 0; i < ARRAY_LEN(jobs) && !stop; i++)
-		if ((only ? strcmp(only, jobs[i].name) == 0 : !jobs[i].alone) &&
-		    jobs_run_one(ctx, &jobs[i], budget_ms) < 0)
+	trace_begin(NULL, NULL, only ? "jobs pass (alone)" : "jobs pass",
+	    TRACE_INTERNAL);
+	log_set_trace(trace_id_hex());
+	for (size_t i = 0; i < ARRAY_LEN(jobs) && !stop; i++) {
+		if (!(only ? strcmp(only, jobs[i].name) == 0 : !jobs[i].alone))
+			continue;
+		if (jobs_run_one(ctx, &jobs[i], budget_ms) < 0)
 			failed++;
+		if (otlp.curl)	/* each job's spans, as it ends */
+			otlp_flush(&otlp);
+	}
+	trace_finish();
+	log_set_trace(NULL);
+	if (otlp.curl)
+		otlp_flush(&otlp);
 	return failed;
+}
+
+/* The jobs' operation metrics (kept from run to run) and, with
+ * DBTREE_OTLP_ENDPOINT, their traces. */
+static void
+jobs_observe(const struct conf *c)
+{
+	metrics_meter_attach(c->run_dir, "jobs", true);
+	if (c->otlp_endpoint[0] && otlp_open(&otlp, c->otlp_endpoint,
+	    c->otlp_timeout_ms, "jobs") == 0)
+		trace_setup(c->trace_sampling, otlp_batch_sink, &otlp);
 }
 
 static bool
@@ -367,6 +395,7 @@ cmd_jobs(const struct conf *c, int argc, char **argv)
 		return fprintf(stderr, "usage: dbtreectl jobs [--loop SECONDS]"
 		    " [--only JOB]\n"), 2;
 	app_open(&app, c);
+	jobs_observe(c);
 	do {
 		int64_t t0 = clock_mono_ms();
 
@@ -375,6 +404,9 @@ cmd_jobs(const struct conf *c, int argc, char **argv)
 			clock_sleep_ms(loop_s * 1000 - (clock_mono_ms() - t0) %
 			    (loop_s * 1000), &stop);
 	} while (loop_s > 0 && !stop);
+	trace_setup(0, NULL, NULL);
+	otlp_close(&otlp);
+	meter_detach();
 	app_close(&app);
 	return failed ? 1 : 0;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/jget.h"
+#include "base/meter.h"
 #include "base/xalloc.h"
 #include "domain/account.h"
 #include "domain/email.h"
@@ -163,6 +164,8 @@ verify_otp(struct req *req)
 		    " the 6 digits from the mail");
 	r = login_verify(&req->app->db, &req->app->login, email, code,
 	    given ? &lang : NULL, &v);
+	if (r >= 0)
+		meter_count(METER_LOGIN, r == LOGIN_OK ? "ok" : "failed");
 	if (r != LOGIN_OK)
 		return verify_failed(req, r, &v);
 	if (v.welcome_outbox_id)

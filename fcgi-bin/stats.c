@@ -94,7 +94,7 @@ global(struct req *req)
 {
 	struct stats_global g;
 	struct json_object *out;
-	int status = cache_answer(req, &req->app->kv, "stats-global");
+	int status = cache_answer(req, &req->app->kv, "stats");
 
 	if (status)
 		return status;
@@ -107,7 +107,7 @@ global(struct req *req)
 	    json_object_new_int64(g.created_instances));
 	json_object_object_add(out, "totalUsers",
 	    json_object_new_int64(g.live_users));
-	return send_cached(req, "stats-global", out);
+	return send_cached(req, "stats", out);
 }
 
 /* [{maskedEmail, score, rank}], [] when n is 0. */
@@ -134,7 +134,7 @@ leaderboard(struct req *req)
 {
 	struct stats_leaderboard lb;
 	struct json_object *out;
-	int status = cache_answer(req, &req->app->kv, "stats-leaderboard");
+	int status = cache_answer(req, &req->app->kv, "leaderboard");
 
 	if (status)
 		return status;
@@ -145,7 +145,7 @@ leaderboard(struct req *req)
 	    view_ranks(lb.rich, lb.nrich));
 	json_object_object_add(out, "quizMasters",
 	    view_ranks(lb.quiz, lb.nquiz));
-	return send_cached(req, "stats-leaderboard", out);
+	return send_cached(req, "leaderboard", out);
 }
 
 static int

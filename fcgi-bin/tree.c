@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "base/jget.h"
+#include "base/meter.h"
 #include "base/xalloc.h"
 #include "domain/game.h"
 #include "domain/tree.h"
@@ -109,6 +110,8 @@ global_status(struct req *req)
 	struct json_object *o;
 	const char *text;
 
+	meter_count(len >= 0 ? METER_CACHE_HIT : METER_CACHE_MISS,
+	    "tree_status");
 	if (len >= 0)
 		return resp_text(req, 200, "application/json", cached,
 		    (size_t)len);
@@ -267,6 +270,8 @@ harvest(struct req *req)
 		return resp_jget_error(req, r, "attemptId");
 	r = game_harvest(&req->app->db, &req->app->game, token, (int)pos,
 	    attempt, &h);
+	if (r >= 0)
+		meter_count(METER_HARVEST, r == GAME_OK ? "won" : "lost");
 	if (r != GAME_OK)
 		return game_error(req, r, h.wait_s);
 	shcache_drop();

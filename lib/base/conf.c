@@ -2,7 +2,8 @@
  * The one configuration table.  Each row names an environment variable, its
  * type, default and bounds, and the struct conf field it fills.  Integers
  * are whole decimal numbers within [min, max]; enums list their values as
- * "a|b|c"; booleans are true/false/1/0/yes/no.
+ * "a|b|c"; booleans are true/false/1/0/yes/no; ratios are decimal numbers
+ * from 0 to 1.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "base/conf.h"
 #include "base/log.h"
 
-enum conf_type { CONF_STR, CONF_INT, CONF_BOOL, CONF_ENUM };
+enum conf_type { CONF_STR, CONF_INT, CONF_BOOL, CONF_ENUM, CONF_RATIO };
 
 struct conf_var {
 	const char *name;
@@ -192,6 +193,12 @@ static const struct conf_var vars[] = {
 	  F(k8s_timeout_ms) },
 	{ "DBTREE_ROUTE_LIMITS", CONF_BOOL, "true", 0, 0, NULL,
 	  F(route_limits) },
+	{ "DBTREE_OTLP_ENDPOINT", CONF_STR, "", 0, 1024, NULL,
+	  F(otlp_endpoint) },
+	{ "DBTREE_OTLP_TIMEOUT_MS", CONF_INT, "2000", 10, 60000, NULL,
+	  F(otlp_timeout_ms) },
+	{ "DBTREE_TRACE_SAMPLING", CONF_RATIO, "0.1", 0, 0, NULL,
+	  F(trace_sampling) },
 	{ "DBTREE_TEST_PAUSE_DIR", CONF_STR, "", 0, 900, NULL,
 	  F(test_pause_dir) },
 };
@@ -241,6 +248,20 @@ parse_bool(const struct conf_var *v, const char *s, bool *out)
 }
 
 static int
+parse_ratio(const struct conf_var *v, const char *s, double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !(x >= 0 && x <= 1))
+		return bad(v, s, "is not a ratio from 0 to 1");
+	*out = x;
+	return 0;
+}
+
+static int
 is_choice(const char *choices, const char *s)
 {
 	size_t n = strlen(s);
@@ -267,6 +288,8 @@ conf_set(struct conf *c, const struct conf_var *v, const char *s)
 		return parse_int(v, s, (int64_t *)(void *)field);
 	case CONF_BOOL:
 		return parse_bool(v, s, (bool *)(void *)field);
+	case CONF_RATIO:
+		return parse_ratio(v, s, (double *)(void *)field);
 	case CONF_ENUM:
 		if (!is_choice(v->choices, s)) {
 			snprintf(why, sizeof(why), "is not one of %s",

@@ -72,6 +72,10 @@ struct conf {
 	int64_t events_timeout_ms;
 	int64_t events_window_ms;	/* the relay's shortest window */
 	int64_t events_us_per_page;	/* ... and its growth per open page */
+	/* traces (base/trace.h, net/otlp.h) */
+	const char *otlp_endpoint;	/* OTLP/HTTP traces URL; "" = off */
+	int64_t otlp_timeout_ms;
+	double trace_sampling;		/* share of traces kept (errors: all) */
 	/* database instances */
 	const char *provisioner;	/* local | kubernetes */
 	const char *instance_dir;	/* local: "" = <state>/instances */

@@ -11,6 +11,7 @@
 
 static enum log_level max_level = LOG_LEVEL_INFO;
 static char reqid[40];
+static char traceid[40];
 static char ident[48];
 
 void
@@ -45,6 +46,12 @@ log_set_reqid(const char *id)
 	snprintf(reqid, sizeof(reqid), "%s", id ? id : "");
 }
 
+void
+log_set_trace(const char *id)
+{
+	snprintf(traceid, sizeof(traceid), "%s", id ? id : "");
+}
+
 const char *
 log_reqid(void)
 {
@@ -67,9 +74,10 @@ log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > max_level)
 		return;
-	k = snprintf(line, sizeof(line), "<%d>%s%s%s%s%s", (int)level,
+	k = snprintf(line, sizeof(line), "<%d>%s%s%s%s%s%s%s%s", (int)level,
 	    ident, ident[0] ? " " : "", reqid[0] ? "req=" : "", reqid,
-	    reqid[0] ? " " : "");
+	    reqid[0] ? " " : "", traceid[0] ? "trace=" : "", traceid,
+	    traceid[0] ? " " : "");
 	n = k < 0 ? 0 : (size_t)k;
 	va_start(ap, fmt);
 	k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);

@@ -1,5 +1,6 @@
 /*
- * One line per event on stderr: "<3>req=7f3a... what failed: why".
+ * One line per event on stderr:
+ * "<3>tree[812] req=7f3a... trace=7f3a... what failed: why".
  * The <N> prefix is the sd-daemon priority journald understands.  The
  * request id is set by the worker at accept time, so domain code logs
  * without passing the request around.  Never log secrets, tokens, bodies
@@ -22,6 +23,8 @@ int log_level_parse(const char *name, enum log_level *out);
 /* Tag every following line with this id (copied; NULL or "" clears). */
 void log_set_reqid(const char *id);
 const char *log_reqid(void);
+/* ... and with this trace id (base/trace.h; copied; NULL or "" clears). */
+void log_set_trace(const char *id);
 /* Names the program in each line, e.g. "public[1234]" (copied). */
 void log_set_ident(const char *ident);
 

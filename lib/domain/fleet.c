@@ -20,7 +20,7 @@ enum fleet_col {
 	COL_ID, COL_EXTERNAL_ID, COL_USER_ID, COL_NAME, COL_TYPE, COL_STATUS,
 	COL_DESIRED, COL_INTENT_SEQ, COL_CPU, COL_MEMORY, COL_DISK,
 	COL_CREATION_COST, COL_PORT, COL_RESTART, COL_DUE, COL_OVERDUE,
-	COL_SCALED_DOWN, COL_FAILURES, COL_FINAL_PENDING,
+	COL_SCALED_DOWN, COL_FAILURES, COL_FINAL_PENDING, COL_TRACE_PARENT,
 };
 
 static bool
@@ -53,6 +53,8 @@ fill(const PGresult *res, int i, struct fleet_row *r)
 	r->scaled_down = flag_at(res, i, COL_SCALED_DOWN);
 	r->failures = db_get_i64(res, i, COL_FAILURES);
 	r->final_pending = flag_at(res, i, COL_FINAL_PENDING);
+	snprintf(r->trace_parent, sizeof(r->trace_parent), "%s",
+	    PQgetvalue(res, i, COL_TRACE_PARENT));
 }
 
 int
@@ -71,6 +73,7 @@ fleet_load(struct db *db, int64_t provision_timeout_s, struct fleet_row **rows,
 	    " status = 'provisioning' AND created_at"
 	    "  + make_interval(secs => $1::int) < now(),"
 	    " scaled_down, failures, " BACKUP_FINAL_PENDING("db_instances")
+	    ", coalesce(trace_parent, '')"
 	    " FROM db_instances WHERE destroyed_at IS NULL ORDER BY id",
 	    1, params);
 	if (!res)
@@ -102,20 +105,21 @@ fleet_seen(struct db *db, const struct fleet_row *r, enum lc_event ev,
 /* One statement about row r ($1 = its id, $2 = text); through the macro
  * below, so the SQL is a literal as everywhere else. */
 static int
-update_row_(struct db *db, const struct fleet_row *r, const char *sql_text,
-	    const char *sql)
+update_row_(struct db *db, const char *func, const struct fleet_row *r,
+	    const char *sql_text, const char *sql)
 {
 	char row[24];
 	const char *params[] = { row, sql_text };
 	PGresult *res;
 
 	snprintf(row, sizeof(row), "%lld", (long long)r->row_id);
-	res = db_exec_(db, sql, 2, params);
+	res = db_exec_(db, func, sql, 2, params);
 	PQclear(res);
 	return res ? 0 : -1;
 }
 
-#define update_row(db, r, text, sql) update_row_((db), (r), (text), "" sql)
+#define update_row(db, r, text, sql) \
+	update_row_((db), __func__, (r), (text), "" sql)
 
 static struct json_object *
 ready_mail(const struct fleet_row *r, const char *host)

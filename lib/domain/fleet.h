@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/trace.h"
 #include "domain/instance.h"
 
 struct db;
@@ -35,6 +36,8 @@ struct fleet_row {
 	bool scaled_down;
 	int64_t failures;
 	bool final_pending;	/* deleted, its final backup not taken yet */
+	/* the work that last changed its intent, continued by the pass */
+	char trace_parent[TRACE_PARENT_LEN];
 };
 
 /* Every instance not yet destroyed; *rows malloc'd.  0 or -1. */

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/pause.h"
 #include "base/rand.h"
+#include "base/trace.h"
 #include "base/xalloc.h"
 #include "domain/achieve.h"
 #include "domain/backup.h"
@@ -214,10 +215,11 @@ create_checks(struct db *db, const struct instance_create *c)
 static int
 insert_row(struct db *db, struct instance_create *c)
 {
-	char cpu[24], mem[24], disk[24], cc[24], hc[24];
+	char cpu[24], mem[24], disk[24], cc[24], hc[24], tp[TRACE_PARENT_LEN];
 	const struct instance_spec *s = &c->spec;
 	const char *params[] = { c->user_id, c->name, s->type, s->size,
-		s->mode, s->preset[0] ? s->preset : NULL, cpu, mem, disk, cc, hc };
+		s->mode, s->preset[0] ? s->preset : NULL, cpu, mem, disk, cc, hc,
+		trace_current(tp) == 0 ? tp : NULL };
 	PGresult *res;
 
 	snprintf(cpu, sizeof(cpu), "%.2f", s->cpu);
@@ -227,10 +229,10 @@ insert_row(struct db *db, struct instance_create *c)
 	snprintf(hc, sizeof(hc), "%lld", (long long)s->hourly_cost);
 	res = db_exec(db, "INSERT INTO db_instances (user_id, name, type, size,"
 	    " mode, created_from_preset, cpu, memory, disk, creation_cost,"
-	    " hourly_cost) VALUES ($1, $2, $3, $4, $5, $6, $7::numeric,"
-	    " $8::int, $9::int, $10::int, $11::int)"
+	    " hourly_cost, trace_parent) VALUES ($1, $2, $3, $4, $5, $6,"
+	    " $7::numeric, $8::int, $9::int, $10::int, $11::int, $12)"
 	    " RETURNING id, external_id, extract(epoch FROM created_at)::bigint",
-	    11, params);
+	    12, params);
 	if (!res)
 		return -1;
 	c->row_id = db_get_i64(res, 0, 0);

@@ -17,6 +17,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/pause.h"
+#include "base/trace.h"
 #include "domain/lifecycle.h"
 #include "store/db.h"
 
@@ -31,7 +32,9 @@
 
 /* $1 row id, $2 allowed statuses, $3 allowed desired states, $4 owner or
  * NULL, $5 the intent_seq seen or -1, $6 a status_reason or NULL (every
- * statement names all six, so that each prepares with six parameters). */
+ * statement names all six, so that each prepares with six parameters);
+ * a change of intent also takes $7, the traceparent of the work making it,
+ * which the reconciler continues. */
 #define GUARD " WHERE id = $1::bigint AND status = ANY($2::db_status[])" \
 	" AND desired = ANY($3::db_desired[])" \
 	" AND ($4::uuid IS NULL OR user_id = $4::uuid)" \
@@ -39,7 +42,8 @@
 	" RETURNING status, desired, deleted_at IS NOT NULL, intent_seq"
 #define MOVE(set) "UPDATE db_instances SET " set GUARD
 /* an intent change: the reconciler's older observations no longer apply */
-#define INTENT "intent_seq = intent_seq + 1, updated_at = now(), "
+#define INTENT "intent_seq = intent_seq + 1, updated_at = now()," \
+	" desired_at = now(), trace_parent = $7::text, "
 #define DELETE_NOW "status = 'deleting', desired = 'deleted'," \
 	" deleted_at = now(), failures = 0, retry_at = now(), "
 
@@ -268,8 +272,10 @@ int
 lifecycle_move(struct db *db, enum lc_event ev, const struct lc_target *t,
 	       struct lc_state *out)
 {
-	char row[24], seq[24], from[256], want[128];
-	const char *params[] = { row, from, want, t->user_id, seq, t->reason };
+	char row[24], seq[24], from[256], want[128], tp[TRACE_PARENT_LEN];
+	const char *params[] = { row, from, want, t->user_id, seq, t->reason,
+		trace_current(tp) == 0 ? tp : NULL };
+	char name[40];
 	struct lc_state st = { 0 };
 	PGresult *res;
 	int ret;
@@ -281,7 +287,9 @@ lifecycle_move(struct db *db, enum lc_event ev, const struct lc_target *t,
 	names_array(want, sizeof(want), rules[ev].want, desired_names,
 	    LC_DESIRED_COUNT);
 	pause_at(ev, "before");
-	if (!(res = db_exec_(db, rules[ev].sql, 6, params)))
+	snprintf(name, sizeof(name), "lifecycle.%s", rules[ev].name);
+	if (!(res = db_exec_(db, name, rules[ev].sql,
+	    strstr(rules[ev].sql, "$7") ? 7 : 6, params)))
 		return -1;
 	if (PQntuples(res) == 1)
 		ret = state_from(res, &st) < 0 ? -1 : LC_MOVED;

@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/trace.h"
 #include "domain/backup.h"
 #include "domain/login.h"
 #include "domain/mails.h"
@@ -35,11 +36,13 @@ static int
 queue(struct db *db, const char *kind, const char *recipient,
       const char *params_json, const char *lang, int64_t *id)
 {
-	const char *params[] = { kind, recipient, params_json, lang };
+	char tp[TRACE_PARENT_LEN];
+	const char *params[] = { kind, recipient, params_json, lang,
+		trace_current(tp) == 0 ? tp : NULL };
 	PGresult *res = db_exec(db, "INSERT INTO mail_outbox (kind, recipient,"
-	    " params, lang) VALUES ($1, $2, $3::jsonb, coalesce($4::ui_lang,"
-	    " (SELECT lang FROM users WHERE email = $2 AND NOT is_deleted),"
-	    " 'en')) RETURNING id", 4, params);
+	    " params, lang, trace_parent) VALUES ($1, $2, $3::jsonb,"
+	    " coalesce($4::ui_lang, (SELECT lang FROM users WHERE email = $2"
+	    " AND NOT is_deleted), 'en'), $5) RETURNING id", 5, params);
 
 	if (!res)
 		return -1;
@@ -240,7 +243,8 @@ outbox_send(struct db *db, const struct mailer *m, int64_t id,
 int64_t
 outbox_run(struct db *db, const struct mailer *m, int64_t deadline_ms)
 {
-	PGresult *res = db_exec(db, "SELECT id FROM mail_outbox"
+	PGresult *res = db_exec(db, "SELECT id, kind, coalesce(trace_parent,"
+	    " '') FROM mail_outbox"
 	    " WHERE status = 'pending' AND next_attempt_at <= now()"
 	    " ORDER BY next_attempt_at LIMIT 100", 0, NULL);
 	int64_t sent = 0;
@@ -248,10 +252,20 @@ outbox_run(struct db *db, const struct mailer *m, int64_t deadline_ms)
 	if (!res)
 		return -1;
 	for (int i = 0; i < PQntuples(res); i++) {
+		char name[64];
+		int span;
+
 		if (clock_mono_ms() >= deadline_ms)
 			break;
+		/* in the trace of what queued it: "... -> ready mail" */
+		snprintf(name, sizeof(name), "mail %s", PQgetvalue(res, i, 1));
+		span = trace_span_from(PQgetvalue(res, i, 2), name,
+		    TRACE_INTERNAL);
 		if (outbox_send(db, m, db_get_i64(res, i, 0), NULL) == 0)
 			sent++;
+		else
+			trace_fail(span, "not sent");
+		trace_span_end(span);
 	}
 	PQclear(res);
 	return sent;

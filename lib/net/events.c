@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
+#include "base/meter.h"
+#include "base/trace.h"
 #include "net/events.h"
 
 struct answer {
@@ -129,7 +132,16 @@ events_publish(struct events *ev, const char *channel, const char *json)
 	if (!ev->ntargets)
 		return 0;
 	ev->subscribers = 0;
-	for (int i = 0; i < ev->ntargets; i++)
-		ok += post(ev, ev->target[i], channel, json) == 0;
+	for (int i = 0; i < ev->ntargets; i++) {
+		int span = trace_span("events publish", TRACE_CLIENT);
+		int64_t t0 = clock_mono_us();
+		bool done = post(ev, ev->target[i], channel, json) == 0;
+
+		meter_op(METER_OUTBOUND, "events", done, clock_mono_us() - t0);
+		if (!done)
+			trace_fail(span, "not published");
+		trace_span_end(span);
+		ok += done;
+	}
 	return ok ? ok : -1;
 }

@@ -19,6 +19,8 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/meter.h"
+#include "base/trace.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
 #include "net/k8s.h"
@@ -198,7 +200,7 @@ static struct curl_slist *
 headers_new(const struct k8s *k, const struct call *c)
 {
 	struct curl_slist *h = NULL;
-	char line[TOKEN_MAX + 64];
+	char line[TOKEN_MAX + 64], tp[TRACE_PARENT_LEN];
 
 	snprintf(line, sizeof(line), "Accept: %s", c->accept);
 	h = curl_slist_append(h, line);
@@ -213,8 +215,45 @@ headers_new(const struct k8s *k, const struct call *c)
 		h = curl_slist_append(h, line);
 		explicit_bzero(line, sizeof(line));
 	}
+	if (trace_current(tp) == 0) {
+		snprintf(line, sizeof(line), "traceparent: %s", tp);
+		h = curl_slist_append(h, line);
+	}
 	h = curl_slist_append(h, "Expect:");
 	return h;
+}
+
+/* The kind of object a path is about ("statefulsets"), for spans. */
+static void
+resource_of(const char *path, char *out, size_t size)
+{
+	const char *p = strstr(path, "/namespaces/");
+	size_t n;
+
+	if (p) {
+		p += strlen("/namespaces/");
+		p += strcspn(p, "/?");
+		p += *p == '/';
+	}
+	if (!p || !*p || *p == '?')
+		p = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	n = strcspn(p, "/?");
+	snprintf(out, size, "%.*s", (int)n, p);
+}
+
+/* exchange()'s span, metrics and result. */
+static int
+exchange_done(int span, int64_t t0, int ret, long status)
+{
+	meter_op(METER_OUTBOUND, "kubernetes", ret == 0 && status < 500,
+	    clock_mono_us() - t0);
+	if (span < 0)
+		return ret;
+	trace_int(span, "http.response.status_code", status);
+	if (ret < 0 || status >= 500)
+		trace_fail(span, ret < 0 ? "no answer" : "server error");
+	trace_span_end(span);
+	return ret;
 }
 
 static int
@@ -266,11 +305,12 @@ static int
 exchange(struct k8s *k, const struct call *c, struct buf *out, long *status,
 	 int64_t *retry_after_s)
 {
-	char url[URL_MAX];
+	char url[URL_MAX], resource[64], name[96];
 	struct curl_slist *headers = NULL;
 	curl_off_t ra = 0;
 	CURLcode rc;
-	int ret = -1;
+	int ret = -1, span;
+	int64_t t0 = clock_mono_us();
 
 	*status = 0;
 	*retry_after_s = 0;
@@ -279,6 +319,11 @@ exchange(struct k8s *k, const struct call *c, struct buf *out, long *status,
 		return fail("k8s %s %s: URL too long", c->method, c->path);
 	if (token_refresh(k) < 0)
 		return -1;
+	resource_of(c->path, resource, sizeof(resource));
+	snprintf(name, sizeof(name), "kubernetes %s %s", c->method, resource);
+	span = trace_span(name, TRACE_CLIENT);
+	trace_str(span, "http.request.method", c->method);
+	trace_str(span, "k8s.resource", resource);
 	curl_easy_reset(k->curl);
 	k->errbuf[0] = '\0';
 	headers = headers_new(k, c);
@@ -300,7 +345,7 @@ exchange(struct k8s *k, const struct call *c, struct buf *out, long *status,
 	ret = 0;
 out:
 	headers_free(headers);
-	return ret;
+	return exchange_done(span, t0, ret, *status);
 }
 
 int

@@ -37,6 +37,8 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/meter.h"
+#include "base/trace.h"
 #include "base/rand.h"
 #include "base/utf8.h"
 #include "net/mail.h"
@@ -816,6 +818,25 @@ out:
 	return ret;
 }
 
+/* The transfer, as a span and in the outbound metrics. */
+static int
+send_timed(struct mail_job *j)
+{
+	bool file = j->conf->transport == MAIL_FILE;
+	int span = trace_span(file ? "mail file" : "smtp send", TRACE_CLIENT);
+	int64_t t0 = clock_mono_us();
+	int ret = file ? send_file(j) : send_smtp(j);
+
+	meter_op(METER_OUTBOUND, file ? "mail_file" : "smtp",
+	    ret == MAIL_SENT || ret == MAIL_REJECTED, clock_mono_us() - t0);
+	if (ret == MAIL_REJECTED)
+		trace_str(span, "dbtree.mail.outcome", "recipient refused");
+	else if (ret != MAIL_SENT)
+		trace_fail(span, "not sent");
+	trace_span_end(span);
+	return ret;
+}
+
 int
 mail_send(void *curl, const struct mail_conf *conf,
 	  const struct mail_msg *msg)
@@ -833,7 +854,7 @@ mail_send(void *curl, const struct mail_conf *conf,
 	j.mime = build_mime(curl, msg);
 	if (!j.mime)
 		goto out;
-	ret = conf->transport == MAIL_FILE ? send_file(&j) : send_smtp(&j);
+	ret = send_timed(&j);
 out:
 	/* the handle points at the lists and the MIME freed below */
 	curl_easy_reset(curl);

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/pause.h"
+#include "base/trace.h"
 #include "base/xalloc.h"
 #include "domain/fleet.h"
 #include "domain/instance.h"
@@ -267,6 +268,25 @@ one(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	}
 }
 
+/* one() in the trace of the work that last changed the instance's intent
+ * (its create, start, stop or delete), linked to this pass; a look that
+ * changed nothing leaves no span. */
+static void
+traced_one(struct db *db, struct prov_driver *d, struct fleet_row *r,
+	   const struct prov_observation *o, struct reconcile_stats *st)
+{
+	char name[64];
+	int span;
+
+	snprintf(name, sizeof(name), "reconcile %s", r->id);
+	span = trace_span_from(r->trace_parent, name, TRACE_INTERNAL);
+	trace_str(span, "dbtree.instance", r->id);
+	trace_str(span, "dbtree.desired", lc_desired_name(r->desired));
+	trace_str(span, "dbtree.status", lc_status_name(r->status));
+	one(db, d, r, o, st);
+	trace_span_end_busy(span);
+}
+
 /* What the driver has that no live row owns: leftovers of deleted rows go;
  * anything no row knows is reported and left alone. */
 static void
@@ -313,7 +333,7 @@ reconcile_run(struct db *db, struct prov_driver *d,
 	if (n && prov_observe(d, specs, n, false, obs) < 0)
 		n = 0;	/* nothing known: act on nothing this pass */
 	for (size_t i = 0; i < n && clock_mono_ms() < rc->deadline_ms; i++)
-		one(db, d, &rows[i], &obs[i], st);
+		traced_one(db, d, &rows[i], &obs[i], st);
 	orphans(db, d, st);
 	fleet_release_ports(db);
 	free(specs);

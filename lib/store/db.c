@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
+#include "base/meter.h"
+#include "base/trace.h"
 #include "base/xalloc.h"
 #include "store/db.h"
 
@@ -204,8 +207,8 @@ db_run_with_begin(struct db *db, const char *sql, int n,
 	return res;
 }
 
-PGresult *
-db_exec_(struct db *db, const char *sql, int n, const char *const *params)
+static PGresult *
+db_exec_once(struct db *db, const char *sql, int n, const char *const *params)
 {
 	PGresult *res;
 	ExecStatusType st;
@@ -239,10 +242,118 @@ db_exec_(struct db *db, const char *sql, int n, const char *const *params)
 	}
 }
 
+/* --- statement names ---------------------------------------------------- */
+
+static bool
+is_word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Appends "." and the identifier at p (lowercased), if there is one. */
+static void
+add_word(char *out, size_t size, const char *p)
+{
+	size_t n = strlen(out);
+
+	while (*p == ' ' || *p == '(')
+		p++;
+	if (!is_word_char(*p) || n + 2 >= size)
+		return;
+	out[n++] = '.';
+	for (; is_word_char(*p) && n + 1 < size; p++)
+		out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	out[n] = '\0';
+}
+
+/* The first word after keyword kw (" FROM ", say) in sql, or "". */
+static const char *
+after(const char *sql, const char *kw)
+{
+	const char *p = strstr(sql, kw);
+
+	return p ? p + strlen(kw) : "";
+}
+
+void
+db_statement_name(const char *func, const char *sql, char *out, size_t size)
+{
+	char verb[16] = "";
+	const char *p = sql;
+	size_t i = 0;
+
+	while (*p == ' ' || *p == '(')
+		p++;
+	for (; is_word_char(*p) && i + 1 < sizeof(verb); p++)
+		verb[i++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' :
+		    *p);
+	verb[i] = '\0';
+	snprintf(out, size, "%s", func);
+	add_word(out, size, verb);
+	if (strcmp(verb, "select") == 0 || strcmp(verb, "delete") == 0)
+		add_word(out, size, after(p, " FROM "));
+	else if (strcmp(verb, "insert") == 0)
+		add_word(out, size, after(p, "INTO "));
+	else if (strcmp(verb, "update") == 0)
+		add_word(out, size, p);
+	else if (strcmp(verb, "with") == 0)
+		add_word(out, size, strncmp(p, " RECURSIVE", 10) == 0 ?
+		    p + 10 : p);
+}
+
+#define NAME_SLOTS 512
+
+/* sql's name, worked out once per literal (literals never move). */
+static const char *
+name_of(const char *func, const char *sql)
+{
+	static struct {
+		const char *sql;
+		char name[64];
+	} cache[NAME_SLOTS];
+	size_t h = ((uintptr_t)sql >> 3) % NAME_SLOTS;
+
+	for (size_t i = 0; i < NAME_SLOTS; i++) {
+		size_t k = (h + i) % NAME_SLOTS;
+
+		if (cache[k].sql == sql)
+			return cache[k].name;
+		if (!cache[k].sql) {
+			db_statement_name(func, sql, cache[k].name,
+			    sizeof(cache[k].name));
+			cache[k].sql = sql;
+			return cache[k].name;
+		}
+	}
+	return func;
+}
+
+PGresult *
+db_exec_(struct db *db, const char *func, const char *sql, int n,
+	 const char *const *params)
+{
+	const char *name = name_of(func, sql);
+	int span = trace_span(name, TRACE_CLIENT);
+	int64_t t0 = clock_mono_us();
+	PGresult *res = db_exec_once(db, sql, n, params);
+
+	meter_op(METER_DB, name, res != NULL, clock_mono_us() - t0);
+	if (span >= 0) {
+		trace_str(span, "db.system", "postgresql");
+		if (!res)
+			trace_str(span, "db.response.status_code", db->sqlstate);
+		if (!res && strncmp(db->sqlstate, "23", 2) != 0)
+			trace_fail(span, "statement failed");
+		trace_span_end(span);
+	}
+	return res;
+}
+
 static int
 db_simple(struct db *db, const char *sql)
 {
-	PGresult *res = db_exec_(db, sql, 0, NULL);
+	PGresult *res = db_exec_(db, "db", sql, 0, NULL);
 
 	PQclear(res);
 	return res ? 0 : -1;

@@ -15,6 +15,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define DB_MAX_PREPARED 128
@@ -40,10 +41,19 @@ int db_open(struct db *db, const char *dsn, int64_t connect_timeout_s,
 void db_close(struct db *db);
 
 /* Runs one statement; returns a result to PQclear(), or NULL (logged, with
- * db->sqlstate set, e.g. "23505").  Use through the db_exec macro. */
-PGresult *db_exec_(struct db *db, const char *sql, int n,
+ * db->sqlstate set, e.g. "23505").  Use through the db_exec macro, which
+ * names the statement after the calling function (db_statement_name) for
+ * its metrics and its trace span. */
+PGresult *db_exec_(struct db *db, const char *func, const char *sql, int n,
 		   const char *const *params);
-#define db_exec(db, sql, n, params)	db_exec_((db), "" sql, (n), (params))
+#define db_exec(db, sql, n, params)	\
+	db_exec_((db), __func__, "" sql, (n), (params))
+
+/* A statement's short name: "<func>.<verb>[.<object>]", e.g.
+ * "game_harvest.update.users" (the object: the table after FROM, INTO or
+ * UPDATE, or a WITH's first name).  Never the text or the parameters. */
+void db_statement_name(const char *func, const char *sql, char *out,
+		       size_t size);
 /* A number macro as SQL text, for constants spliced into literal SQL:
  * " LIMIT " DB_SQL_INT(BATCH) */
 #define DB_SQL_INT_(n)	#n

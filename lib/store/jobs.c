@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/trace.h"
 #include "store/db.h"
 #include "store/jobs.h"
 
@@ -58,12 +59,19 @@ int
 jobs_run_one(struct job_ctx *ctx, const struct job *job, int64_t budget_ms)
 {
 	int64_t t0 = clock_mono_ms();
-	int ret = job_lock(ctx->db, job->name);
+	char name[64];
+	int span, ret;
 
-	if (ret != JOB_DONE) {
+	snprintf(name, sizeof(name), "job %s", job->name);
+	span = trace_span(name, TRACE_INTERNAL);
+	trace_str(span, "dbtree.job", job->name);
+	if ((ret = job_lock(ctx->db, job->name)) != JOB_DONE) {
 		if (ret == JOB_SKIPPED)
 			log_info("job '%s' skipped: running elsewhere",
 			    job->name);
+		trace_str(span, "dbtree.job.outcome", ret == JOB_SKIPPED ?
+		    "skipped" : "no lock");
+		trace_span_end(span);
 		return ret;
 	}
 	ctx->deadline_ms = t0 + budget_ms;
@@ -74,5 +82,9 @@ jobs_run_one(struct job_ctx *ctx, const struct job *job, int64_t budget_ms)
 	job_unlock(ctx->db, job->name);
 	log_debug("job '%s' %s in %lld ms", job->name, ret == 0 ? "done" :
 	    "failed", (long long)(clock_mono_ms() - t0));
+	trace_str(span, "dbtree.job.outcome", ret == 0 ? "done" : "failed");
+	if (ret != 0)
+		trace_fail(span, "job failed");
+	trace_span_end(span);
 	return ret == 0 ? JOB_DONE : -1;
 }

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/log.h"
+#include "base/meter.h"
+#include "base/trace.h"
 #include "base/xalloc.h"
 #include "store/kv.h"
 
@@ -66,8 +69,8 @@ kv_close(struct kv *kv)
 	kv->addr = NULL;
 }
 
-struct redisReply *
-kv_command(struct kv *kv, int argc, const char **argv)
+static struct redisReply *
+kv_run(struct kv *kv, int argc, const char **argv)
 {
 	redisReply *r = NULL;
 
@@ -86,6 +89,40 @@ kv_command(struct kv *kv, int argc, const char **argv)
 		log_err("redis '%s': no answer", argv[0]);
 	else if (r->type == REDIS_REPLY_ERROR)
 		log_warn("redis '%s': %s", argv[0], r->str);
+	return r;
+}
+
+/* The command's name for metrics and spans: its letters, upper case. */
+static void
+command_name(const char *cmd, char out[24])
+{
+	size_t n = 0;
+
+	for (; *cmd && n + 1 < 24; cmd++)
+		if ((*cmd >= 'A' && *cmd <= 'Z') || (*cmd >= 'a' && *cmd <= 'z'))
+			out[n++] = (char)(*cmd >= 'a' ? *cmd - 'a' + 'A' : *cmd);
+	out[n] = '\0';
+}
+
+struct redisReply *
+kv_command(struct kv *kv, int argc, const char **argv)
+{
+	char name[24];
+	int span;
+	int64_t t0 = clock_mono_us();
+	redisReply *r;
+
+	command_name(argv[0], name);
+	span = trace_span(name, TRACE_CLIENT);
+	r = kv_run(kv, argc, argv);
+	meter_op(METER_REDIS, name, r && r->type != REDIS_REPLY_ERROR,
+	    clock_mono_us() - t0);
+	if (span >= 0) {
+		trace_str(span, "db.system", "redis");
+		if (!r || r->type == REDIS_REPLY_ERROR)
+			trace_fail(span, r ? "error reply" : "no answer");
+		trace_span_end(span);
+	}
 	return r;
 }
 

@@ -2,6 +2,7 @@
 #include <hiredis.h>
 #include <stdio.h>
 
+#include "base/meter.h"
 #include "store/kv.h"
 #include "web/cache.h"
 #include "web/req.h"
@@ -19,6 +20,7 @@ cache_answer(struct req *req, struct kv *kv, const char *name)
 	if (r && r->type == REDIS_REPLY_STRING)
 		status = resp_text(req, 200, "application/json", r->str,
 		    r->len);
+	meter_count(status ? METER_CACHE_HIT : METER_CACHE_MISS, name);
 	freeReplyObject(r);
 	return status;
 }

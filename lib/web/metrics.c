@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/meter.h"
 #include "web/metrics.h"
 #include "web/route.h"
 
@@ -270,6 +271,16 @@ static const char header[] =
 	" publisher, by outcome.\n# TYPE dbtree_live_events_total counter\n";
 
 int
+metrics_meter_attach(const char *run_dir, const char *group, bool keep)
+{
+	char dir[4096];
+
+	if (metrics_path(dir, sizeof(dir), run_dir, "") < 0)
+		return fail("metrics dir '%s/metrics' too long", run_dir);
+	return meter_attach(dir, group, keep);
+}
+
+int
 metrics_render(const char *run_dir, struct buf *out)
 {
 	char dir[4096], path[4096];
@@ -290,5 +301,5 @@ metrics_render(const char *run_dir, struct buf *out)
 		munmap((void *)(uintptr_t)m, sizeof(*m));
 	}
 	closedir(d);
-	return ret;
+	return ret ? ret : meter_render(dir, out);
 }

@@ -32,8 +32,13 @@ void metrics_live_event(struct metrics_shm *m, bool ok);
 void metrics_set_workers(struct metrics_shm *m, int64_t n);
 void metrics_destroy(struct metrics_shm *m);
 
+/* Attaches this process to its group's operation metrics (base/meter.h)
+ * beside the pools' files; keep for the jobs.  0 or -1 (logged). */
+int metrics_meter_attach(const char *run_dir, const char *group, bool keep);
+
 /* Appends every live pool's metrics under run_dir to out as Prometheus
- * text.  Returns 0 or -1 (out too small). */
+ * text, then the operation metrics of every pool and the jobs.  Returns 0
+ * or -1 (out too small). */
 int metrics_render(const char *run_dir, struct buf *out);
 
 #include "base/banned.h"

@@ -5,7 +5,9 @@
  * after SIGHUP, and on SIGTERM wait for the workers
  * (SIGKILL after the grace period).
  */
+#define _GNU_SOURCE		/* pipe2, F_SETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,7 +24,9 @@
 #include "base/clock.h"
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/meter.h"
 #include "base/pause.h"
+#include "net/otlp.h"
 #include "web/metrics.h"
 #include "web/pool.h"
 #include "web/relay.h"
@@ -34,6 +38,7 @@
 #define BACKOFF_MAX_MS 5000
 #define YOUNG_MS 1000		/* a worker dying younger than this backs off */
 #define TICK_MS 50		/* the master looks at its workers this often */
+#define SPAN_PIPE_BYTES (1 << 20)
 
 struct child {
 	pid_t pid;
@@ -45,12 +50,15 @@ struct child {
 
 struct master {
 	struct worker_ctx ctx;
-	struct child kids[2 * POOL_MAX];
+	const char *group;
+	struct child kids[2 * POOL_MAX + 2];
 	size_t nkids;
-	int nslots;
+	int nslots;		/* workers' slots, then the exporter's if any */
+	int exporter_slot;	/* -1: traces are off */
+	int span_rfd;		/* the exporter's end of ctx.span_fd's pipe */
 	unsigned gen;
-	int64_t next_spawn_ms[POOL_MAX];
-	int64_t backoff_ms[POOL_MAX];
+	int64_t next_spawn_ms[POOL_MAX + 1];
+	int64_t backoff_ms[POOL_MAX + 1];
 	bool stopping;
 	int64_t kill_at_ms;
 	int sigfd;		/* SIGCHLD, SIGTERM, SIGINT, SIGHUP */
@@ -107,6 +115,60 @@ listen_socket(const struct conf *c, const char *group)
 	return bind_socket(c, group);
 }
 
+static volatile sig_atomic_t exporter_stop;
+
+static void
+on_exporter_term(int sig)
+{
+	(void)sig;
+	exporter_stop = 1;
+}
+
+/* The exporter process: sends the workers' spans (net/otlp.h). */
+static int
+exporter_main(struct master *m)
+{
+	const struct conf *c = m->ctx.conf;
+	struct sigaction sa = { .sa_handler = on_exporter_term };
+	sigset_t none;
+	struct otlp o;
+	int ret;
+
+	close(m->ctx.listen_fd);
+	close(m->ctx.span_fd);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (otlp_open(&o, c->otlp_endpoint, c->otlp_timeout_ms, m->group) < 0)
+		return 1;
+	ret = otlp_export_loop(&o, m->span_rfd, &exporter_stop);
+	otlp_close(&o);
+	return ret;
+}
+
+/* With DBTREE_OTLP_ENDPOINT: the pipe from the workers to the exporter,
+ * as large as the system lets (the bounded buffer spans wait in), and the
+ * exporter's slot after the workers'. */
+static void
+open_span_pipe(struct master *m)
+{
+	int fds[2];
+
+	m->exporter_slot = m->span_rfd = m->ctx.span_fd = -1;
+	if (!m->ctx.conf->otlp_endpoint[0])
+		return;
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+		log_err("traces: pipe: %m; traces are off");
+		return;
+	}
+	if (fcntl(fds[1], F_SETPIPE_SZ, SPAN_PIPE_BYTES) < 0)
+		log_warn("traces: pipe size %d: %m", SPAN_PIPE_BYTES);
+	m->span_rfd = fds[0];
+	m->ctx.span_fd = fds[1];
+	m->exporter_slot = m->nslots++;
+}
+
 static void
 spawn(struct master *m, int slot)
 {
@@ -121,6 +183,10 @@ spawn(struct master *m, int slot)
 		close(m->sigfd);
 		if (m->relay.rfd >= 0)
 			close(m->relay.rfd);
+		if (slot == m->exporter_slot)
+			_exit(exporter_main(m));
+		if (m->span_rfd >= 0)
+			close(m->span_rfd);
 		_exit(worker_serve(&m->ctx));
 	}
 	m->kids[m->nkids++] = (struct child){ pid, slot, m->gen,
@@ -141,14 +207,15 @@ on_death(struct master *m, const struct child *c, int status)
 {
 	int64_t now = clock_mono_ms();
 	int64_t *backoff = &m->backoff_ms[c->slot];
+	const char *what = c->slot == m->exporter_slot ? "exporter" : "worker";
 
 	if (c->retiring || m->stopping)
 		return;
 	if (WIFSIGNALED(status))
-		log_warn("worker %d killed by signal %d; replacing", (int)c->pid,
-		    WTERMSIG(status));
+		log_warn("%s %d killed by signal %d; replacing", what,
+		    (int)c->pid, WTERMSIG(status));
 	else
-		log_warn("worker %d exited with %d; replacing", (int)c->pid,
+		log_warn("%s %d exited with %d; replacing", what, (int)c->pid,
 		    WEXITSTATUS(status));
 	metrics_worker_restart(m->ctx.metrics);
 	if (now - c->started_ms < YOUNG_MS)
@@ -219,7 +286,8 @@ tick(struct master *m)
 		if (!slot_served(m, s) && now >= m->next_spawn_ms[s])
 			spawn(m, s);
 	roll(m);
-	metrics_set_workers(m->ctx.metrics, (int64_t)m->nkids);
+	metrics_set_workers(m->ctx.metrics, (int64_t)m->nkids -
+	    (m->exporter_slot >= 0 && slot_served(m, m->exporter_slot)));
 }
 
 static void
@@ -301,9 +369,12 @@ pool_main(const char *group, const struct route *routes, size_t n)
 	if (conf_load(&conf) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	m.ctx = (struct worker_ctx){ &conf, routes, n, NULL, -1, -1 };
+	m.ctx = (struct worker_ctx){ &conf, group, routes, n, NULL, -1, -1,
+	    -1 };
+	m.group = group;
 	m.nslots = (int)conf.workers;
 	m.ctx.metrics = metrics_create(conf.run_dir, group, routes, n);
+	metrics_meter_attach(conf.run_dir, group, false);
 	shcache_setup();
 	m.ctx.listen_fd = listen_socket(&conf, group);
 	if (m.ctx.listen_fd < 0 || master_signals(&m) < 0)
@@ -311,10 +382,12 @@ pool_main(const char *group, const struct route *routes, size_t n)
 	pause_setup(conf.test_pause_dir);
 	relay_open(&m.relay, &conf, m.ctx.metrics);
 	m.ctx.live_fd = m.relay.wfd;
+	open_span_pipe(&m);
 	log_info("pool '%s' starting %d workers", group, m.nslots);
 	master_loop(&m);
 	relay_close(&m.relay);
 	metrics_destroy(m.ctx.metrics);
+	meter_detach();
 	log_info("pool '%s' stopped", group);
 	return 0;
 }

@@ -1,9 +1,10 @@
 /*
  * Requests and responses over libfcgi.  Every answer carries
- * Content-Length, Cache-Control: no-store and X-Request-Id; 5xx answers
- * never carry text from libpq, Redis or curl.  Client text is checked in
- * one place, req_check_input (UTF-8 without NUL, base/utf8.h), and error
- * messages, which may echo it, are cut on a character boundary.
+ * Content-Length, Cache-Control: no-store, X-Request-Id and X-Trace-Id
+ * (base/trace.h); 5xx answers never carry text from libpq, Redis or curl.
+ * Client text is checked in one place, req_check_input (UTF-8 without NUL,
+ * base/utf8.h), and error messages, which may echo it, are cut on a
+ * character boundary.
  */
 #include <fcgiapp.h>
 #include <json.h>
@@ -13,6 +14,7 @@
 
 #include "base/jget.h"
 #include "base/log.h"
+#include "base/trace.h"
 #include "base/utf8.h"
 #include "web/query.h"
 #include "web/req.h"
@@ -245,7 +247,8 @@ resp_send(struct req *req, int status, const char *type, const char *body,
 	req->status = status;
 	/* libfcgi's own printf lacks %zu and friends: format here */
 	buf_addf(&head, "Status: %d %s\r\nCache-Control: no-store\r\n"
-	    "X-Request-Id: %s\r\n%s", status, reason(status), req->request_id,
+	    "X-Request-Id: %s\r\nX-Trace-Id: %s\r\n%s", status,
+	    reason(status), req->request_id, trace_id_hex(),
 	    buf_cstr(&req->headers));
 	if (type)
 		buf_addf(&head, "Content-Type: %s\r\nContent-Length: %zu\r\n",

@@ -21,6 +21,8 @@
 #include "base/jget.h"
 #include "base/log.h"
 #include "base/rand.h"
+#include "base/trace.h"
+#include "net/otlp.h"
 #include "web/app.h"
 #include "web/auth.h"
 #include "web/conns.h"
@@ -201,12 +203,35 @@ dispatch(struct req *req, const struct worker_ctx *ctx, size_t *route)
 	run_handler(req);
 }
 
+/* Names the request's span after its route and sends its trace. */
+static void
+request_span(const struct req *req, const struct worker_ctx *ctx, int span)
+{
+	char name[160];
+
+	if (span >= 0) {
+		snprintf(name, sizeof(name), "%s %s", req->method, req->route ?
+		    req->route->pattern : "(no route)");
+		trace_name(span, name);
+		trace_str(span, "http.request.method", req->method);
+		if (req->route)
+			trace_str(span, "http.route", req->route->pattern);
+		trace_int(span, "http.response.status_code", req->status);
+		trace_str(span, "dbtree.group", ctx->group);
+		trace_str(span, "dbtree.request_id", req->request_id);
+		if (req->status >= 500)
+			trace_fail(span, "server error");
+	}
+	trace_finish();
+}
+
 static void
 serve_one(struct app *app, FCGX_Request *fr, const struct worker_ctx *ctx)
 {
 	struct req req;
 	char idbuf[33];
 	size_t route = ctx->nroutes;
+	int span;
 	int64_t t0 = clock_mono_us();
 
 	memset(&req, 0, sizeof(req));
@@ -223,13 +248,18 @@ serve_one(struct app *app, FCGX_Request *fr, const struct worker_ctx *ctx)
 		req.request_id = idbuf;
 	}
 	log_set_reqid(req.request_id);
+	span = trace_begin(param(fr, "HTTP_TRACEPARENT", NULL),
+	    req.request_id, "request", TRACE_SERVER);
+	log_set_trace(trace_id_hex());
 	dispatch(&req, ctx, &route);
 	metrics_request(ctx->metrics, route, req.status,
 	    clock_mono_us() - t0);
+	request_span(&req, ctx, span);
 	json_object_put(req.json);
 	arena_release(&req.arena);
 	buf_release(&req.headers);
 	log_set_reqid(NULL);
+	log_set_trace(NULL);
 }
 
 struct worker_run {
@@ -255,6 +285,13 @@ worker_serve(const struct worker_ctx *ctx)
 	if (FCGX_Init() != 0)
 		return log_err("fcgx init failed"), 1;
 	app_open(&app, ctx->conf);
+	if (ctx->span_fd >= 0) {
+		static int span_fd;
+
+		span_fd = ctx->span_fd;
+		trace_setup(ctx->conf->trace_sampling, otlp_pipe_sink,
+		    &span_fd);
+	}
 	app.metrics = ctx->metrics;
 	app.live_fd = ctx->live_fd;
 	conns_loop(ctx->listen_fd, &stopping, ctx->conf->shutdown_grace_ms / 2,

@@ -14,11 +14,13 @@ struct route;
 
 struct worker_ctx {
 	const struct conf *conf;
+	const char *group;
 	const struct route *routes;
 	size_t nroutes;
 	struct metrics_shm *metrics;
 	int listen_fd;
 	int live_fd;		/* the relay's pipe (web/relay.h), or -1 */
+	int span_fd;		/* the exporter's pipe (net/otlp.h), or -1 */
 };
 
 /* Serves until SIGTERM; returns the exit status for the process. */

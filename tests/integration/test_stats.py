@@ -138,12 +138,12 @@ def test_global_totals_are_the_counters_and_follow_harvests_and_users():
 
 
 def test_public_answers_are_cached_two_seconds_in_redis():
-    redis("DEL", "dbtree:v1:cache:stats-global", "dbtree:v1:cache:stats-leaderboard")
+    redis("DEL", "dbtree:v1:cache:stats", "dbtree:v1:cache:leaderboard")
     first = stack.get(GLOBAL)
     uid, _ = user()
     r = stack.get(GLOBAL)
     check(r.json == first.json, "a new user is not visible while the copy lives", (first, r))
-    check(redis("GET", "dbtree:v1:cache:stats-global") == first.text,
+    check(redis("GET", "dbtree:v1:cache:stats") == first.text,
           "the cached value is the answer's JSON text")
     check(stack.get(MINI).status == 200, "leaderboard answers")
     for key in ("global", "leaderboard"):

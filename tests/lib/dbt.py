@@ -74,6 +74,18 @@ def wait_until(cond, timeout=10.0, what="condition", interval=0.02):
         time.sleep(interval)
 
 
+class Child:
+    """A helper process a test stack runs (self.proc, a Popen); stop() ends
+    it, once."""
+    proc = None
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
 class Pause:
     """An armed pause point: processes reaching it wait until release()."""
 

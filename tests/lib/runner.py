@@ -5,7 +5,8 @@
 Starts bin/dbtree-local in a temporary directory (sanitizer build, fsync
 off, the probe pool included), imports every tests/<dir>/test_*.py, runs
 each test_* function in file order, stops the stack (also on failure or
-Ctrl-C), checks the pools' logs for sanitizer reports, and prints
+Ctrl-C), checks the pools' logs for sanitizer reports and the OTLP
+receiver (tests/otlp, stack.otlp) for refused trace exports, and prints
 "NAME: N passed, N failed" last.  Exit status 1 if anything failed.
 """
 import glob
@@ -21,6 +22,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dbt  # noqa: E402
+from otlp import OtlpReceiver  # noqa: E402
 
 ROOT = dbt.ROOT
 SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
@@ -33,7 +35,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-class SmtpSink:
+class SmtpSink(dbt.Child):
     """tests/stack/smtp_sink.py as a child process; stop() and start() it
     to take the mail server down and bring it back."""
 
@@ -59,14 +61,8 @@ class SmtpSink:
         except OSError:
             return False
 
-    def stop(self):
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
 
-
-class K8sStandIn:
+class K8sStandIn(dbt.Child):
     """tests/k8s/server.mjs, the Kubernetes API stand-in, as a child
     process (for the kubernetes suite)."""
 
@@ -97,17 +93,20 @@ class K8sStandIn:
                 "DBTREE_K8S_NAMESPACE": "dbtree", "DBTREE_K8S_TIMEOUT_MS": "3000",
                 "DBTREE_PROVISION_TIMEOUT": "5"}
 
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
 
 def start_stack(kubernetes=False):
     directory = tempfile.mkdtemp(prefix="dbtree-test-")
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)
     smtp = SmtpSink(directory)
     smtp.start()
-    k8s = K8sStandIn(directory) if kubernetes else None
+    otlp = OtlpReceiver(directory)
+    try:
+        otlp.start()
+        k8s = K8sStandIn(directory) if kubernetes else None
+    except Exception:
+        smtp.stop()
+        otlp.stop()
+        raise
     env = dict(os.environ)
     if k8s:
         env.update(k8s.env())
@@ -137,6 +136,10 @@ def start_stack(kubernetes=False):
         "DBTREE_CAPACITY_CPU_MILLI": "20000",
         "DBTREE_CAPACITY_MEMORY_MB": "65536",
         "DBTREE_TEST_PAUSE_DIR": os.path.join(directory, "pause"),
+        # every span the suite makes goes to the receiver, which refuses
+        # (and the runner then fails the suite for) anything not valid OTLP
+        "DBTREE_OTLP_ENDPOINT": otlp.url,
+        "DBTREE_TRACE_SAMPLING": "1",
     })
     env.pop("DBTREE_HTTP_PORT", None)
     os.makedirs(os.path.join(directory, "log"), exist_ok=True)
@@ -147,6 +150,7 @@ def start_stack(kubernetes=False):
         # a half-started stack must not outlive the run
         subprocess.run([os.path.join(ROOT, "bin", "dbtree-local"), "stop", directory], env=env)
         smtp.stop()
+        otlp.stop()
         if k8s:
             k8s.stop()
         raise
@@ -157,6 +161,7 @@ def start_stack(kubernetes=False):
                 env[m.group(1)] = m.group(2)
     stack = dbt.Stack(directory, env, smtp)
     stack.k8s = k8s
+    stack.otlp = otlp
     # pause points (Stack.pause): the service's user writes "reached" there
     pause = env["DBTREE_TEST_PAUSE_DIR"]
     os.makedirs(pause, mode=0o700, exist_ok=True)
@@ -219,6 +224,22 @@ def sanitizer_reports(directory):
     return found
 
 
+def check_otlp(suite, otlp, passed, failed):
+    """After the stack stopped (its last exports delivered): every export
+    the receiver refused, unless sent invalid on purpose, fails the suite."""
+    try:
+        bad = otlp.unexpected_rejects()
+    except OSError as e:
+        bad = [{"reason": "the OTLP receiver did not answer: %s" % e, "snippet": ""}]
+    if bad:
+        print("FAIL %s: %d trace export(s) refused as invalid OTLP" % (suite, len(bad)))
+        for r in bad[:20]:
+            print("  %s\n    %s" % (r["reason"], r["snippet"][:300]))
+        return passed, failed + 1
+    print("ok   %s: every trace export was valid OTLP" % suite)
+    return passed + 1, failed
+
+
 def main():
     suite, dirs = sys.argv[1], sys.argv[2:]
     stack = None
@@ -238,6 +259,8 @@ def main():
             stack.smtp.stop()
             if stack.k8s:
                 stack.k8s.stop()
+            passed, failed = check_otlp(suite, stack.otlp, passed, failed)
+            stack.otlp.stop()
             reports = sanitizer_reports(stack.dir)
             if reports:
                 failed += 1
