@@ -288,7 +288,19 @@ def test_prometheus_scrapes_every_series_the_dashboard_and_the_alerts_use():
               "the scrape succeeds")
         check(prom.query('dbtree_job_last_ok{job="dbtree",name="certs"}'),
               "a job's name does not clash with the scrape job's label")
-        missing = [(title, e) for title, e in dashboard_exprs() if not prom.query(e)]
+        missing, unlabelled = [], []
+        for title, e in dashboard_exprs():
+            result = prom.query(e)
+            if not result:
+                missing.append((title, e))
+            # the labels a panel groups by exist (a wrong name groups all
+            # series under an empty one)
+            wanted = {l.strip() for by in re.findall(r"\bby \(([^)]*)\)", e)
+                      for l in by.split(",")} - {"le"}
+            if any(not r["metric"].get(l) for r in result for l in wanted):
+                unlabelled.append((title, e))
+        check(not unlabelled, "every panel's series have the labels it groups by",
+              ["%s: %s" % m for m in unlabelled])
         missing += [(a["alert"], unthreshold(a["expr"])) for a in alerts()
                     if not prom.query(unthreshold(a["expr"]))]
         check(not missing, "every panel and alert has data; these returned nothing",
