@@ -70,10 +70,13 @@ benches: $(BENCHES)
 # suite needs clang and, for -fsanitize=fuzzer, libclang-rt-14-dev (Debian
 # 12's clang-14 only recommends it).  fonts-nanum: Hangul for the Korean
 # UI in the browser tests' screenshots (Chromium has no font of its own).
+# prometheus (with promtool) and python3-yaml: the monitoring test loads
+# systemd/monitoring/ into a real Prometheus.
 DEBS = build-essential pkg-config libpq-dev libhiredis-dev libjson-c-dev \
        libcurl4-openssl-dev libfcgi-dev libssl-dev postgresql postgresql-contrib \
        redis-server nginx-light libnginx-mod-nchan curl python3 python3-aiosmtpd wrk \
-       systemd procps iproute2 chromium fonts-nanum clang libclang-rt-14-dev
+       systemd procps iproute2 chromium fonts-nanum clang libclang-rt-14-dev \
+       prometheus python3-yaml
 deps:
 	@missing=$$(for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -110,10 +113,14 @@ bench: deps all benches
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dbtree/fcgi \
-		$(DESTDIR)$(PREFIX)/share/dbtree $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(PREFIX)/share/dbtree/monitoring $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(CTLS) bin/dbtree-local $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(POOLS) $(DESTDIR)$(PREFIX)/lib/dbtree/fcgi/
 	cp -R sql nginx $(DESTDIR)$(PREFIX)/share/dbtree/
+	install -m 0644 systemd/monitoring/dbtree.rules.yml \
+		systemd/monitoring/dbtree.rules.test.yml \
+		systemd/monitoring/dbtree-dashboard.json \
+		$(DESTDIR)$(PREFIX)/share/dbtree/monitoring/
 	for f in systemd/*.service systemd/*.socket systemd/*.timer \
 		systemd/*.target; do \
 		sed 's|@PREFIX@|$(PREFIX)|g' $$f > \

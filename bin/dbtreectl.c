@@ -151,6 +151,24 @@ job_reconcile(struct job_ctx *ctx)
 
 /* Instance certificates that expire within DBTREE_TLS_RENEW_DAYS, or
  * name another host, are renewed; the servers keep running. */
+/* The CA's expiry, for /metrics; left as it was when the CA cannot be
+ * read (logged). */
+static void
+record_ca_expiry(struct db *db)
+{
+	char dir[4096], *pem;
+	time_t end;
+
+	if (tls_dir(&app.conf, dir, sizeof(dir)) < 0)
+		return;
+	pem = tls_ca_pem(dir);
+	if (!pem)
+		return;
+	if (tls_cert_expiry(pem, &end) == 0)
+		gauges_set(db, "tls_ca_expiry_timestamp_seconds", (double)end);
+	free(pem);
+}
+
 static int
 job_certs(struct job_ctx *ctx)
 {
@@ -158,9 +176,13 @@ job_certs(struct job_ctx *ctx)
 
 	if (!app.prov)
 		return -1;
+	record_ca_expiry(ctx->db);
 	if (certs_renew(ctx->db, app.prov, app.conf.tls_renew_days * 86400,
 	    ctx->deadline_ms, &st) < 0)
 		return -1;
+	/* 0 when no instance has a certificate the driver knows of */
+	gauges_set(ctx->db, "tls_certificate_earliest_expiry_timestamp_seconds",
+	    (double)st.earliest_expiry);
 	if (st.renewed || st.failed)
 		log_info("certs: %lld instances, %lld renewed, %lld failed",
 		    (long long)st.checked, (long long)st.renewed,

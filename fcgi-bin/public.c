@@ -9,6 +9,7 @@
 #include "base/buf.h"
 #include "base/xalloc.h"
 #include "domain/gauges.h"
+#include "domain/health.h"
 #include "web/app.h"
 #include "web/metrics.h"
 #include "web/pool.h"
@@ -49,12 +50,24 @@ ready(struct req *req)
 	return resp_json(req, 200, out);
 }
 
-/* GET /metrics: every pool's counters, then the jobs' gauges, as
- * Prometheus text. */
+/* What health_render needs from the configuration. */
+static void
+health_conf_of(const struct conf *c, struct health_conf *hc)
+{
+	hc->driver = c->provisioner;
+	hc->usable_cpu = (c->capacity_cpu_milli - c->reserved_cpu_milli) /
+	    1000.0;
+	hc->usable_mb = c->capacity_memory_mb - c->reserved_memory_mb;
+	hc->ping_timeout_ms = c->ready_timeout_ms;
+}
+
+/* GET /metrics: every pool's counters, then the jobs' gauges and the
+ * figures read now, as Prometheus text. */
 static int
 metrics(struct req *req)
 {
 	struct buf out = BUF_INIT(4 << 20);
+	struct health_conf hc;
 	int status;
 
 	if (metrics_render(req->app->conf.run_dir, &out) < 0) {
@@ -63,6 +76,8 @@ metrics(struct req *req)
 	}
 	/* the jobs' figures; without the database the pools' still show */
 	gauges_render(&req->app->db, &out);
+	health_conf_of(&req->app->conf, &hc);
+	health_render(&req->app->db, &req->app->kv, &hc, &out);
 	status = resp_text(req, 200, "text/plain; version=0.0.4",
 	    buf_cstr(&out), out.len);
 	buf_release(&out);

@@ -31,9 +31,10 @@ gauges_render(struct db *db, struct buf *out)
 	if (!res)
 		return -1;
 	for (int i = 0; i < PQntuples(res) && ret == 0; i++)
-		ret = buf_addf(out, "# TYPE dbtree_%s gauge\ndbtree_%s %s\n",
+		ret = buf_addf(out, "# HELP dbtree_%s Set by the jobs' last"
+		    " pass.\n# TYPE dbtree_%s gauge\ndbtree_%s %s\n",
 		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 0),
-		    PQgetvalue(res, i, 1));
+		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 	PQclear(res);
 	return ret;
 }

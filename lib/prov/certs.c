@@ -23,14 +23,18 @@ certs_renew(struct db *db, struct prov_driver *d, int64_t margin_s,
 			.name = r->name, .cpu = r->cpu,
 			.memory_mb = r->memory_mb, .disk_gb = r->disk_gb,
 			.port = r->port, .running = true };
+		time_t end = 0;
 		int ret;
 
 		if (r->desired == LC_WANT_DELETED)
 			continue;
 		st->checked++;
-		ret = prov_renew_cert(d, &s, margin_s);
+		ret = prov_renew_cert(d, &s, margin_s, &end);
 		st->renewed += ret == PROV_RENEWED;
 		st->failed += ret < 0;
+		if (end > 0 && (st->earliest_expiry == 0 ||
+		    end < st->earliest_expiry))
+			st->earliest_expiry = end;
 	}
 	free(rows);
 	return 0;

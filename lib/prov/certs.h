@@ -9,12 +9,14 @@
 #define PROV_CERTS_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct db;
 struct prov_driver;
 
 struct certs_stats {
 	int64_t checked, renewed, failed;
+	time_t earliest_expiry;	/* among the certificates known; 0: none */
 };
 
 /* One pass, stopping between instances once deadline_ms (monotonic) has

@@ -20,7 +20,7 @@ struct prov_ops {
 	int (*destroy)(void *self, const char *id);
 	int (*list)(void *self, char ***ids, size_t *n);
 	int (*renew_cert)(void *self, const struct prov_spec *spec,
-			  int64_t margin_s);
+			  int64_t margin_s, time_t *not_after);
 	int (*admin)(void *self, const struct prov_spec *spec,
 		     struct prov_admin *out);
 	int (*load_rdb)(void *self, const struct prov_spec *spec,

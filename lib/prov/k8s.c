@@ -773,13 +773,15 @@ roll_for_revision(struct k8s_drv *d, const struct prov_spec *s,
 }
 
 static int
-op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
+op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s,
+	      time_t *not_after)
 {
 	struct k8s_drv *d = self;
 	char name[K8S_NAME_MAX];
 	struct json_object *secret;
 	int ret;
 
+	*not_after = 0;
 	if (check_spec(spec) < 0)
 		return -1;
 	k8s_manifest_name(spec->id, name);
@@ -790,6 +792,8 @@ op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
 	if (!secret || !k8s_observe_is_instance(secret, spec->id))
 		return 0;	/* not created yet: apply will issue it */
 	ret = tls_refresh(d, spec, name, secret, margin_s);
+	if (ret == 0)
+		*not_after = k8s_manifest_tls_not_after(secret);
 	if (ret != TLS_RENEWED)
 		return ret;
 	json_object_object_del(d->secrets.by_name, name);

@@ -1105,21 +1105,31 @@ k8s_manifest_has_tls(struct json_object *secret)
 	return annotation(secret, K8S_ANN_TLS_NOT_AFTER) != NULL;
 }
 
+time_t
+k8s_manifest_tls_not_after(struct json_object *secret)
+{
+	const char *na = annotation(secret, K8S_ANN_TLS_NOT_AFTER);
+	char *end;
+	long long t;
+
+	if (!na)
+		return 0;
+	t = strtoll(na, &end, 10);
+	return end == na || *end != '\0' || t < 0 ? 0 : (time_t)t;
+}
+
 bool
 k8s_manifest_tls_is_due(struct json_object *secret, const char *host,
 			const char *ca_version, time_t now, int64_t margin_s)
 {
 	const char *h = annotation(secret, K8S_ANN_TLS_HOST);
 	const char *ca = annotation(secret, K8S_ANN_TLS_CA);
-	const char *na = annotation(secret, K8S_ANN_TLS_NOT_AFTER);
-	char *end;
-	long long t;
+	time_t t = k8s_manifest_tls_not_after(secret);
 
-	if (!h || !ca || !na || strcmp(h, host) != 0 ||
+	if (!h || !ca || t == 0 || strcmp(h, host) != 0 ||
 	    strcmp(ca, ca_version) != 0)
 		return true;
-	t = strtoll(na, &end, 10);
-	return end == na || *end != '\0' || t - (long long)now <= margin_s;
+	return (long long)t - (long long)now <= margin_s;
 }
 
 struct json_object *

@@ -178,6 +178,9 @@ struct json_object *k8s_manifest_owner_patch(const char *id,
 struct json_object *k8s_manifest_tls_patch(const char *id,
 					   const struct k8s_tls *tls,
 					   bool whole);
+/* The expiry the Secret's annotation records (seconds since the epoch),
+ * or 0 when it has none. */
+time_t k8s_manifest_tls_not_after(struct json_object *secret);
 /* True when the Secret secret (an object or its metadata) holds no
  * certificate of dbtree's, or one that does not name host, comes from
  * another CA than ca_version, or expires within margin_s of now: by its

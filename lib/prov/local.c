@@ -598,10 +598,13 @@ renew_locked(const struct local_inst *in, int64_t margin_s)
  * for the next pass rather than waited for: the margin is days, and a
  * pass must not stall behind one instance. */
 static int
-op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
+op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s,
+	      time_t *not_after)
 {
 	struct local_inst in;
 	int fd = -1, ret;
+
+	*not_after = 0;
 
 	if (local_inst_init(&in, self, spec->id, spec) < 0)
 		return -1;
@@ -613,6 +616,8 @@ op_renew_cert(void *self, const struct prov_spec *spec, int64_t margin_s)
 	if (ret < 0)
 		return -1;
 	ret = renew_locked(&in, margin_s);
+	if (ret >= 0 && local_tls_expiry(&in, not_after) != 0)
+		*not_after = 0;
 	local_unlock(fd);
 	return ret == LOCAL_CHANGED ? PROV_RENEWED : ret;
 }

@@ -103,3 +103,18 @@ local_tls_ensure(const struct local_inst *in, struct local_state *st,
 		return local_state_fail(in, st, "cannot issue a certificate");
 	return LOCAL_CHANGED;
 }
+
+int
+local_tls_expiry(const struct local_inst *in, time_t *out)
+{
+	char crt[LOCAL_PATH_MAX];
+	struct buf b = BUF_INIT(PEM_MAX);
+	int ret;
+
+	local_inst_path(in, LOCAL_TLS_CRT, crt);
+	ret = local_fs_read(crt, &b);
+	if (ret == 0)
+		ret = tls_cert_expiry(buf_cstr(&b), out);
+	buf_release(&b);
+	return ret;
+}

@@ -19,6 +19,7 @@
 #define PROV_LOCAL_TLS_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "prov/local_state.h"
 
@@ -33,6 +34,9 @@
  * load them), or -1 (recorded in st->error). */
 int local_tls_ensure(const struct local_inst *in, struct local_state *st,
 		     int64_t margin_s);
+/* The notAfter of the instance's server.crt into *out: 0, LOCAL_MISSING
+ * (no certificate yet), or -1 (unreadable; logged when the read failed). */
+int local_tls_expiry(const struct local_inst *in, time_t *out);
 
 #include "base/banned.h"
 #endif

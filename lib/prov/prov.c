@@ -86,9 +86,9 @@ prov_list(struct prov_driver *d, char ***ids, size_t *n)
 
 int
 prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
-		int64_t margin_s)
+		int64_t margin_s, time_t *not_after)
 {
-	return d->ops->renew_cert(d->self, spec, margin_s);
+	return d->ops->renew_cert(d->self, spec, margin_s, not_after);
 }
 
 int

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct conf;
 
@@ -102,9 +103,13 @@ enum prov_renew_result {
  * new certificate into the instance Secret and restarts the pod (the
  * engines read their files at start); with a cert-manager issuer it
  * renews nothing itself (margin_s is unused) and restarts a pod whose
- * Certificate cert-manager has renewed since (PROV_RENEWED). */
+ * Certificate cert-manager has renewed since (PROV_RENEWED).
+ * *not_after is set to the expiry of the certificate the instance has
+ * after the call, or 0 when the driver does not know it: not created
+ * yet, renewed by this call on Kubernetes (the next pass reads it), or
+ * issued by cert-manager. */
 int prov_renew_cert(struct prov_driver *d, const struct prov_spec *spec,
-		    int64_t margin_s);
+		    int64_t margin_s, time_t *not_after);
 /* How the backups job reaches an instance as its administrator, with
  * the driver's own credentials (never the person's): a host name or
  * address and port, or a unix socket (a directory for PostgreSQL, the

@@ -80,6 +80,14 @@ def test_postgresql_down_then_back_same_workers_recover():
         check(stack.get("/api/health").status == 200, "health does not depend on it")
         check(stack.get("/api/_probe/db").status == 503, "db route answers 503, not a crash")
         check(stack.get("/api/_probe/tx").status == 503, "so does a transaction")
+        t0 = time.monotonic()
+        r = stack.get("/metrics")
+        check(time.monotonic() - t0 < 5.0, "/metrics answered within 5 s")
+        check(r.status == 200 and 'dbtree_pool_workers{group="public"}' in r.text,
+              "/metrics still shows the pools", r)
+        check('dbtree_dependency_up{dependency="postgresql"} 0' in r.text and
+              'dbtree_dependency_up{dependency="redis"} 1' in r.text,
+              "/metrics says PostgreSQL is down", r.text[-500:])
     finally:
         stack.local("pg-start")
     wait_until(lambda: stack.get("/api/ready").status == 200, timeout=5, what="ready again")
@@ -103,6 +111,10 @@ def test_redis_down_then_back_same_workers_recover():
         check(time.monotonic() - t0 < 2.0, "answered within 2 s")
         check(r.status == 503 and r.json["data"] == {"postgresql": "ok", "redis": "unavailable"},
               "names redis", r)
+        r = stack.get("/metrics")
+        check('dbtree_dependency_up{dependency="redis"} 0' in r.text and
+              "dbtree_lemons_in_circulation " in r.text,
+              "/metrics says Redis is down and still reads PostgreSQL", r.text[-500:])
     finally:
         stack.local("redis-start")
     wait_until(lambda: all(stack.get("/api/ready").status == 200 for _ in range(8)),

@@ -129,7 +129,10 @@ def test_install_layout_and_nginx_config_is_valid():
     share = os.path.join(tmp, "usr", "share", "dbtree")
     for path in ("usr/bin/dbtreectl", "usr/bin/dbtree-agent", "usr/lib/dbtree/fcgi/public",
                  "usr/share/dbtree/nginx/www/index.html", "usr/share/dbtree/nginx/events.conf",
-                 "usr/share/dbtree/sql/migrations/0001_platform.sql", "tmpfiles/dbtree.conf"):
+                 "usr/share/dbtree/sql/migrations/0001_platform.sql", "tmpfiles/dbtree.conf",
+                 "usr/share/dbtree/monitoring/dbtree.rules.yml",
+                 "usr/share/dbtree/monitoring/dbtree.rules.test.yml",
+                 "usr/share/dbtree/monitoring/dbtree-dashboard.json"):
         check(os.path.exists(os.path.join(tmp, path)), "installed " + path)
     with open(os.path.join(share, "nginx", "dbtree.conf")) as f:
         site = f.read()

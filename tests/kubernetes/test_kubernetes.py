@@ -484,6 +484,9 @@ def test_the_certs_pass_renews_a_due_certificate():
     old = objects(iid)["secret"]
     old_cert = base64.b64decode(old["data"]["tls.crt"]).decode()
     check(old["metadata"]["resourceVersion"] == before, "a current certificate is left alone")
+    end = stack.metric("dbtree_tls_certificate_earliest_expiry_timestamp_seconds")
+    check(0 < end <= int(old["metadata"]["annotations"]["dbtree.io/tls-not-after"]),
+          "the certs pass reports the earliest expiry on /metrics", end)
     # another public host, as far as the Secret says: due whatever the date
     kube_write("PATCH", "/api/v1/namespaces/%s/secrets/%s" % (NS, n),
                {"metadata": {"annotations": {"dbtree.io/tls-host": "old.example.com"}}},
