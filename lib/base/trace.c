@@ -39,6 +39,7 @@ struct span {
 
 static struct {
 	double ratio;
+	uint64_t rng;
 	trace_sink_fn sink;
 	void *arg;
 	bool active;		/* inside trace_begin .. trace_finish */
@@ -48,6 +49,32 @@ static struct {
 	int stack[TRACE_DEPTH];
 	int depth;
 } t;
+
+/* Ids from a generator seeded by the kernel once per trace_setup (a
+ * system call per span costs more than the rest of the span here). */
+static uint64_t
+next_random(void)
+{
+	uint64_t z = (t.rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* n random bytes, never all zero (an invalid id). */
+static void
+new_id(uint8_t *out, size_t n)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i % 8 == 0)
+			x = next_random();
+		out[i] = (uint8_t)(x >> (8 * (i % 8)));
+	}
+	out[n - 1] |= 1;
+}
 
 static int64_t
 now_ns(void)
@@ -133,6 +160,7 @@ trace_setup(double ratio, trace_sink_fn sink, void *arg)
 	t.ratio = ratio;
 	t.sink = sink;
 	t.arg = arg;
+	rand_bytes(&t.rng, sizeof(t.rng));
 }
 
 bool
@@ -268,6 +296,7 @@ flush_ended(void)
 	for (int i = 0; i < TRACE_SLOTS; i++)
 		if (t.slot[i].used && !t.slot[i].open)
 			t.slot[i].used = false;
+	t.sink(NULL, 0, t.arg);
 }
 
 /* --- spans -------------------------------------------------------------- */
@@ -318,7 +347,7 @@ open_span(const struct trace_ctx *ctx, bool parented, const char *name,
 		memcpy(s->parent, ctx->span_id, 8);
 		s->has_parent = true;
 	}
-	rand_bytes(s->span_id, 8);
+	new_id(s->span_id, 8);
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->start_ns = now_ns();
 	t.stack[t.depth++] = h;
@@ -466,7 +495,7 @@ trace_begin(const char *traceparent, const char *seed_hex, const char *name,
 	if (!parented) {
 		if (!seed_hex || strlen(seed_hex) != 32 ||
 		    from_hex(seed_hex, c.trace_id, 16) < 0)
-			rand_bytes(c.trace_id, 16);
+			new_id(c.trace_id, 16);
 		memset(c.span_id, 0, sizeof(c.span_id));
 		c.sampled = ratio_keeps(c.trace_id);
 	}
@@ -475,7 +504,7 @@ trace_begin(const char *traceparent, const char *seed_hex, const char *name,
 	t.depth = 0;
 	to_hex(c.trace_id, 16, t.id_hex);
 	if ((h = open_span(&c, parented, name, kind)) < 0)
-		rand_bytes(t.root.span_id, 8);	/* not recording */
+		new_id(t.root.span_id, 8);	/* not recording */
 	return h;
 }
 

@@ -42,7 +42,9 @@ struct trace_ctx {
 };
 
 /* Receives one span as a line of OTLP/JSON (no newline); returns false
- * when it could not take it (counted as dropped). */
+ * when it could not take it (counted as dropped).  Called with line NULL
+ * after each group of spans sent together: the sink may pass on what it
+ * kept (a request's spans in one write). */
 typedef bool (*trace_sink_fn)(const char *line, size_t len, void *arg);
 
 /* Parses a version-00 traceparent; 0, or -1 when it is not one (all-zero

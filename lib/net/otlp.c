@@ -15,6 +15,7 @@
 #define OTLP_BATCH_BYTES (2 << 20)
 #define OTLP_INTERVAL_MS 1000
 #define OTLP_LINE_MAX 4096	/* what one atomic pipe write carries */
+#define OTLP_GATHER_MS 20
 
 static void
 add_attr(struct json_object *attrs, const char *key, const char *value)
@@ -157,21 +158,45 @@ otlp_flush(struct otlp *o)
 bool
 otlp_batch_sink(const char *line, size_t len, void *arg)
 {
-	return otlp_add(arg, line, len);
+	return !line || otlp_add(arg, line, len);
+}
+
+/* The lines of a request waiting for one write: at most PIPE_BUF bytes,
+ * which a pipe takes whole or not at all. */
+static struct {
+	char data[OTLP_LINE_MAX];
+	size_t len;
+	int lines;
+} pending;
+
+/* Writes what is pending; a full pipe loses it (counted). */
+static void
+pipe_write(int fd)
+{
+	if (pending.len && write(fd, pending.data, pending.len) !=
+	    (ssize_t)pending.len)
+		for (int i = 0; i < pending.lines; i++)
+			meter_count(METER_SPANS, "dropped");
+	pending.len = 0;
+	pending.lines = 0;
 }
 
 bool
 otlp_pipe_sink(const char *line, size_t len, void *arg)
 {
-	char rec[OTLP_LINE_MAX];
 	int fd = *(const int *)arg;
 
-	if (len + 1 > sizeof(rec))
+	if (!line || len + 1 > sizeof(pending.data) - pending.len)
+		pipe_write(fd);
+	if (!line)
+		return true;
+	if (len + 1 > sizeof(pending.data))
 		return false;
-	memcpy(rec, line, len);
-	rec[len] = '\n';
-	/* at most PIPE_BUF bytes: written whole or not at all */
-	return write(fd, rec, len + 1) == (ssize_t)(len + 1);
+	memcpy(pending.data + pending.len, line, len);
+	pending.data[pending.len + len] = '\n';
+	pending.len += len + 1;
+	pending.lines++;
+	return true;
 }
 
 /* Takes the complete lines of in (the rest stays for the next read),
@@ -227,6 +252,10 @@ otlp_export_loop(struct otlp *o, int fd, volatile sig_atomic_t *stop)
 		if (clock_mono_ms() >= due || o->nspans == OTLP_BATCH_SPANS) {
 			otlp_flush(o);
 			due = clock_mono_ms() + OTLP_INTERVAL_MS;
+		} else if (o->nspans) {
+			/* let the pipe gather more: one wake-up per many
+			 * requests (the pipe holds far more than this) */
+			clock_sleep_ms(OTLP_GATHER_MS, NULL);
 		}
 	}
 	read_pipe(fd, &in);

@@ -7,8 +7,9 @@
  * (no answer within the timeout, or not 2xx) is dropped and counted: the
  * service never waits for its traces.
  *
- * Pools: the workers write span lines to a pipe (otlp_pipe_sink, non-
- * blocking: a full pipe drops the span) and the pool's exporter process
+ * Pools: the workers write span lines to a pipe (otlp_pipe_sink: a
+ * request's lines in one non-blocking write of at most PIPE_BUF bytes; a
+ * full pipe drops them, counted) and the pool's exporter process
  * (otlp_export_loop) batches and sends them.  The jobs: spans go into the
  * process's batch (otlp_batch_sink; a full batch drops) and are sent after
  * each job.

@@ -22,6 +22,8 @@ static bool
 sink(const char *line, size_t len, void *arg)
 {
 	(void)arg;
+	if (!line)
+		return true;	/* the end of a group */
 	if (refuse || nlines == MAX_LINES)
 		return false;
 	CHECK(strlen(line) == len);
