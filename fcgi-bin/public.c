@@ -66,7 +66,7 @@ health_conf_of(const struct conf *c, struct health_conf *hc)
 static int
 metrics(struct req *req)
 {
-	struct buf out = BUF_INIT(4 << 20);
+	struct buf out = BUF_INIT(16 << 20);
 	struct health_conf hc;
 	int status;
 

@@ -1,14 +1,16 @@
 /*
  * The .meter file: a fixed table of series found by hashing (family,
  * label).  A writer claims a free slot with a compare-and-swap on its
- * state (free -> claiming), writes the key, and publishes it (ready); a
- * reader or another writer treats a slot being claimed as taken, so two
- * processes claiming the same key at the same moment may make two slots
- * of it, which rendering adds together.  Counts are relaxed atomic adds.
+ * state (free -> claiming), writes the key, and publishes it (ready).
+ * Another writer that meets a slot being claimed waits the few
+ * instructions until it is ready and compares it like any other, so one
+ * key never gets two slots (which would be two series with the same
+ * labels).  Counts are relaxed atomic adds.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -135,6 +137,20 @@ slot_is(const struct slot *s, uint32_t family, const char *label)
 	    METER_LABEL - 1) == 0;
 }
 
+/* s's state once no claim is in progress (a claimer killed in those few
+ * instructions leaves it claiming: given up on after a while). */
+static uint32_t
+settled_state(struct slot *s)
+{
+	uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+
+	for (int spins = 0; st == SLOT_CLAIMING && spins < 100000; spins++) {
+		sched_yield();
+		st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+	}
+	return st;
+}
+
 /* The slot of (family, label), claimed when new; NULL when the table is
  * full. */
 static struct slot *
@@ -144,15 +160,24 @@ find(uint32_t family, const char *label)
 
 	for (uint32_t i = 0; i < METER_SLOTS; i++) {
 		struct slot *s = &mine->slot[(h + i) % METER_SLOTS];
-		uint32_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		uint32_t st = settled_state(s);
 		uint32_t free_state = SLOT_FREE;
 
-		if (st == SLOT_READY && slot_is(s, family, label))
-			return s;
-		if (st != SLOT_FREE || !__atomic_compare_exchange_n(&s->state,
-		    &free_state, SLOT_CLAIMING, false, __ATOMIC_ACQ_REL,
-		    __ATOMIC_ACQUIRE))
+		/* a slot claimed by someone else under our nose is looked
+		 * at again: it may be this very key */
+		while (st == SLOT_FREE && !__atomic_compare_exchange_n(
+		    &s->state, &free_state, SLOT_CLAIMING, false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			st = settled_state(s);
+			free_state = SLOT_FREE;
+		}
+		if (st == SLOT_READY) {
+			if (slot_is(s, family, label))
+				return s;
 			continue;
+		}
+		if (st != SLOT_FREE)
+			continue;	/* a claimer that never finished */
 		s->family = family;
 		snprintf(s->label, sizeof(s->label), "%s", label);
 		__atomic_store_n(&s->state, SLOT_READY, __ATOMIC_RELEASE);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -132,6 +133,47 @@ test_families_once(void)
 	remove_dir();
 }
 
+/* Processes claiming the same new series at the same moment make one
+ * slot each, never two series with the same labels. */
+static void
+test_concurrent_claims(void)
+{
+	struct buf out = BUF_INIT(4 << 20);
+	char label[32], line[96];
+	pid_t kids[4];
+
+	make_dir();
+	CHECK_INT(meter_attach(dir, "tree", false), 0);
+	for (int k = 0; k < 4; k++) {
+		if ((kids[k] = fork()) == 0) {
+			for (int i = 0; i < 300; i++) {
+				snprintf(label, sizeof(label), "key%d", i);
+				meter_count(METER_CACHE_MISS, label);
+			}
+			_exit(0);
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		waitpid(kids[k], NULL, 0);
+	CHECK_INT(meter_render(dir, &out), 0);
+	for (int i = 0; i < 300; i++) {
+		const char *p = buf_cstr(&out);
+		int n = 0;
+
+		snprintf(line, sizeof(line), "cache=\"key%d\"} ", i);
+		while ((p = strstr(p, line)) != NULL) {
+			if (!CHECK(strncmp(p + strlen(line), "4\n", 2) == 0))
+				break;
+			n++;
+			p++;
+		}
+		if (!CHECK_INT(n, 1))
+			break;
+	}
+	buf_release(&out);
+	remove_dir();
+}
+
 static void
 check_name(const char *func, const char *sql, const char *want)
 {
@@ -165,6 +207,7 @@ static const struct test_case cases[] = {
 	{ "render", test_render },
 	{ "keep", test_keep },
 	{ "families_once", test_families_once },
+	{ "concurrent_claims", test_concurrent_claims },
 	{ "statement_names", test_statement_names },
 };
 
