@@ -260,3 +260,31 @@ def test_operation_metrics_by_statement_command_cache_and_outcome():
     text = stack.get("/metrics").text
     check(text.count("# TYPE dbtree_db_operations_total counter") == 1, "one TYPE per family")
     check("INSERT" not in text and "SELECT" not in text, "no SQL text in a label")
+
+
+def test_the_access_log_names_the_trace_of_each_request():
+    with_tp = stack.get("/api/health?from=caller", headers={"traceparent": traceparent(13)})
+    zeros = stack.get("/api/health?from=zeros",
+                      headers={"traceparent": "00-%s-%s-01" % ("0" * 32, CALLER)})
+    plain = stack.get("/api/health?from=nobody")
+    for r, query in ((with_tp, "caller"), (zeros, "zeros"), (plain, "nobody")):
+        line = wait_until(lambda: [ln for ln in stack.log("nginx-access.log").splitlines()
+                                   if "from=%s " % query in ln], what="the access log line")
+        check(("trace=%s " % r.header("X-Trace-Id")) in line[-1],
+              "the line names the trace the answer named", (line[-1], r.headers))
+
+
+def test_a_stop_is_traced_through_the_reconciler_too():
+    uid, token = user()
+    r = create(token, {"name": "traced-stop", "presetId": "redis-standalone-tiny"})
+    check(r.status == 202, "created", r)
+    iid = r.json["id"]
+    wait_status(token, iid, "running")
+    r = stack.post("/api/db/instances/%s/stop" % iid,
+                   headers=dict(stack.auth(token), traceparent=traceparent(12)))
+    check(r.status == 204, "stop", r)
+    wait_status(token, iid, "stopped")
+    spans = spans_of(TRACE % 12, lambda ss: named(ss, "reconcile " + iid))
+    stop, = named(spans, "POST /api/db/instances/:id/:status")
+    check(named(spans, "reconcile " + iid)[0]["parentSpanId"] == stop["spanId"],
+          "the pass that stopped it continues the stop request", spans)
