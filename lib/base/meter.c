@@ -210,12 +210,18 @@ meter_op(enum meter_op op, const char *name, bool ok, int64_t us)
 }
 
 void
-meter_count(enum meter_counter c, const char *label)
+meter_add(enum meter_counter c, const char *label, uint64_t n)
 {
 	struct slot *s;
 
-	if (mine && (s = find((uint32_t)c, label)))
-		add(&s->n[0], 1);
+	if (mine && n && (s = find((uint32_t)c, label)))
+		add(&s->n[0], n);
+}
+
+void
+meter_count(enum meter_counter c, const char *label)
+{
+	meter_add(c, label, 1);
 }
 
 /* --- rendering ---------------------------------------------------------- */

@@ -47,6 +47,7 @@ void meter_detach(void);
 
 void meter_op(enum meter_op op, const char *name, bool ok, int64_t us);
 void meter_count(enum meter_counter c, const char *label);
+void meter_add(enum meter_counter c, const char *label, uint64_t n);
 
 /* Appends every shown .meter file under dir as Prometheus text, grouped
  * by family.  0, or -1 when out is full. */

@@ -1,15 +1,17 @@
 /*
  * Spans in a fixed table with a stack of open ones; a span's handle is its
- * slot.  Ended spans are sent at trace_finish(), or earlier when the table
+ * slot.  A span is sent as Protocol Buffers (OTLP's Span, inside its
+ * ScopeSpans field), written by hand: a few hundred bytes and no
+ * allocation, which keeps tracing cheap enough to leave on.  Ended spans are sent at trace_finish(), or earlier when the table
  * fills (a long jobs pass), so a pass over many instances needs no more
  * memory than a request.
  */
-#include <json.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/meter.h"
+#include "base/pb.h"
 #include "base/rand.h"
 #include "base/trace.h"
 
@@ -183,92 +185,83 @@ ratio_keeps(const uint8_t id[16])
 
 /* --- sending ------------------------------------------------------------ */
 
-static struct json_object *
-attr_json(const struct attr *a)
-{
-	struct json_object *kv = json_object_new_object();
-	struct json_object *v = json_object_new_object();
-	char num[24];
+/* OTLP field numbers (opentelemetry/proto/trace/v1/trace.proto and
+ * common/v1/common.proto), in the order the protocol declares them. */
+enum {
+	SPAN_TRACE_ID = 1, SPAN_SPAN_ID = 2, SPAN_PARENT = 4, SPAN_NAME = 5,
+	SPAN_KIND = 6, SPAN_START = 7, SPAN_END = 8, SPAN_ATTRIBUTES = 9,
+	SPAN_LINKS = 13, SPAN_STATUS = 15,
+	LINK_TRACE_ID = 1, LINK_SPAN_ID = 2,
+	STATUS_MESSAGE = 2, STATUS_CODE = 3, STATUS_ERROR = 2,
+	KV_KEY = 1, KV_VALUE = 2, ANY_STRING = 1, ANY_INT = 3,
+	SCOPE_SPANS_SPAN = 2,
+};
 
-	if (a->is_int) {
-		snprintf(num, sizeof(num), "%lld", (long long)a->i);
-		json_object_object_add(v, "intValue",
-		    json_object_new_string(num));
-	} else {
-		json_object_object_add(v, "stringValue",
-		    json_object_new_string(a->s));
-	}
-	json_object_object_add(kv, "key", json_object_new_string(a->key));
-	json_object_object_add(kv, "value", v);
-	return kv;
+static void
+add_attr(struct pb *span, const struct attr *a)
+{
+	uint8_t vmem[128], kvmem[192];
+	struct pb v = PB_INIT(vmem), kv = PB_INIT(kvmem);
+
+	if (a->is_int)
+		pb_uint(&v, ANY_INT, (uint64_t)a->i);
+	else
+		pb_str(&v, ANY_STRING, a->s);
+	pb_str(&kv, KV_KEY, a->key);
+	pb_msg(&kv, KV_VALUE, &v);
+	pb_msg(span, SPAN_ATTRIBUTES, &kv);
 }
 
 static void
-add_id(struct json_object *o, const char *key, const uint8_t *b, size_t n)
+add_link_and_status(struct pb *span, const struct span *s)
 {
-	char hex[33];
+	uint8_t mem[192];
+	struct pb m = PB_INIT(mem);
 
-	to_hex(b, n, hex);
-	json_object_object_add(o, key, json_object_new_string(hex));
-}
-
-static void
-add_ns(struct json_object *o, const char *key, int64_t ns)
-{
-	char num[24];
-
-	snprintf(num, sizeof(num), "%lld", (long long)ns);
-	json_object_object_add(o, key, json_object_new_string(num));
-}
-
-static struct json_object *
-span_json(const struct span *s)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *attrs = json_object_new_array();
-
-	add_id(o, "traceId", s->trace_id, 16);
-	add_id(o, "spanId", s->span_id, 8);
-	if (s->has_parent)
-		add_id(o, "parentSpanId", s->parent, 8);
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "kind", json_object_new_int(s->kind));
-	add_ns(o, "startTimeUnixNano", s->start_ns);
-	add_ns(o, "endTimeUnixNano", s->end_ns);
-	for (int i = 0; i < s->nattr; i++)
-		json_object_array_add(attrs, attr_json(&s->attr[i]));
-	json_object_object_add(o, "attributes", attrs);
 	if (s->has_link) {
-		struct json_object *links = json_object_new_array();
-		struct json_object *l = json_object_new_object();
-
-		add_id(l, "traceId", s->link_trace, 16);
-		add_id(l, "spanId", s->link_span, 8);
-		json_object_array_add(links, l);
-		json_object_object_add(o, "links", links);
+		pb_bytes(&m, LINK_TRACE_ID, s->link_trace, 16);
+		pb_bytes(&m, LINK_SPAN_ID, s->link_span, 8);
+		pb_msg(span, SPAN_LINKS, &m);
 	}
 	if (s->error) {
-		struct json_object *st = json_object_new_object();
-
-		json_object_object_add(st, "code", json_object_new_int(2));
-		json_object_object_add(st, "message",
-		    json_object_new_string(s->status));
-		json_object_object_add(o, "status", st);
+		m = (struct pb)PB_INIT(mem);
+		pb_str(&m, STATUS_MESSAGE, s->status);
+		pb_uint(&m, STATUS_CODE, STATUS_ERROR);
+		pb_msg(span, SPAN_STATUS, &m);
 	}
-	return o;
+}
+
+/* s as a "spans" field of OTLP's ScopeSpans: a record the exporter can
+ * put in a request as it is.  0, or -1 when it does not fit out. */
+static int
+span_record(const struct span *s, struct pb *out)
+{
+	uint8_t mem[TRACE_RECORD_MAX];
+	struct pb span = PB_INIT(mem);
+
+	pb_bytes(&span, SPAN_TRACE_ID, s->trace_id, 16);
+	pb_bytes(&span, SPAN_SPAN_ID, s->span_id, 8);
+	if (s->has_parent)
+		pb_bytes(&span, SPAN_PARENT, s->parent, 8);
+	pb_str(&span, SPAN_NAME, s->name);
+	pb_uint(&span, SPAN_KIND, (uint64_t)s->kind);
+	pb_fixed64(&span, SPAN_START, (uint64_t)s->start_ns);
+	pb_fixed64(&span, SPAN_END, (uint64_t)s->end_ns);
+	for (int i = 0; i < s->nattr; i++)
+		add_attr(&span, &s->attr[i]);
+	add_link_and_status(&span, s);
+	pb_msg(out, SCOPE_SPANS_SPAN, &span);
+	return out->full ? -1 : 0;
 }
 
 static void
 send_span(const struct span *s)
 {
-	struct json_object *o = span_json(s);
-	size_t len;
-	const char *line = json_object_to_json_string_length(o,
-	    JSON_C_TO_STRING_PLAIN, &len);
+	uint8_t mem[TRACE_RECORD_MAX];
+	struct pb rec = PB_INIT(mem);
 
-	if (!t.sink(line, len, t.arg))
+	if (span_record(s, &rec) < 0 || !t.sink(rec.data, rec.len, t.arg))
 		meter_count(METER_SPANS, "dropped");
-	json_object_put(o);
 }
 
 static bool

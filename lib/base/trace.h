@@ -6,7 +6,7 @@
  * starts a trace, and opens the root span.  Code below opens child spans
  * of whatever span is current (a stack: a span begun inside another is its
  * child) and ends them; trace_finish() ends the root and hands every span
- * worth keeping to the sink as one line of OTLP/JSON (a Span object).
+ * worth keeping to the sink, encoded as OTLP protobuf.
  *
  * Kept: every span of a trace whose sampled flag is set (the caller's
  * flag, or the ratio applied to the trace id, so every process decides the
@@ -41,11 +41,14 @@ struct trace_ctx {
 	bool sampled;
 };
 
-/* Receives one span as a line of OTLP/JSON (no newline); returns false
- * when it could not take it (counted as dropped).  Called with line NULL
- * after each group of spans sent together: the sink may pass on what it
- * kept (a request's spans in one write). */
-typedef bool (*trace_sink_fn)(const char *line, size_t len, void *arg);
+/* Receives one span as a record of OTLP's protobuf encoding: the "spans"
+ * field of a ScopeSpans message (tag, length, Span), at most
+ * TRACE_RECORD_MAX bytes; returns false when it could not take it
+ * (counted as dropped).  Called with rec NULL after each group of spans
+ * sent together: the sink may pass on what it kept (a request's spans in
+ * one write). */
+#define TRACE_RECORD_MAX 2048
+typedef bool (*trace_sink_fn)(const uint8_t *rec, size_t len, void *arg);
 
 /* Parses a version-00 traceparent; 0, or -1 when it is not one (all-zero
  * ids included). */

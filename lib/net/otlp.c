@@ -1,54 +1,58 @@
-/* OTLP/HTTP JSON export of span lines (see otlp.h). */
+/* OTLP/HTTP protobuf export of span records (see otlp.h). */
 #include <curl/curl.h>
 #include <errno.h>
-#include <json.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/meter.h"
+#include "base/pb.h"
+#include "base/xalloc.h"
 #include "net/otlp.h"
 
 #define OTLP_BATCH_BYTES (2 << 20)
 #define OTLP_INTERVAL_MS 1000
-#define OTLP_LINE_MAX 4096	/* what one atomic pipe write carries */
+#define OTLP_PIPE_WRITE 4096	/* PIPE_BUF: what one write carries whole */
 #define OTLP_GATHER_MS 20
 
-static void
-add_attr(struct json_object *attrs, const char *key, const char *value)
-{
-	struct json_object *kv = json_object_new_object();
-	struct json_object *v = json_object_new_object();
+/* OTLP field numbers (collector/trace/v1, trace/v1, resource/v1,
+ * common/v1). */
+enum {
+	REQUEST_RESOURCE_SPANS = 1, RS_RESOURCE = 1, RS_SCOPE_SPANS = 2,
+	RESOURCE_ATTRIBUTES = 1, SS_SCOPE = 1, SCOPE_NAME = 1,
+	KV_KEY = 1, KV_VALUE = 2, ANY_STRING = 1,
+};
 
-	json_object_object_add(v, "stringValue", json_object_new_string(value));
-	json_object_object_add(kv, "key", json_object_new_string(key));
-	json_object_object_add(kv, "value", v);
-	json_object_array_add(attrs, kv);
+static void
+add_attr(struct pb *res, const char *key, const char *value)
+{
+	uint8_t vmem[320], kvmem[384];
+	struct pb v = PB_INIT(vmem), kv = PB_INIT(kvmem);
+
+	pb_str(&v, ANY_STRING, value);
+	pb_str(&kv, KV_KEY, key);
+	pb_msg(&kv, KV_VALUE, &v);
+	pb_msg(res, RESOURCE_ATTRIBUTES, &kv);
 }
 
-/* The resource every span of this process shares. */
+/* The resource every span of this process shares, as protobuf. */
 static int
-resource_json(char *out, size_t size, const char *group)
+resource_pb(struct otlp *o, const char *group)
 {
-	struct json_object *r = json_object_new_object();
-	struct json_object *attrs = json_object_new_array();
-	char host[256] = "", pid[24];
-	int n;
+	struct pb r = PB_INIT(o->resource);
+	char host[256] = "";
 
 	gethostname(host, sizeof(host) - 1);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	add_attr(attrs, "service.name", "dbtree");
-	add_attr(attrs, "service.namespace", "dbtree");
-	add_attr(attrs, "dbtree.group", group);
-	add_attr(attrs, "host.name", host);
-	json_object_object_add(r, "attributes", attrs);
-	n = snprintf(out, size, "%s", json_object_to_json_string_ext(r,
-	    JSON_C_TO_STRING_PLAIN));
-	json_object_put(r);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	add_attr(&r, "service.name", "dbtree");
+	add_attr(&r, "service.namespace", "dbtree");
+	add_attr(&r, "dbtree.group", group);
+	add_attr(&r, "host.name", host);
+	o->resource_len = r.len;
+	return r.full ? -1 : 0;
 }
 
 int
@@ -59,7 +63,7 @@ otlp_open(struct otlp *o, const char *endpoint, int64_t timeout_ms,
 	o->endpoint = endpoint;
 	o->timeout_ms = timeout_ms;
 	buf_init(&o->spans, OTLP_BATCH_BYTES);
-	if (resource_json(o->resource, sizeof(o->resource), group) < 0)
+	if (resource_pb(o, group) < 0)
 		return fail("traces: resource too long");
 	if (!(o->curl = curl_easy_init()))
 		return fail("traces: curl_easy_init failed");
@@ -75,17 +79,10 @@ otlp_close(struct otlp *o)
 }
 
 bool
-otlp_add(struct otlp *o, const char *line, size_t len)
+otlp_add(struct otlp *o, const uint8_t *rec, size_t len)
 {
-	size_t before = o->spans.len;
-
-	if (o->nspans == OTLP_BATCH_SPANS)
+	if (o->nspans == OTLP_BATCH_SPANS || buf_add(&o->spans, rec, len) < 0)
 		return false;
-	if ((o->nspans && buf_addc(&o->spans, ',') < 0) ||
-	    buf_add(&o->spans, line, len) < 0) {
-		o->spans.len = before;
-		return false;
-	}
 	o->nspans++;
 	return true;
 }
@@ -100,10 +97,10 @@ discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 /* POSTs body; 0 when the collector took it (2xx). */
 static int
-post(struct otlp *o, const struct buf *body)
+post(struct otlp *o, const struct pb *body)
 {
 	struct curl_slist *h = curl_slist_append(NULL,
-	    "Content-Type: application/json");
+	    "Content-Type: application/x-protobuf");
 	CURL *e = o->curl;
 	long status = 0;
 	CURLcode rc;
@@ -115,7 +112,7 @@ post(struct otlp *o, const struct buf *body)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, buf_cstr(body));
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body->data);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)body->len);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 	rc = curl_easy_perform(e);
@@ -130,43 +127,67 @@ post(struct otlp *o, const struct buf *body)
 	return -1;
 }
 
+/* One nested message of the request, written into memory of its own. */
+static struct pb
+nested(size_t cap)
+{
+	return (struct pb){ xmalloc(cap), 0, cap, false };
+}
+
+/* The request: one ResourceSpans with this process's resource and one
+ * ScopeSpans holding the batch's records as they are. */
+static struct pb
+request_pb(const struct otlp *o)
+{
+	static const uint8_t scope_name[] = "dbtree";
+	struct pb scope = nested(64), ss, rs, req;
+
+	pb_bytes(&scope, SCOPE_NAME, scope_name, sizeof(scope_name) - 1);
+	ss = nested(o->spans.len + 128);
+	pb_msg(&ss, SS_SCOPE, &scope);
+	pb_raw(&ss, o->spans.data, o->spans.len);
+	rs = nested(ss.len + o->resource_len + 64);
+	pb_bytes(&rs, RS_RESOURCE, o->resource, o->resource_len);
+	pb_msg(&rs, RS_SCOPE_SPANS, &ss);
+	req = nested(rs.len + 16);
+	pb_msg(&req, REQUEST_RESOURCE_SPANS, &rs);
+	free(scope.data);
+	free(ss.data);
+	free(rs.data);
+	return req;
+}
+
 int
 otlp_flush(struct otlp *o)
 {
-	struct buf body = BUF_INIT(OTLP_BATCH_BYTES + 4096);
 	int64_t t0 = clock_mono_us();
+	struct pb req;
 	int ret, n = o->nspans;
 
 	if (!n)
 		return 0;
-	ret = buf_addf(&body, "{\"resourceSpans\":[{\"resource\":%s,"
-	    "\"scopeSpans\":[{\"scope\":{\"name\":\"dbtree\"},\"spans\":[",
-	    o->resource);
-	ret |= buf_add(&body, o->spans.data, o->spans.len);
-	ret |= buf_adds(&body, "]}]}]}");
-	if (ret == 0)
-		ret = post(o, &body);
+	req = request_pb(o);
+	ret = req.full ? fail("traces: a batch did not fit") : post(o, &req);
 	meter_op(METER_OUTBOUND, "otlp", ret == 0, clock_mono_us() - t0);
-	for (int i = 0; i < n; i++)
-		meter_count(METER_SPANS, ret == 0 ? "exported" : "failed");
-	buf_release(&body);
+	meter_add(METER_SPANS, ret == 0 ? "exported" : "failed", (uint64_t)n);
+	free(req.data);
 	buf_reset(&o->spans);
 	o->nspans = 0;
 	return ret;
 }
 
 bool
-otlp_batch_sink(const char *line, size_t len, void *arg)
+otlp_batch_sink(const uint8_t *rec, size_t len, void *arg)
 {
-	return !line || otlp_add(arg, line, len);
+	return !rec || otlp_add(arg, rec, len);
 }
 
-/* The lines of a request waiting for one write: at most PIPE_BUF bytes,
- * which a pipe takes whole or not at all. */
+/* The records of a request waiting for one write: at most PIPE_BUF
+ * bytes, which a pipe takes whole or not at all. */
 static struct {
-	char data[OTLP_LINE_MAX];
+	uint8_t data[OTLP_PIPE_WRITE];
 	size_t len;
-	int lines;
+	int spans;
 } pending;
 
 /* Writes what is pending; a full pipe loses it (counted). */
@@ -175,46 +196,69 @@ pipe_write(int fd)
 {
 	if (pending.len && write(fd, pending.data, pending.len) !=
 	    (ssize_t)pending.len)
-		for (int i = 0; i < pending.lines; i++)
-			meter_count(METER_SPANS, "dropped");
+		meter_add(METER_SPANS, "dropped", (uint64_t)pending.spans);
 	pending.len = 0;
-	pending.lines = 0;
+	pending.spans = 0;
 }
 
 bool
-otlp_pipe_sink(const char *line, size_t len, void *arg)
+otlp_pipe_sink(const uint8_t *rec, size_t len, void *arg)
 {
 	int fd = *(const int *)arg;
 
-	if (!line || len + 1 > sizeof(pending.data) - pending.len)
+	if (!rec || len > sizeof(pending.data) - pending.len)
 		pipe_write(fd);
-	if (!line)
+	if (!rec)
 		return true;
-	if (len + 1 > sizeof(pending.data))
+	if (len > sizeof(pending.data))
 		return false;
-	memcpy(pending.data + pending.len, line, len);
-	pending.data[pending.len + len] = '\n';
-	pending.len += len + 1;
-	pending.lines++;
+	memcpy(pending.data + pending.len, rec, len);
+	pending.len += len;
+	pending.spans++;
 	return true;
 }
 
-/* Takes the complete lines of in (the rest stays for the next read),
+/* The length of the record at p (tag 0x12, varint length, span), or 0
+ * while it is not all there yet; -1 for bytes that are not a record. */
+static ssize_t
+record_len(const uint8_t *p, size_t avail)
+{
+	uint64_t n = 0;
+	size_t i = 1;
+
+	if (p[0] != 0x12)
+		return -1;
+	for (int shift = 0; i < avail && shift < 35; shift += 7, i++) {
+		n |= (uint64_t)(p[i] & 0x7f) << shift;
+		if (!(p[i] & 0x80))
+			return n > OTLP_PIPE_WRITE ? -1 : i + 1 + n <= avail ?
+			    (ssize_t)(i + 1 + n) : 0;
+	}
+	return i >= avail ? 0 : -1;
+}
+
+/* Takes the complete records of in (the rest stays for the next read),
  * sending a batch whenever one fills. */
 static void
-take_lines(struct otlp *o, struct buf *in)
+take_records(struct otlp *o, struct buf *in)
 {
+	const uint8_t *p = (const uint8_t *)in->data;
 	size_t start = 0;
+	ssize_t n;
 
-	for (size_t i = 0; i < in->len; i++) {
-		if (in->data[i] != '\n')
-			continue;
-		if (!otlp_add(o, in->data + start, i - start)) {
+	while (start < in->len && (n = record_len(p + start,
+	    in->len - start)) != 0) {
+		if (n < 0) {	/* cannot happen with whole writes */
+			log_err("traces: unreadable span record; dropped");
+			start = in->len;
+			break;
+		}
+		if (!otlp_add(o, p + start, (size_t)n)) {
 			otlp_flush(o);
-			if (!otlp_add(o, in->data + start, i - start))
+			if (!otlp_add(o, p + start, (size_t)n))
 				meter_count(METER_SPANS, "dropped");
 		}
-		start = i + 1;
+		start += (size_t)n;
 	}
 	if (start) {
 		memmove(in->data, in->data + start, in->len - start);
@@ -231,7 +275,7 @@ read_pipe(int fd, struct buf *in)
 
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_add(in, chunk, (size_t)n) < 0)
-			in->len = 0;	/* a line past any span's size */
+			in->len = 0;	/* cannot happen: records are small */
 	return n < 0 && (errno == EAGAIN || errno == EINTR);
 }
 
@@ -248,7 +292,7 @@ otlp_export_loop(struct otlp *o, int fd, volatile sig_atomic_t *stop)
 
 		if (poll(&p, 1, (int)(wait > 0 ? wait : 0)) > 0)
 			open = read_pipe(fd, &in);
-		take_lines(o, &in);
+		take_records(o, &in);
 		if (clock_mono_ms() >= due || o->nspans == OTLP_BATCH_SPANS) {
 			otlp_flush(o);
 			due = clock_mono_ms() + OTLP_INTERVAL_MS;
@@ -259,7 +303,7 @@ otlp_export_loop(struct otlp *o, int fd, volatile sig_atomic_t *stop)
 		}
 	}
 	read_pipe(fd, &in);
-	take_lines(o, &in);
+	take_records(o, &in);
 	otlp_flush(o);
 	buf_release(&in);
 	return 0;

@@ -284,7 +284,8 @@ def test_a_stop_is_traced_through_the_reconciler_too():
                    headers=dict(stack.auth(token), traceparent=traceparent(12)))
     check(r.status == 204, "stop", r)
     wait_status(token, iid, "stopped")
-    spans = spans_of(TRACE % 12, lambda ss: named(ss, "reconcile " + iid))
+    spans = spans_of(TRACE % 12, lambda ss: named(ss, "reconcile " + iid) and
+                     named(ss, "POST /api/db/instances/:id/:status"))
     stop, = named(spans, "POST /api/db/instances/:id/:status")
     check(named(spans, "reconcile " + iid)[0]["parentSpanId"] == stop["spanId"],
           "the pass that stopped it continues the stop request", spans)

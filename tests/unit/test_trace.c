@@ -2,10 +2,10 @@
  * Traces: traceparent parsing, the span tree a unit of work makes, the
  * sampling rule (ratio by trace id, failures always kept), a full table
  * dropping instead of waiting, and spans that changed nothing forgotten.
- * The sink collects the OTLP/JSON lines, parsed back with json-c.
+ * The sink collects the protobuf records, read back by a small reader here.
  */
-#include <json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/rand.h"
@@ -14,58 +14,210 @@
 
 #define MAX_LINES 512
 
-static struct json_object *lines[MAX_LINES];
+/* A span as the sink got it, read back from its protobuf record. */
+struct got {
+	char trace[33], id[17], parent[17], name[64];
+	int kind;
+	uint64_t start, end;
+	int nattr;
+	struct {
+		char key[64], s[128];
+		bool is_int;
+		int64_t i;
+	} attr[8];
+	char link_trace[33];
+	int status;
+	char message[128];
+};
+
+static struct got lines[MAX_LINES];
 static int nlines;
 static bool refuse;
 
+/* --- a reader for what the writer writes -------------------------------- */
+
+struct rd {
+	const uint8_t *p, *end;
+};
+
+static uint64_t
+varint(struct rd *r)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; r->p < r->end && shift < 64; shift += 7) {
+		uint8_t b = *r->p++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* The next field: its number, wire type, and for a length-delimited one
+ * its bytes in *sub. */
+static unsigned
+field(struct rd *r, int *wire, struct rd *sub, uint64_t *v)
+{
+	uint64_t tag = varint(r);
+
+	*wire = (int)(tag & 7);
+	if (*wire == 2) {
+		uint64_t n = varint(r);
+
+		sub->p = r->p;
+		sub->end = r->p + n;
+		r->p += n;
+	} else if (*wire == 1) {
+		*v = 0;
+		for (int i = 0; i < 8; i++)
+			*v |= (uint64_t)r->p[i] << (8 * i);
+		r->p += 8;
+	} else {
+		*v = varint(r);
+	}
+	return (unsigned)(tag >> 3);
+}
+
+static void
+hex(const struct rd *b, char *out)
+{
+	size_t n = (size_t)(b->end - b->p);
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b->p[i]);
+	out[2 * n] = '\0';
+}
+
+static void
+text(const struct rd *b, char *out, size_t size)
+{
+	snprintf(out, size, "%.*s", (int)(b->end - b->p), (const char *)b->p);
+}
+
+static void
+read_attr(struct rd kv, struct got *g)
+{
+	struct rd sub, val;
+	uint64_t v = 0;
+	int wire;
+
+	if (g->nattr == 8)
+		return;
+	while (kv.p < kv.end) {
+		unsigned f = field(&kv, &wire, &sub, &v);
+
+		if (f == 1)
+			text(&sub, g->attr[g->nattr].key, 64);
+		if (f != 2)
+			continue;
+		while (sub.p < sub.end) {
+			unsigned k = field(&sub, &wire, &val, &v);
+
+			if (k == 1)
+				text(&val, g->attr[g->nattr].s, 128);
+			g->attr[g->nattr].is_int = k == 3;
+			g->attr[g->nattr].i = (int64_t)v;
+		}
+	}
+	g->nattr++;
+}
+
+static void
+read_inner(unsigned f, struct rd sub, struct got *g)
+{
+	struct rd x;
+	uint64_t v = 0;
+	int wire;
+
+	while (sub.p < sub.end) {
+		unsigned k = field(&sub, &wire, &x, &v);
+
+		if (f == 13 && k == 1)
+			hex(&x, g->link_trace);
+		if (f == 15 && k == 2)
+			text(&x, g->message, sizeof(g->message));
+		if (f == 15 && k == 3)
+			g->status = (int)v;
+	}
+}
+
 static bool
-sink(const char *line, size_t len, void *arg)
+read_span(const uint8_t *rec, size_t len, struct got *g)
+{
+	struct rd r = { rec, rec + len }, span, sub;
+	uint64_t v = 0;
+	int wire;
+
+	memset(g, 0, sizeof(*g));
+	if (field(&r, &wire, &span, &v) != 2 || wire != 2 || r.p != r.end)
+		return false;	/* not one ScopeSpans.spans field */
+	while (span.p < span.end) {
+		unsigned f = field(&span, &wire, &sub, &v);
+
+		switch (f) {
+		case 1: hex(&sub, g->trace); break;
+		case 2: hex(&sub, g->id); break;
+		case 4: hex(&sub, g->parent); break;
+		case 5: text(&sub, g->name, sizeof(g->name)); break;
+		case 6: g->kind = (int)v; break;
+		case 7: g->start = v; break;
+		case 8: g->end = v; break;
+		case 9: read_attr(sub, g); break;
+		case 13: case 15: read_inner(f, sub, g); break;
+		default: return false;
+		}
+	}
+	return true;
+}
+
+/* --- the sink ----------------------------------------------------------- */
+
+static bool
+sink(const uint8_t *rec, size_t len, void *arg)
 {
 	(void)arg;
-	if (!line)
+	if (!rec)
 		return true;	/* the end of a group */
 	if (refuse || nlines == MAX_LINES)
 		return false;
-	CHECK(strlen(line) == len);
-	CHECK(strchr(line, '\n') == NULL);
-	lines[nlines++] = json_tokener_parse(line);
+	CHECK(len <= TRACE_RECORD_MAX);
+	CHECK(read_span(rec, len, &lines[nlines]));
+	nlines++;
 	return true;
 }
 
 static void
 reset(double ratio)
 {
-	for (int i = 0; i < nlines; i++)
-		json_object_put(lines[i]);
 	nlines = 0;
 	refuse = false;
 	trace_setup(ratio, sink, NULL);
 }
 
-static const char *
-field(int i, const char *key)
-{
-	struct json_object *v;
-
-	if (i >= nlines || !json_object_object_get_ex(lines[i], key, &v))
-		return "";
-	return json_object_get_string(v);
-}
-
-static const char *
-plain(struct json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-}
-
-/* The line whose name is name, or -1. */
+/* The span named name, or -1. */
 static int
 named(const char *name)
 {
 	for (int i = 0; i < nlines; i++)
-		if (strcmp(field(i, "name"), name) == 0)
+		if (strcmp(lines[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+/* The attribute key of span i, or NULL. */
+static const void *
+attr(int i, const char *key, bool *is_int, int64_t *n)
+{
+	for (int k = 0; i >= 0 && k < lines[i].nattr; k++) {
+		if (strcmp(lines[i].attr[k].key, key) != 0)
+			continue;
+		*is_int = lines[i].attr[k].is_int;
+		*n = lines[i].attr[k].i;
+		return lines[i].attr[k].s;
+	}
+	return NULL;
 }
 
 static void
@@ -114,6 +266,9 @@ test_tree(void)
 	const char *tp =
 	    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 	int root, child, grand, req, c, g;
+	const char *v;
+	bool is_int;
+	int64_t n;
 
 	reset(0);
 	root = trace_begin(tp, NULL, "request", TRACE_SERVER);
@@ -132,16 +287,19 @@ test_tree(void)
 	g = named("inner");
 	if (!CHECK(req >= 0 && c >= 0 && g >= 0))
 		return;
-	CHECK_STR(field(req, "parentSpanId"), "00f067aa0ba902b7");
-	CHECK_STR(field(c, "parentSpanId"), field(req, "spanId"));
-	CHECK_STR(field(g, "parentSpanId"), field(c, "spanId"));
-	CHECK_STR(field(g, "traceId"), "4bf92f3577b34da6a3ce929d0e0e4736");
-	CHECK_STR(field(req, "kind"), "2");
-	CHECK(strstr(plain(lines[c]),
-	    "{\"key\":\"db.system\",\"value\":{\"stringValue\":\"postgresql\"}}")
-	    != NULL);
-	CHECK(strstr(plain(lines[g]),
-	    "\"intValue\":\"7\"") != NULL);
+	CHECK_STR(lines[req].parent, "00f067aa0ba902b7");
+	CHECK_STR(lines[c].parent, lines[req].id);
+	CHECK_STR(lines[g].parent, lines[c].id);
+	CHECK_STR(lines[g].trace, "4bf92f3577b34da6a3ce929d0e0e4736");
+	CHECK_INT(lines[req].kind, TRACE_SERVER);
+	CHECK_INT(lines[c].kind, TRACE_CLIENT);
+	CHECK(lines[req].start <= lines[c].start && lines[c].start <=
+	    lines[g].start && lines[g].end <= lines[c].end &&
+	    lines[c].end <= lines[req].end);
+	v = attr(c, "db.system", &is_int, &n);
+	CHECK(v && !is_int && strcmp(v, "postgresql") == 0);
+	v = attr(g, "n", &is_int, &n);
+	CHECK(v && is_int && n == 7);
 	CHECK_STR(trace_id_hex(), "");
 }
 
@@ -166,15 +324,15 @@ test_sampling(void)
 	trace_span_end(s);
 	trace_finish();
 	CHECK_INT(nlines, 2);
-	CHECK(strstr(plain(lines[named("child")]),
-	    "\"code\":2") != NULL);
+	CHECK_INT(lines[named("child")].status, 2);
+	CHECK_STR(lines[named("child")].message, "statement failed");
 
 	reset(1);
 	trace_begin(NULL, NULL, "kept", TRACE_SERVER);
 	CHECK_INT((int)strlen(trace_id_hex()), 32);
 	trace_finish();
 	CHECK_INT(nlines, 1);
-	CHECK_STR(field(0, "parentSpanId"), "");
+	CHECK_STR(lines[0].parent, "");
 }
 
 /* The same trace id gives the same decision in every process: about half
@@ -253,14 +411,14 @@ test_span_from(void)
 	trace_finish();
 	(void)pass;
 	CHECK_INT(named("reconcile idle"), -1);
-	CHECK(named("reconcile busy") >= 0);
-	CHECK_STR(field(named("reconcile busy"), "traceId"),
-	    "aaaabbbbccccddddeeeeffff00001111");
-	CHECK_STR(field(named("reconcile busy"), "parentSpanId"),
-	    "1111222233334444");
-	CHECK_STR(field(named("kubernetes PATCH statefulsets"),
-	    "parentSpanId"), field(named("reconcile busy"), "spanId"));
-	CHECK(strstr(plain(lines[named("reconcile busy")]), "\"links\"") != NULL);
+	busy = named("reconcile busy");
+	if (!CHECK(busy >= 0))
+		return;
+	CHECK_STR(lines[busy].trace, "aaaabbbbccccddddeeeeffff00001111");
+	CHECK_STR(lines[busy].parent, "1111222233334444");
+	CHECK_STR(lines[named("kubernetes PATCH statefulsets")].parent,
+	    lines[busy].id);
+	CHECK_INT((int)strlen(lines[busy].link_trace), 32);
 	/* the unsampled pass itself is not sent */
 	CHECK_INT(named("jobs pass"), -1);
 }
