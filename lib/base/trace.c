@@ -57,7 +57,11 @@ static struct {
 static uint64_t
 next_random(void)
 {
-	uint64_t z = (t.rng += 0x9e3779b97f4a7c15ULL);
+	uint64_t z;
+
+	if (!t.rng)	/* not set up: seeded on first use, in this process */
+		rand_bytes(&t.rng, sizeof(t.rng));
+	z = (t.rng += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -366,9 +370,8 @@ current_ctx(void)
 int
 trace_span(const char *name, enum trace_kind kind)
 {
-	struct trace_ctx c = current_ctx();
-
 	static const uint8_t none[8];
+	struct trace_ctx c = current_ctx();
 
 	return open_span(&c, memcmp(c.span_id, none, 8) != 0, name, kind);
 }
@@ -525,7 +528,7 @@ trace_current(char out[TRACE_PARENT_LEN])
 {
 	struct trace_ctx c;
 
-	if (!t.active)
+	if (!t.active || !t.sink)
 		return -1;
 	c = current_ctx();
 	trace_format(&c, out);

@@ -93,7 +93,7 @@ void trace_span_end_busy(int span);
 /* The current trace id as hex ("" outside a unit of work). */
 const char *trace_id_hex(void);
 /* The current span as a traceparent (outbound headers, stored desired
- * state); -1 outside a unit of work. */
+ * state); -1 outside a unit of work or when not recording. */
 int trace_current(char out[TRACE_PARENT_LEN]);
 
 #include "base/banned.h"

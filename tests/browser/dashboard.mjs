@@ -27,7 +27,13 @@ try {
   await page.fill('#create-name', 'my-cache');
   await page.click('label.preset-card[data-preset-id="redis-standalone-tiny"]');
   await shot(page, 'dashboard-wizard');
+  const created = page.waitForResponse((r) => r.request().method() === 'POST' &&
+    new URL(r.url()).pathname === '/api/db/instances');
   await page.click('#create-submit');
+  // the click's trace: test_browser.py follows it to the ready mail
+  const traceId = (await created).headers()['x-trace-id'] || '';
+  check(/^[0-9a-f]{32}$/.test(traceId), 'the answer names its trace', traceId);
+  console.log(`wizard trace: ${traceId}`);
   await page.waitForSelector('#credentials-dialog[open]');
   check(await page.isVisible('#credentials-warning'), 'the dialog warns it is shown once');
   const uri = (await page.textContent('#credentials-uri')).trim();

@@ -2,9 +2,10 @@
 headless Debian Chromium through playwright-core.  Screenshots are kept in
 tests/artifacts/."""
 import os
+import re
 import subprocess
 
-from dbt import stack, check, ROOT
+from dbt import stack, check, wait_until, ROOT
 
 HERE = os.path.join(ROOT, "tests", "browser")
 
@@ -19,6 +20,7 @@ def _scenario(script, *args, timeout=120):
                        capture_output=True, text=True, timeout=timeout)
     print(p.stdout, end="")
     check(p.returncode == 0, "%s passed" % script, p.stdout[-2000:] + p.stderr[-2000:])
+    return p.stdout
 
 
 def test_login_theme_and_logout_in_the_browser():
@@ -59,9 +61,20 @@ def test_two_browsers_see_the_same_race_live():
 def test_dashboard_create_stop_start_delete_in_the_browser():
     stack.local("jobs-start")
     try:
-        _scenario("dashboard.mjs", "dash-user@example.com")
+        out = _scenario("dashboard.mjs", "dash-user@example.com")
     finally:
         stack.local("jobs-stop")
+    # the click in the wizard, followed to the ready mail in one trace
+    trace = re.search(r"wizard trace: ([0-9a-f]{32})", out).group(1)
+    found = []
+
+    def complete():
+        found[:] = stack.otlp.trace(trace)
+        return {"POST /api/db/instances", "mail instance_ready", "smtp send"} <= \
+            {s["name"] for s in found}
+    wait_until(complete, timeout=20, what="the wizard's trace up to the ready mail")
+    check(any(s["name"].startswith("reconcile ") for s in found),
+          "with the reconciler's spans", sorted({s["name"] for s in found}))
 
 
 def test_backups_take_download_restore_in_the_browser():

@@ -434,7 +434,7 @@ test_off(void)
 	CHECK(!trace_recording());
 	CHECK_INT(trace_begin(NULL, NULL, "x", TRACE_SERVER), -1);
 	CHECK_INT((int)strlen(trace_id_hex()), 32);
-	CHECK_INT(trace_current(tp), 0);
+	CHECK_INT(trace_current(tp), -1);	/* nothing to continue */
 	CHECK_INT(trace_span("y", TRACE_CLIENT), -1);
 	trace_finish();
 	CHECK_INT(trace_current(tp), -1);
