@@ -191,6 +191,8 @@ static const struct conf_var vars[] = {
 	  "Issuer|ClusterIssuer", F(k8s_cert_issuer_kind) },
 	{ "DBTREE_K8S_TIMEOUT_MS", CONF_INT, "10000", 100, 120000, NULL,
 	  F(k8s_timeout_ms) },
+	{ "DBTREE_K8S_PAGE_SIZE", CONF_INT, "500", 1, 10000, NULL,
+	  F(k8s_page_size) },
 	{ "DBTREE_ROUTE_LIMITS", CONF_BOOL, "true", 0, 0, NULL,
 	  F(route_limits) },
 	{ "DBTREE_OTLP_ENDPOINT", CONF_STR, "", 0, 1024, NULL,

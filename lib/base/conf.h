@@ -116,6 +116,7 @@ struct conf {
 					 * issues the certificates */
 	const char *k8s_cert_issuer_kind;	/* Issuer | ClusterIssuer */
 	int64_t k8s_timeout_ms;
+	int64_t k8s_page_size;		/* items per list request (limit) */
 	/* logging */
 	const char *log_level;
 	/* per-person limits on costly routes (web/limit.h); off only for

@@ -25,11 +25,12 @@
 #include "base/xalloc.h"
 #include "net/k8s.h"
 
-#define BODY_MAX (64 << 20)	/* one response: a list of ~10000 pods */
+#define BODY_MAX (64 << 20)	/* one response (a list page is far less) */
 #define TOKEN_MAX 16384
 #define URL_MAX 4096
 #define JSON_DEPTH 64		/* managedFields nest deeply */
-#define LIST_PAGES_MAX 1000
+#define LIST_PAGES_MAX 100000	/* a server that never stops paging */
+#define LIST_EXPIRED 1		/* list_page: 410 Gone */
 #define CONNECT_TIMEOUT_MAX_MS 5000
 #define RETRY_AFTER_DEFAULT_S 1
 #define JSON_OUT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -44,6 +45,7 @@ struct k8s {
 	char *token_file;	/* NULL: no token */
 	char *ca_file, *cert, *key;	/* NULL: not set */
 	int64_t timeout_ms;
+	int64_t page_size;
 	struct stat token_st;	/* of the file the token was read from */
 	char token[TOKEN_MAX + 1];
 	char errbuf[CURL_ERROR_SIZE];
@@ -156,6 +158,8 @@ k8s_new(const struct k8s_conf *kc)
 	k->cert = dup_or_null(kc->client_cert);
 	k->key = dup_or_null(kc->client_key);
 	k->timeout_ms = kc->timeout_ms > 0 ? kc->timeout_ms : 10000;
+	k->page_size = kc->page_size > 0 ? kc->page_size :
+	    K8S_PAGE_SIZE_DEFAULT;
 	if (strncmp(k->base, "https://", 8) != 0 &&
 	    strncmp(k->base, "http://", 7) != 0) {
 		log_err("k8s api '%s': not an http(s) URL", k->base);
@@ -548,7 +552,7 @@ k8s_create(struct k8s *k, const char *path, struct json_object *obj)
 	return ret;
 }
 
-/* The path of one page of a list: selector and continue token escaped. */
+/* The path of one page of a list: selector, limit and continue token. */
 static int
 list_path(struct k8s *k, char *p, size_t size, const char *path,
 	  const char *selector, const char *cont)
@@ -558,7 +562,8 @@ list_path(struct k8s *k, char *p, size_t size, const char *path,
 	int n = -1;
 
 	if (sel && (!cont || con))
-		n = snprintf(p, size, "%s?labelSelector=%s%s%s", path, sel,
+		n = snprintf(p, size, "%s?labelSelector=%s&limit=%lld%s%s",
+		    path, sel, (long long)k->page_size,
 		    con ? "&continue=" : "", con ? con : "");
 	curl_free(sel);
 	curl_free(con);
@@ -568,11 +573,11 @@ list_path(struct k8s *k, char *p, size_t size, const char *path,
 	return 0;
 }
 
-/* Moves the items of page into items; *cont gets the continue token
- * (copied, NULL when this was the last page).  0 or -1 (logged). */
+/* Hands the items of page to l; *cont gets the continue token (copied,
+ * NULL when this was the last page).  0 or -1 (logged). */
 static int
 take_page(const char *path, struct json_object *page,
-	  struct json_object *items, char **cont)
+	  const struct k8s_lister *l, char **cont)
 {
 	struct json_object *arr = NULL, *meta, *c;
 
@@ -582,8 +587,8 @@ take_page(const char *path, struct json_object *page,
 	    !json_object_is_type(arr, json_type_array))
 		return fail("k8s list %s: items is not an array", path);
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
-		json_object_array_add(items,
-		    json_object_get(json_object_array_get_idx(arr, i)));
+		if (l->item(l->arg, json_object_array_get_idx(arr, i)) < 0)
+			return -1;
 	if (json_object_object_get_ex(page, "metadata", &meta) &&
 	    json_object_object_get_ex(meta, "continue", &c) &&
 	    json_object_is_type(c, json_type_string) &&
@@ -592,9 +597,10 @@ take_page(const char *path, struct json_object *page,
 	return 0;
 }
 
-int
-k8s_list_page(const char *path, const char *body, size_t len,
-	      struct json_object *items, char **cont)
+/* body[0..len) as one page handed to l: 0 or -1 (logged). */
+static int
+parse_page(const char *path, const char *body, size_t len,
+	   const struct k8s_lister *l, char **cont)
 {
 	struct json_object *page = parse_text(body, len);
 	int ret;
@@ -602,14 +608,40 @@ k8s_list_page(const char *path, const char *body, size_t len,
 	*cont = NULL;
 	if (!page)
 		return fail("k8s GET %s: the answer is not an object", path);
-	ret = take_page(path, page, items, cont);
+	ret = take_page(path, page, l, cont);
 	json_object_put(page);
 	return ret;
 }
 
-/* One page: 0 (items appended, *cont set) or -1 (logged). */
 static int
-list_page(struct k8s *k, struct call *c, struct json_object *items,
+array_add(void *arg, struct json_object *item)
+{
+	json_object_array_add(arg, json_object_get(item));
+	return 0;
+}
+
+static void
+array_clear(void *arg)
+{
+	size_t n = json_object_array_length(arg);
+
+	if (n > 0)
+		json_object_array_del_idx(arg, 0, n);
+}
+
+int
+k8s_list_page(const char *path, const char *body, size_t len,
+	      struct json_object *items, char **cont)
+{
+	struct k8s_lister l = { array_add, array_clear, items };
+
+	return parse_page(path, body, len, &l, cont);
+}
+
+/* One page: 0 (items handed on, *cont set), LIST_EXPIRED on 410 Gone, or
+ * -1 (logged). */
+static int
+list_page(struct k8s *k, struct call *c, const struct k8s_lister *l,
 	  char **cont)
 {
 	struct buf out = BUF_INIT(BODY_MAX);
@@ -618,10 +650,59 @@ list_page(struct k8s *k, struct call *c, struct json_object *items,
 
 	*cont = NULL;
 	if (st / 100 == 2)
-		ret = k8s_list_page(c->path, out.data, out.len, items, cont);
+		ret = parse_page(c->path, out.data, out.len, l, cont);
+	else if (st == 410)
+		ret = LIST_EXPIRED;
 	else if (st > 0)
 		fail_status(c, st, &out);
 	buf_release(&out);
+	return ret;
+}
+
+/* After a 410 Gone: whether to list again from the first page (l told to
+ * forget), or -1 (logged) when it has been tried often enough. */
+static int
+list_restart(const char *path, int *restarts, const struct k8s_lister *l)
+{
+	if (++*restarts > K8S_LIST_RESTARTS_MAX)
+		return fail("k8s list %s: 410 Gone %d times in a row, giving up",
+		    path, *restarts);
+	log_warn("k8s list %s: continue token expired (410 Gone), listing"
+	    " again from the start", path);
+	l->restart(l->arg);
+	return 0;
+}
+
+int
+k8s_list_each(struct k8s *k, const char *path, const char *selector,
+	      bool metadata_only, const struct k8s_lister *l)
+{
+	char p[URL_MAX];
+	struct call c = { "GET", p, NULL, metadata_only ? ACCEPT_META :
+		ACCEPT_JSON, NULL, false };
+	char *cont = NULL, *prev;
+	int ret = 0, restarts = 0;
+
+	for (int page = 0; ret == 0; page++) {
+		if (page == LIST_PAGES_MAX) {
+			ret = fail("k8s list %s: more than %d pages", path,
+			    LIST_PAGES_MAX);
+			break;
+		}
+		prev = cont;
+		ret = list_path(k, p, sizeof(p), path, selector, prev);
+		if (ret == 0)
+			ret = list_page(k, &c, l, &cont);
+		free(prev);
+		if (ret == LIST_EXPIRED) {
+			ret = list_restart(path, &restarts, l);
+			page = -1;
+			continue;
+		}
+		if (!cont)
+			break;
+	}
+	free(cont);
 	return ret;
 }
 
@@ -629,34 +710,15 @@ int
 k8s_list(struct k8s *k, const char *path, const char *selector,
 	 bool metadata_only, struct json_object **items)
 {
-	char p[URL_MAX];
-	struct call c = { "GET", p, NULL, metadata_only ? ACCEPT_META :
-		ACCEPT_JSON, NULL, false };
-	char *cont = NULL;
-	int ret = 0;
+	struct k8s_lister l = { array_add, array_clear, NULL };
 
 	*items = json_object_new_array();
-	for (int page = 0; ret == 0; page++) {
-		char *prev = cont;
-
-		if (page == LIST_PAGES_MAX) {
-			ret = fail("k8s list %s: more than %d pages", path,
-			    LIST_PAGES_MAX);
-			break;
-		}
-		ret = list_path(k, p, sizeof(p), path, selector, prev);
-		if (ret == 0)
-			ret = list_page(k, &c, *items, &cont);
-		free(prev);
-		if (!cont)
-			break;
-	}
-	free(cont);
-	if (ret < 0) {
-		json_object_put(*items);
-		*items = NULL;
-	}
-	return ret;
+	l.arg = *items;
+	if (k8s_list_each(k, path, selector, metadata_only, &l) == 0)
+		return 0;
+	json_object_put(*items);
+	*items = NULL;
+	return -1;
 }
 
 int

@@ -4,11 +4,10 @@
  * list by label, delete), with the API's status codes mapped to actions.
  *
  *	struct k8s *k = k8s_new(&kc);
- *	struct json_object *items = NULL;
- *	if (k8s_list(k, "/api/v1/namespaces/db/pods",
- *	    "app.kubernetes.io/managed-by=dbtree", false, &items) < 0)
+ *	struct k8s_lister l = { keep_one, forget_all, &mine };
+ *	if (k8s_list_each(k, "/api/v1/namespaces/db/pods",
+ *	    "app.kubernetes.io/managed-by=dbtree", false, &l) < 0)
  *		... logged ...
- *	json_object_put(items);
  *	k8s_free(k);
  *
  * Authentication: a bearer token read from a file (re-read when the file
@@ -41,11 +40,14 @@ struct k8s_conf {
 	const char *client_cert;	/* "" = none (PEM file) */
 	const char *client_key;	/* "" = none (PEM file) */
 	int64_t timeout_ms;	/* per request, and the budget of a call */
+	int64_t page_size;	/* items per list request; 0 = 500 */
 };
 
 #define K8S_IN_CLUSTER_API "https://kubernetes.default.svc"
 #define K8S_FIELD_MANAGER "dbtree"
 #define K8S_MESSAGE_MAX 512
+#define K8S_PAGE_SIZE_DEFAULT 500
+#define K8S_LIST_RESTARTS_MAX 3	/* 410 Gone mid-list: lists from the start */
 
 /* Expected outcomes a caller branches on (see each helper). */
 enum k8s_result {
@@ -87,13 +89,31 @@ int k8s_patch(struct k8s *k, const char *path, const char *content_type,
 /* POST obj to the collection at path.  0, K8S_EXISTS, K8S_INVALID or -1
  * (logged). */
 int k8s_create(struct k8s *k, const char *path, struct json_object *obj);
+/* What a paged list hands each item to.  item() gets every item of every
+ * page, borrowed for the call (copy what you keep: the page is freed
+ * next); a negative return stops the list, which then fails.  restart()
+ * is called when the list starts again from its first page (the API
+ * server answered 410 Gone to a continue token): forget every item
+ * given so far. */
+struct k8s_lister {
+	int (*item)(void *arg, struct json_object *item);
+	void (*restart)(void *arg);
+	void *arg;
+};
+
 /* Lists the collection at path whose labels match selector (a label
- * selector such as "a=b,c") in one request: no limit is asked for, so
- * that a reconcile pass costs the same however many objects there are
- * (continue tokens are still followed if the server pages anyway).  With
- * metadata_only, items hold only their metadata (kind, apiVersion and
- * metadata: Secrets' data never leaves the API).  0 and *items a new
- * array (to put), or -1 (logged). */
+ * selector such as "a=b,c") page by page, page_size items a request
+ * (limit and continue, as kubectl does), handing each item to l and
+ * freeing each page before the next is read, so that memory holds one
+ * page, not the whole list.  When a continue token has expired (410
+ * Gone), the list starts again from the first page, at most
+ * K8S_LIST_RESTARTS_MAX times.  With metadata_only, items hold only their
+ * metadata (kind, apiVersion and metadata: Secrets' data never leaves the
+ * API).  0, or -1 (logged). */
+int k8s_list_each(struct k8s *k, const char *path, const char *selector,
+		  bool metadata_only, const struct k8s_lister *l);
+/* k8s_list_each into one array: 0 and *items a new array (to put), or -1
+ * (logged).  For short lists: the array holds every item whole. */
 int k8s_list(struct k8s *k, const char *path, const char *selector,
 	     bool metadata_only, struct json_object **items);
 /* One page of a list answer, body[0..len) (the text k8s_list receives):

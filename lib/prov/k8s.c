@@ -195,7 +195,8 @@ void *
 prov_k8s_open(const struct conf *c)
 {
 	struct k8s_conf kc = { c->k8s_api, c->k8s_token_file, c->k8s_ca_file,
-		c->k8s_client_cert, c->k8s_client_key, c->k8s_timeout_ms };
+		c->k8s_client_cert, c->k8s_client_key, c->k8s_timeout_ms,
+		c->k8s_page_size };
 	struct k8s_drv *d;
 	char dir[4096];
 
@@ -614,40 +615,61 @@ list_kind(struct k8s_drv *d, enum kind k, bool meta,
 }
 
 static int
+keep_item(void *arg, struct json_object *item)
+{
+	k8s_observe_keep(arg, item);
+	return 0;
+}
+
+static void
+forget_items(void *arg)
+{
+	k8s_observe_clear(arg);
+}
+
+/* Lists kind with dbtree's label into l (cleared first), keeping what
+ * observe reads of each object, sorted by id: 0 or -1 (logged). */
+static int
+list_kept(struct k8s_drv *d, enum kind k, bool meta,
+	  struct k8s_observe_list *l)
+{
+	struct k8s_lister lister = { keep_item, forget_items, l };
+	char path[PATH_MAX_LEN];
+
+	k8s_observe_clear(l);
+	path_of(d, k, NULL, path);
+	if (k8s_list_each(d->api, path, K8S_SELECTOR, meta, &lister) < 0)
+		return -1;
+	k8s_observe_sort(l);
+	return 0;
+}
+
+static int
 op_observe(void *self, const struct prov_spec *specs, size_t n, bool detail,
 	   struct prov_observation *out)
 {
 	struct k8s_drv *d = self;
-	struct json_object *l[4] = { NULL, NULL, NULL, NULL };
-	struct k8s_observe_index ix = { NULL, NULL, NULL, NULL };
+	struct k8s_observe_index ix;
 	time_t now = clock_now();
 	int ret = -1;
 
 	(void)detail;	/* no live figures from here: they stay -1 */
-	if (list_kind(d, STS, false, &l[0]) < 0 ||
-	    list_kind(d, SVC, false, &l[1]) < 0 ||
-	    list_kind(d, POD, false, &l[2]) < 0 ||
-	    list_kind(d, NETPOL, true, &l[3]) < 0)
+	memset(&ix, 0, sizeof(ix));
+	if (list_kept(d, STS, false, &ix.sts) < 0 ||
+	    list_kept(d, SVC, false, &ix.svc) < 0 ||
+	    list_kept(d, POD, false, &ix.pods) < 0 ||
+	    list_kept(d, NETPOL, true, &ix.np) < 0)
 		goto out;
-	ix.sts = k8s_observe_index(l[0]);
-	ix.svc = k8s_observe_index(l[1]);
-	ix.pods = k8s_observe_index(l[2]);
-	ix.np = k8s_observe_index(l[3]);
 	for (size_t i = 0; i < n; i++)
 		k8s_observe_one(&d->mc, &specs[i], &ix, now, &out[i]);
 	json_object_put(d->seen);
 	d->seen = json_object_new_object();
-	k8s_observe_ids(l[0], d->seen);
-	k8s_observe_ids(l[1], d->seen);
+	k8s_observe_ids(&ix.sts, d->seen);
+	k8s_observe_ids(&ix.svc, d->seen);
 	d->seen_at_ms = clock_mono_ms();
 	ret = 0;
 out:
-	json_object_put(ix.sts);
-	json_object_put(ix.svc);
-	json_object_put(ix.pods);
-	json_object_put(ix.np);
-	for (size_t i = 0; i < 4; i++)
-		json_object_put(l[i]);
+	k8s_observe_index_release(&ix);
 	return ret;
 }
 
@@ -703,21 +725,25 @@ op_list(void *self, char ***ids, size_t *n)
 {
 	static const enum kind all[] = { STS, SVC, SECRET, PVC };
 	struct k8s_drv *d = self;
-	struct json_object *set = json_object_new_object(), *items;
+	struct json_object *set = json_object_new_object();
+	struct k8s_observe_list l = { NULL, 0, 0, false };
 	bool fresh = d->seen && clock_mono_ms() - d->seen_at_ms < SEEN_FRESH_MS;
 	size_t cap, first = fresh ? 2 : 0;
+	int ret = 0;
 
 	*ids = NULL;
 	*n = 0;
 	if (fresh)
 		copy_ids(d->seen, set);
-	for (size_t i = first; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (list_kind(d, all[i], true, &items) < 0) {
-			json_object_put(set);
-			return -1;
-		}
-		k8s_observe_ids(items, set);
-		json_object_put(items);
+	for (size_t i = first; ret == 0 && i < ARRAY_LEN(all); i++) {
+		ret = list_kept(d, all[i], true, &l);
+		if (ret == 0)
+			k8s_observe_ids(&l, set);
+	}
+	k8s_observe_list_release(&l);
+	if (ret < 0) {
+		json_object_put(set);
+		return -1;
 	}
 	cap = (size_t)json_object_object_length(set);
 	*ids = xcalloc(cap ? cap : 1, sizeof(**ids));

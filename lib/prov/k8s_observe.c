@@ -1,14 +1,19 @@
 /*
  * Observations from listed objects (see k8s_observe.h).  Reads only the
  * few fields it needs, through one path helper that tolerates anything
- * missing or of the wrong type.
+ * missing or of the wrong type, into one small struct per object as the
+ * object's page is read (k8s_observe_keep): the pass then looks instances
+ * up by id in sorted arrays, and no list's JSON outlives its page.
  */
+#include <assert.h>
 #include <json.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/xalloc.h"
 #include "prov/k8s_manifest.h"
 #include "prov/k8s_observe.h"
 #include "prov/prov.h"
@@ -61,36 +66,6 @@ id_of(struct json_object *item)
 }
 
 struct json_object *
-k8s_observe_index(struct json_object *items)
-{
-	struct json_object *ix = json_object_new_object();
-	size_t n = items ? json_object_array_length(items) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *it = json_object_array_get_idx(items, i);
-		const char *id = id_of(it);
-
-		if (id)
-			json_object_object_add(ix, id, json_object_get(it));
-	}
-	return ix;
-}
-
-void
-k8s_observe_ids(struct json_object *items, struct json_object *set)
-{
-	size_t n = items ? json_object_array_length(items) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *it = json_object_array_get_idx(items, i);
-		const char *id = id_of(it);
-
-		if (id && !JP(it, "metadata", "deletionTimestamp"))
-			json_object_object_add(set, id, NULL);
-	}
-}
-
-struct json_object *
 k8s_observe_names(struct json_object *items)
 {
 	struct json_object *ix = json_object_new_object();
@@ -126,16 +101,6 @@ k8s_observe_tls_roll(struct json_object *cert, struct json_object *sts,
 		return false;
 	snprintf(version, size, "revision-%lld", (long long)rev);
 	return cur ? strcmp(cur, version) != 0 : rev > 1;
-}
-
-static struct json_object *
-lookup(struct json_object *ix, const char *id)
-{
-	struct json_object *v = NULL;
-
-	if (ix)
-		json_object_object_get_ex(ix, id, &v);
-	return v;
 }
 
 static void
@@ -209,49 +174,167 @@ waiting_reason(struct json_object *cs, bool *at_once)
 	return NULL;
 }
 
-/* Sets o to FAILED or STARTING with the pod's problem: true, or false
- * when the pod has none of the known problems. */
-static bool
-pod_problem(struct json_object *pod, time_t now, struct prov_observation *o)
+/* The pod's problem (static text) and whether it is certain at once, or
+ * NULL when it has none of the known problems. */
+static const char *
+pod_problem(struct json_object *pod, bool *at_once)
 {
 	struct json_object *css = JP(pod, "status", "containerStatuses");
 	size_t n = json_object_is_type(css, json_type_array) ?
 	    json_object_array_length(css) : 0;
-	time_t born = parse_time(jstr(JP(pod, "metadata",
-	    "creationTimestamp")));
-	bool old = born > 0 && now - born >= K8S_PROBLEM_GRACE_S;
 	const char *why = NULL;
-	bool at_once = false;
 
+	*at_once = false;
 	if (is_unschedulable(pod))
-		why = "no node has room for it (Unschedulable)";
+		return "no node has room for it (Unschedulable)";
 	for (size_t i = 0; !why && i < n; i++)
 		why = waiting_reason(json_object_array_get_idx(css, i),
-		    &at_once);
-	if (!why)
-		return false;
-	observed(o, at_once || old ? PROV_FAILED : PROV_STARTING, why);
-	return true;
+		    at_once);
+	return why;
+}
+
+/* spec.ports[0].nodePort of a Service, 0 when absent. */
+static int64_t
+node_port(struct json_object *svc)
+{
+	struct json_object *ports = JP(svc, "spec", "ports");
+
+	if (!json_object_is_type(ports, json_type_array) ||
+	    json_object_array_length(ports) == 0)
+		return 0;
+	return jint(JP(json_object_array_get_idx(ports, 0), "nodePort"), 0);
+}
+
+void
+k8s_observe_keep(struct k8s_observe_list *l, struct json_object *item)
+{
+	const char *id = id_of(item);
+	const char *hash = jstr(JP(item, "metadata", "annotations",
+	    K8S_ANN_HASH));
+	struct k8s_observe_item *it;
+
+	if (!id || strlen(id) > PROV_ID_LEN)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	it = &l->v[l->n++];
+	memset(it, 0, sizeof(*it));
+	l->sorted = false;
+	snprintf(it->id, sizeof(it->id), "%s", id);
+	it->deleting = JP(item, "metadata", "deletionTimestamp") != NULL;
+	if (hash && strlen(hash) == K8S_HASH_LEN)
+		snprintf(it->hash, sizeof(it->hash), "%s", hash);
+	it->replicas = jint(JP(item, "spec", "replicas"), 1);
+	it->ready = jint(JP(item, "status", "readyReplicas"), 0);
+	it->node_port = node_port(item);
+	it->born = parse_time(jstr(JP(item, "metadata",
+	    "creationTimestamp")));
+	it->problem = pod_problem(item, &it->problem_at_once);
+}
+
+void
+k8s_observe_keep_all(struct k8s_observe_list *l, struct json_object *items)
+{
+	size_t n = items ? json_object_array_length(items) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		k8s_observe_keep(l, json_object_array_get_idx(items, i));
+	k8s_observe_sort(l);
+}
+
+void
+k8s_observe_clear(struct k8s_observe_list *l)
+{
+	l->n = 0;
+	l->sorted = false;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct k8s_observe_item *)a)->id,
+	    ((const struct k8s_observe_item *)b)->id);
+}
+
+void
+k8s_observe_sort(struct k8s_observe_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), by_id);
+	l->sorted = true;
+}
+
+const struct k8s_observe_item *
+k8s_observe_find(const struct k8s_observe_list *l, const char *id)
+{
+	struct k8s_observe_item key;
+
+	assert(l->sorted || l->n == 0);
+	if (l->n == 0 || strlen(id) > PROV_ID_LEN)
+		return NULL;
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	return bsearch(&key, l->v, l->n, sizeof(*l->v), by_id);
+}
+
+void
+k8s_observe_list_release(struct k8s_observe_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+void
+k8s_observe_index_release(struct k8s_observe_index *ix)
+{
+	k8s_observe_list_release(&ix->sts);
+	k8s_observe_list_release(&ix->svc);
+	k8s_observe_list_release(&ix->pods);
+	k8s_observe_list_release(&ix->np);
+}
+
+void
+k8s_observe_ids(const struct k8s_observe_list *l, struct json_object *set)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].deleting)
+			json_object_object_add(set, l->v[i].id, NULL);
 }
 
 static bool
 has_drift(const struct k8s_manifest_conf *mc, const struct prov_spec *s,
-	  const struct k8s_observe_index *ix, struct json_object *sts)
+	  const struct k8s_observe_index *ix,
+	  const struct k8s_observe_item *sts)
 {
-	struct json_object *svc = lookup(ix->svc, s->id);
-	struct json_object *ports = JP(svc, "spec", "ports");
-	struct json_object *p0 = json_object_is_type(ports, json_type_array) &&
-	    json_object_array_length(ports) > 0 ?
-	    json_object_array_get_idx(ports, 0) : NULL;
-	const char *hash = jstr(JP(sts, "metadata", "annotations",
-	    K8S_ANN_HASH));
+	const struct k8s_observe_item *svc = k8s_observe_find(&ix->svc, s->id);
 	char want[K8S_HASH_LEN + 1];
 
 	k8s_manifest_statefulset_hash(mc, s, want);
-	return !hash || strcmp(hash, want) != 0 ||
-	    jint(JP(sts, "spec", "replicas"), 1) != (s->running ? 1 : 0) ||
-	    !p0 || jint(JP(p0, "nodePort"), 0) != s->port ||
-	    !lookup(ix->np, s->id);
+	return strcmp(sts->hash, want) != 0 ||
+	    sts->replicas != (s->running ? 1 : 0) ||
+	    !svc || svc->node_port != s->port ||
+	    !k8s_observe_find(&ix->np, s->id);
+}
+
+/* Sets o for a StatefulSet whose pod is not ready. */
+static void
+not_ready(const struct k8s_observe_item *pod, time_t now,
+	  struct prov_observation *o)
+{
+	bool old;
+
+	if (!pod) {
+		observed(o, PROV_STARTING, "waiting for its pod");
+		return;
+	}
+	if (!pod->problem) {
+		observed(o, PROV_STARTING, "starting");
+		return;
+	}
+	old = pod->born > 0 && now - pod->born >= K8S_PROBLEM_GRACE_S;
+	observed(o, pod->problem_at_once || old ? PROV_FAILED : PROV_STARTING,
+	    pod->problem);
 }
 
 void
@@ -260,7 +343,7 @@ k8s_observe_one(const struct k8s_manifest_conf *mc,
 		const struct k8s_observe_index *ix, time_t now,
 		struct prov_observation *o)
 {
-	struct json_object *sts, *pod;
+	const struct k8s_observe_item *sts, *pod;
 	char why[PROV_REASON_LEN];
 
 	memset(o, 0, sizeof(*o));
@@ -269,21 +352,20 @@ k8s_observe_one(const struct k8s_manifest_conf *mc,
 		observed(o, PROV_FAILED, why);
 		return;
 	}
-	if (!(sts = lookup(ix->sts, s->id))) {
+	if (!(sts = k8s_observe_find(&ix->sts, s->id))) {
 		observed(o, PROV_ABSENT, "");
 		return;
 	}
-	if (JP(sts, "metadata", "deletionTimestamp")) {
+	if (sts->deleting) {
 		observed(o, PROV_STARTING, "its objects are being removed");
 		return;
 	}
 	o->drift = has_drift(mc, s, ix, sts);
-	pod = lookup(ix->pods, s->id);
-	if (jint(JP(sts, "spec", "replicas"), 1) == 0)
+	pod = k8s_observe_find(&ix->pods, s->id);
+	if (sts->replicas == 0)
 		observed(o, PROV_STOPPED, pod ? "stopping" : "");
-	else if (jint(JP(sts, "status", "readyReplicas"), 0) >= 1)
+	else if (sts->ready >= 1)
 		observed(o, PROV_RUNNING, "");
-	else if (!pod || !pod_problem(pod, now, o))
-		observed(o, PROV_STARTING, pod ? "starting" :
-		    "waiting for its pod");
+	else
+		not_ready(pod, now, o);
 }

@@ -1,7 +1,9 @@
 /*
  * For the kubernetes driver: what the listed objects say about each
- * instance.  Pure functions over the json-c trees of one pass's lists, so
- * that the unit tests can feed them made-up objects.
+ * instance.  Each listed object is boiled down, as its page is read, to
+ * the few fields observe needs (struct k8s_observe_item); the states are
+ * pure functions of those, so that the unit tests can feed them made-up
+ * objects.
  *
  * States: no StatefulSet -> ABSENT; replicas 0 -> STOPPED; a ready
  * replica -> RUNNING; else STARTING, or FAILED with the pod's problem
@@ -17,7 +19,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
+
+#include "prov/k8s_manifest.h"
+#include "prov/prov.h"
 
 struct json_object;
 struct k8s_manifest_conf;
@@ -26,20 +32,58 @@ struct prov_spec;
 
 #define K8S_PROBLEM_GRACE_S 120
 
-/* One pass's lists, each indexed by instance id (borrowed). */
-struct k8s_observe_index {
-	struct json_object *sts;
-	struct json_object *svc;
-	struct json_object *pods;
-	struct json_object *np;
+/* What observe keeps of one listed object: its instance id and the few
+ * fields the states above read, about 120 bytes however large the object,
+ * so that a pass over N instances holds 4 N of these rather than the
+ * lists' JSON. */
+struct k8s_observe_item {
+	char id[PROV_ID_LEN + 1];	/* the instance-id label */
+	bool deleting;			/* metadata.deletionTimestamp set */
+	/* StatefulSet: the manifest-hash annotation ("" when absent or not
+	 * a hash), spec.replicas (1 when absent), status.readyReplicas */
+	char hash[K8S_HASH_LEN + 1];
+	int64_t replicas, ready;
+	int64_t node_port;		/* Service: spec.ports[0].nodePort */
+	/* Pod: metadata.creationTimestamp (0 when unknown) and its problem
+	 * (static text, NULL for none), certain at once or after a grace */
+	time_t born;
+	const char *problem;
+	bool problem_at_once;
 };
 
-/* A new object (to put) mapping the instance-id label of each item of
- * the array items to the item (shared with items). */
-struct json_object *k8s_observe_index(struct json_object *items);
-/* Adds to the object set the instance ids of the items of the array
- * items, skipping objects being deleted. */
-void k8s_observe_ids(struct json_object *items, struct json_object *set);
+/* The kept items of one list; sorted by id (k8s_observe_sort) before
+ * k8s_observe_find.  Zero-initialise; k8s_observe_list_release() frees. */
+struct k8s_observe_list {
+	struct k8s_observe_item *v;
+	size_t n, cap;
+	bool sorted;
+};
+
+/* One pass's lists. */
+struct k8s_observe_index {
+	struct k8s_observe_list sts, svc, pods, np;
+};
+
+/* Adds what observe reads of item (borrowed: nothing of it is kept) to
+ * l; an item without an instance-id label, or with one longer than an
+ * id, is skipped. */
+void k8s_observe_keep(struct k8s_observe_list *l, struct json_object *item);
+/* Keeps every item of the array items (NULL: none), then sorts l. */
+void k8s_observe_keep_all(struct k8s_observe_list *l,
+			  struct json_object *items);
+/* Forgets l's items (a list starting again), keeping its memory. */
+void k8s_observe_clear(struct k8s_observe_list *l);
+/* Sorts l by id, for k8s_observe_find. */
+void k8s_observe_sort(struct k8s_observe_list *l);
+/* An item of the sorted l with instance id id (borrowed), or NULL. */
+const struct k8s_observe_item *
+k8s_observe_find(const struct k8s_observe_list *l, const char *id);
+void k8s_observe_list_release(struct k8s_observe_list *l);
+void k8s_observe_index_release(struct k8s_observe_index *ix);
+/* Adds to the object set the instance ids of l's items, skipping objects
+ * being deleted. */
+void k8s_observe_ids(const struct k8s_observe_list *l,
+		     struct json_object *set);
 /* A new object (to put) mapping the metadata.name of each item of the
  * array items to the item (shared with items). */
 struct json_object *k8s_observe_names(struct json_object *items);

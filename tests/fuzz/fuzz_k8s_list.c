@@ -50,22 +50,24 @@ observe(const char *id, const struct k8s_observe_index *ix)
 static void
 check_items(struct json_object *items)
 {
-	struct json_object *ix = k8s_observe_index(items);
 	struct json_object *ids = json_object_new_object();
-	struct k8s_observe_index four = { ix, ix, ix, ix };
+	struct k8s_observe_index four;
 
-	MUST(json_object_is_type(ix, json_type_object));
-	MUST((size_t)json_object_object_length(ix) <=
-	    json_object_array_length(items));
-	k8s_observe_ids(items, ids);
+	memset(&four, 0, sizeof(four));
+	k8s_observe_keep_all(&four.sts, items);
+	MUST(four.sts.n <= json_object_array_length(items));
+	k8s_observe_keep_all(&four.svc, items);
+	k8s_observe_keep_all(&four.pods, items);
+	k8s_observe_keep_all(&four.np, items);
+	k8s_observe_ids(&four.sts, ids);
 	json_object_object_foreach(ids, id, unused) {
 		(void)unused;
-		MUST(json_object_object_get_ex(ix, id, NULL));
+		MUST(k8s_observe_find(&four.sts, id) != NULL);
 		observe(id, &four);
 	}
 	observe("00000000-0000-4000-8000-000000000000", &four);
 	json_object_put(ids);
-	json_object_put(ix);
+	k8s_observe_index_release(&four);
 }
 
 int

@@ -2,7 +2,8 @@
 // Kubernetes API stand-in for the dbtree tests. See README.md.
 //
 //   node tests/k8s/server.mjs --port PORT [--token TOKEN] [--host 127.0.0.1]
-//                             [--field-validation Warn|Strict|Ignore] [--quiet]
+//                             [--field-validation Warn|Strict|Ignore]
+//                             [--continue-ttl-ms MS] [--quiet]
 //
 // Prints "k8s stand-in listening on http://HOST:PORT" once it accepts
 // connections (--port 0 picks a free port).
@@ -17,6 +18,7 @@ import {
   applyConflict,
   badRequest,
   conflict,
+  continueExpired,
   fe,
   internalError,
   invalid,
@@ -39,7 +41,7 @@ import { clone, deepEqual, deletePath, fieldPath, getPath, isObj, nowIso } from 
 // ------------------------------------------------------------------ options
 
 function parseArgs(argv) {
-  const o = { port: 6443, host: "127.0.0.1", token: undefined, fieldValidation: "Warn", quiet: false };
+  const o = { port: 6443, host: "127.0.0.1", token: undefined, fieldValidation: "Warn", quiet: false, continueTtlMs: 5 * 60 * 1000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -51,12 +53,14 @@ function parseArgs(argv) {
     else if (a === "--token") o.token = val();
     else if (a === "--field-validation") o.fieldValidation = val();
     else if (a === "--quiet") o.quiet = true;
+    else if (a === "--continue-ttl-ms") o.continueTtlMs = Number(val());
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node server.mjs --port PORT [--token TOKEN] [--host 127.0.0.1] [--field-validation Warn|Strict|Ignore] [--quiet]");
+      console.log("usage: node server.mjs --port PORT [--token TOKEN] [--host 127.0.0.1] [--field-validation Warn|Strict|Ignore] [--continue-ttl-ms MS] [--quiet]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new Error("--port must be 0..65535");
+  if (!(o.continueTtlMs > 0)) throw new Error("--continue-ttl-ms must be > 0");
   if (!["Warn", "Strict", "Ignore"].includes(o.fieldValidation)) throw new Error("--field-validation must be Warn, Strict or Ignore");
   return o;
 }
@@ -179,11 +183,12 @@ const cloneOwners = (m) => new Map([...m].map(([k, e]) => [k, { path: e.path, ma
 // ------------------------------------------------------------------- server
 
 export function createServer(options = {}) {
-  const opts = { token: undefined, fieldValidation: "Warn", quiet: false, ...options };
+  const opts = { token: undefined, fieldValidation: "Warn", quiet: false, continueTtlMs: 5 * 60 * 1000, ...options };
   const store = new Store();
   const stsState = new Map(); // sts uid -> {ready, fail}
   let autoReady = false;
   let faults = [];
+  let expireContinue = 0; // list requests with a continue token to answer 410
   let stats;
   let randState = 0x2545f491;
   const rand = () => {
@@ -197,7 +202,7 @@ export function createServer(options = {}) {
   };
   const ipState = {};
   const resetStats = () => {
-    stats = { requests: 0, byVerb: {}, byPath: {}, byStatus: {}, warnings: [], recent: [] };
+    stats = { requests: 0, byVerb: {}, byPath: {}, byStatus: {}, expired: 0, warnings: [], recent: [] };
   };
   resetStats();
 
@@ -471,23 +476,44 @@ export function createServer(options = {}) {
 
   // --------------------------------------------------------------- verbs
 
+  // limit and continue as the API server has them: a page ends with a
+  // continue token naming the last key it held; the next page starts after
+  // that key (the real server reads it from the first page's snapshot; this
+  // one from the current state).  A token older than continueTtlMs, or one
+  // met while expireContinue > 0 (/_control/expire-continue), is 410
+  // Expired; one that does not decode is 400.
+  function pageToken(key) {
+    return Buffer.from(JSON.stringify({ key, rv: store.rv, at: Date.now() })).toString("base64");
+  }
+
+  function pageStart(res, q) {
+    if (!q.get("continue")) return "";
+    let tok;
+    try {
+      tok = JSON.parse(Buffer.from(q.get("continue"), "base64").toString());
+    } catch {
+      throw badRequest("continue key is not valid: illegal base64 data");
+    }
+    if (!isObj(tok) || typeof tok.key !== "string" || !tok.key.startsWith(`${res.plural}/`)) throw badRequest("continue key is not valid: not a continue token for this list");
+    if (expireContinue > 0 || Date.now() - Number(tok.at) > opts.continueTtlMs) {
+      if (expireContinue > 0) expireContinue -= 1;
+      stats.expired += 1;
+      throw continueExpired(pageToken(tok.key));
+    }
+    return tok.key;
+  }
+
   function verbList(res, ns, q) {
     const reqs = parseLabelSelector(q.get("labelSelector") ?? "");
     const freqs = parseFieldSelector(q.get("fieldSelector") ?? "", res.kind);
+    const after = pageStart(res, q);
+    const keyOf = (o) => store.key(res.plural, o.metadata.namespace, o.metadata.name);
     let items = store.list(res.plural, res.namespaced ? ns : undefined).filter((o) => matchRequirements(reqs, o.metadata.labels) && matchFields(freqs, o));
     const meta = { resourceVersion: String(store.rv) };
     const limit = q.get("limit") ? parseInt(q.get("limit"), 10) : 0;
-    let start = 0;
-    if (q.get("continue")) {
-      try {
-        start = JSON.parse(Buffer.from(q.get("continue"), "base64").toString()).start;
-      } catch {
-        throw badRequest("continue key is not valid: illegal base64 data");
-      }
-    }
-    if (start) items = items.slice(start);
+    if (after) items = items.filter((o) => keyOf(o) > after);
     if (limit > 0 && items.length > limit) {
-      meta.continue = Buffer.from(JSON.stringify({ start: start + limit, rv: store.rv })).toString("base64");
+      meta.continue = pageToken(keyOf(items[limit - 1]));
       meta.remainingItemCount = items.length - limit;
       items = items.slice(0, limit);
     }
@@ -977,6 +1003,11 @@ export function createServer(options = {}) {
         faults.push(f);
         return { code: 200, body: { faults } };
       }
+      case "POST expire-continue": {
+        expireContinue = b.count === undefined ? 1 : Number(b.count);
+        if (!Number.isInteger(expireContinue) || expireContinue < 0) throw badRequest("expire-continue: count must be an integer >= 0");
+        return { code: 200, body: { expireContinue } };
+      }
       case "GET faults":
         return { code: 200, body: { faults } };
       case "DELETE faults":
@@ -1004,6 +1035,7 @@ export function createServer(options = {}) {
         store.wipe();
         stsState.clear();
         faults = [];
+        expireContinue = 0;
         return { code: 200, body: { ok: true } };
       }
       default:

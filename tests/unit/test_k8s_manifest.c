@@ -942,15 +942,12 @@ static void
 world_observe(struct world *w, const struct prov_spec *s,
 	      struct prov_observation *o)
 {
-	w->ix.sts = k8s_observe_index(w->sts);
-	w->ix.svc = k8s_observe_index(w->svc);
-	w->ix.pods = k8s_observe_index(w->pods);
-	w->ix.np = k8s_observe_index(w->np);
+	k8s_observe_keep_all(&w->ix.sts, w->sts);
+	k8s_observe_keep_all(&w->ix.svc, w->svc);
+	k8s_observe_keep_all(&w->ix.pods, w->pods);
+	k8s_observe_keep_all(&w->ix.np, w->np);
 	k8s_observe_one(&mc_default, s, &w->ix, NOW, o);
-	json_object_put(w->ix.sts);
-	json_object_put(w->ix.svc);
-	json_object_put(w->ix.pods);
-	json_object_put(w->ix.np);
+	k8s_observe_index_release(&w->ix);
 }
 
 static void
@@ -1132,12 +1129,18 @@ test_ids(void)
 	    " \"labels\": {\"" K8S_LABEL_ID "\": \"" OTHER_ID "\"}}},"
 	    "{\"metadata\": {\"labels\": {\"other\": \"x\"}}}]");
 	struct json_object *set = json_object_new_object();
+	struct k8s_observe_list l = { NULL, 0, 0, false };
 
 	if (!CHECK(items != NULL))
 		return;
-	k8s_observe_ids(items, set);
+	k8s_observe_keep_all(&l, items);
+	CHECK_INT(l.n, 3);
+	k8s_observe_ids(&l, set);
 	CHECK_INT(json_object_object_length(set), 1);
 	CHECK(json_object_object_get_ex(set, ID, NULL));
+	CHECK(k8s_observe_find(&l, OTHER_ID) != NULL);
+	CHECK(k8s_observe_find(&l, "x") == NULL);
+	k8s_observe_list_release(&l);
 	json_object_put(set);
 	json_object_put(items);
 }

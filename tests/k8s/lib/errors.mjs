@@ -2,19 +2,20 @@
 // (k8s.io/apimachinery/pkg/api/errors).
 
 export class ApiError extends Error {
-  constructor(code, reason, message, details = undefined, headers = {}) {
+  constructor(code, reason, message, details = undefined, headers = {}, metadata = {}) {
     super(message);
     this.code = code;
     this.reason = reason;
     this.details = details;
     this.headers = headers;
+    this.metadata = metadata;
   }
 
   toStatus() {
     const st = {
       kind: "Status",
       apiVersion: "v1",
-      metadata: {},
+      metadata: this.metadata,
       status: "Failure",
       message: this.message,
       reason: this.reason,
@@ -89,6 +90,19 @@ export const tooLarge = () => new ApiError(413, "RequestEntityTooLarge", "Reques
 
 export const tooManyRequests = (retryAfter) =>
   new ApiError(429, "TooManyRequests", "Too many requests, please try again later.", { retryAfterSeconds: retryAfter, causes: [] }, { "Retry-After": String(retryAfter) });
+
+// A list's continue token the server no longer serves (etcd compacted
+// past its resourceVersion): 410 with reason Expired, and a token that
+// goes on from the same key in the current state (an inconsistent list).
+export const continueExpired = (cont) =>
+  new ApiError(
+    410,
+    "Expired",
+    "The continue token is too old to give a consistent list. Start the list again without continue, or go on with the token in this Status (the rest then comes from the current state).",
+    undefined,
+    {},
+    cont ? { continue: cont } : {},
+  );
 
 export const internalError = (message) =>
   new ApiError(500, "InternalError", `Internal error occurred: ${message}`, { causes: [{ message }] });
