@@ -191,6 +191,95 @@ def test_a_pass_with_nothing_to_change_only_lists():
     remove(token, iid)
 
 
+PAGED = {"DBTREE_K8S_PAGE_SIZE": "2"}
+
+
+def paged_instances(n=4):
+    """n running instances (two per person), for the paging tests:
+    [(token, iid)]."""
+    out = []
+    for i in range(n):
+        if i % 2 == 0:
+            uid, token = user()
+        r = stack.post(API, {"name": "paged-%d" % i, "presetId": "redis-standalone-tiny"},
+                       headers=stack.auth(token))
+        check(r.status == 202, "created", r)
+        out.append((token, r.json["id"]))
+    for token, iid in out:
+        wait_status(token, iid, "running")
+    jobs()
+    return out
+
+
+def list_requests(st):
+    return [e for e in st["recent"] if e["verb"] == "LIST"]
+
+
+def sts_uids(made):
+    return {iid: objects(iid)["sts"]["metadata"]["uid"] for _, iid in made}
+
+
+def test_a_pass_with_page_size_2_pages_every_list_and_changes_nothing():
+    made = paged_instances()
+    sts = kube("/apis/apps/v1/namespaces/%s/statefulsets" % NS)["items"]
+    control("POST", "/_control/reset-stats", {})
+    stack.ctl("jobs", "--only", "reconcile", extra_env=PAGED)
+    st = control("GET", "/_control/stats")
+    writes = {k: v for k, v in st["byVerb"].items() if k not in ("LIST", "GET") and v}
+    check(not writes, "a steady paged pass writes nothing", st["byVerb"])
+    lists = list_requests(st)
+    check(lists and all("limit=2" in e.get("query", "") for e in lists),
+          "every list asks for pages of 2", [e.get("query") for e in lists])
+    sts_pages = [e for e in lists if e["path"].endswith("/statefulsets")]
+    check(len(sts_pages) == (len(sts) + 1) // 2 and
+          sum("continue=" in e.get("query", "") for e in sts_pages) == len(sts_pages) - 1,
+          "the StatefulSets come in pages of 2, each after the first with a continue token",
+          (len(sts), [e.get("query") for e in sts_pages]))
+    for token, iid in made:
+        check(status(token, iid) == "running", "still running", iid)
+    for token, iid in made:
+        remove(token, iid)
+
+
+def test_a_410_mid_list_starts_the_list_again_and_the_pass_completes():
+    made = paged_instances()
+    before = sts_uids(made)
+    control("POST", "/_control/reset-stats", {})
+    control("POST", "/_control/expire-continue", {"count": 1})
+    p = stack.ctl("jobs", "--only", "reconcile", extra_env=PAGED)
+    st = control("GET", "/_control/stats")
+    check(st["expired"] == 1, "one continue token expired", st["expired"])
+    lists = list_requests(st)
+    gone = [i for i, e in enumerate(lists) if e["status"] == 410]
+    check(len(gone) == 1 and gone[0] + 1 < len(lists) and
+          lists[gone[0] + 1]["path"] == lists[gone[0]]["path"] and
+          "continue=" not in lists[gone[0] + 1].get("query", ""),
+          "after the 410 the same list starts again from its first page",
+          [(e["path"], e.get("query"), e["status"]) for e in lists])
+    check("listing again from the start" in p.stderr, "logged", p.stderr[-800:])
+    writes = {k: v for k, v in st["byVerb"].items() if k not in ("LIST", "GET") and v}
+    check(not writes, "nothing recreated or touched", st["byVerb"])
+    check(sts_uids(made) == before, "the same StatefulSets")
+    for _, iid in made:
+        check(iid not in p.stderr, "no instance reported (as an orphan or otherwise)",
+              p.stderr[-800:])
+    # a 410 on every try: the list gives up, the pass acts on nothing
+    control("POST", "/_control/reset-stats", {})
+    control("POST", "/_control/expire-continue", {"count": 100})
+    p = stack.ctl("jobs", "--only", "reconcile", extra_env=PAGED, check_rc=False)
+    control("POST", "/_control/expire-continue", {"count": 0})
+    st = control("GET", "/_control/stats")
+    check("giving up" in p.stderr, "the list gives up, logged", p.stderr[-800:])
+    check(st["expired"] == 4, "after the first try and 3 restarts", st["expired"])
+    writes = {k: v for k, v in st["byVerb"].items() if k not in ("LIST", "GET") and v}
+    check(not writes, "a pass whose list failed acts on nothing", st["byVerb"])
+    check(sts_uids(made) == before, "still the same StatefulSets")
+    for token, iid in made:
+        check(status(token, iid) == "running", "still running", iid)
+    for token, iid in made:
+        remove(token, iid)
+
+
 def test_an_object_deleted_by_hand_is_recreated():
     uid, token = user()
     iid = stack.post(API, {"name": "repair", "presetId": "redis-standalone-tiny"},

@@ -1145,6 +1145,62 @@ test_ids(void)
 	json_object_put(items);
 }
 
+/* What observe keeps of an object: the fields it reads, nothing else. */
+static void
+test_observe_keep(void)
+{
+	struct json_object *items = json_tokener_parse("["
+	    "{\"metadata\": {\"name\": \"db-3f2a9c1e7b4d\", \"labels\": {\""
+	    K8S_LABEL_ID "\": \"" ID "\"}, \"annotations\": {\"" K8S_ANN_HASH
+	    "\": \"0123456789abcdef\"}, \"deletionTimestamp\":"
+	    " \"2026-01-01T00:00:00Z\", \"creationTimestamp\":"
+	    " \"2026-01-01T00:00:00Z\"}, \"spec\": {\"replicas\": 0,"
+	    " \"ports\": [{\"nodePort\": 30001}, {\"nodePort\": 30002}]},"
+	    " \"status\": {\"readyReplicas\": 1, \"conditions\": [{\"type\":"
+	    " \"PodScheduled\", \"status\": \"False\", \"reason\":"
+	    " \"Unschedulable\"}]}},"
+	    "{\"metadata\": {\"labels\": {\"" K8S_LABEL_ID "\": \"" OTHER_ID
+	    "\"}, \"annotations\": {\"" K8S_ANN_HASH "\": \"short\"}},"
+	    " \"spec\": {\"replicas\": \"2\"}, \"status\": {"
+	    "\"containerStatuses\": [{\"state\": {\"waiting\": {\"reason\":"
+	    " \"CrashLoopBackOff\"}}}]}},"
+	    "{\"metadata\": {\"labels\": {\"" K8S_LABEL_ID "\": \""
+	    ID "-and-far-too-long-to-be-an-id\"}}},"
+	    "{\"metadata\": {\"labels\": {\"" K8S_LABEL_ID "\": 7}}}, 5]");
+	struct k8s_observe_list l = { NULL, 0, 0, false };
+	const struct k8s_observe_item *a, *b;
+
+	if (!CHECK(items != NULL))
+		return;
+	k8s_observe_keep_all(&l, items);
+	CHECK_INT(l.n, 2);
+	a = k8s_observe_find(&l, ID);
+	b = k8s_observe_find(&l, OTHER_ID);
+	if (!CHECK(a != NULL) || !CHECK(b != NULL))
+		goto out;
+	CHECK(a->deleting);
+	CHECK_STR(a->hash, "0123456789abcdef");
+	CHECK_INT(a->replicas, 0);
+	CHECK_INT(a->ready, 1);
+	CHECK_INT(a->node_port, 30001);
+	CHECK_INT(a->born, 1767225600);
+	CHECK_STR(a->problem, "no node has room for it (Unschedulable)");
+	CHECK(!a->problem_at_once);
+	CHECK(!b->deleting);
+	CHECK_STR(b->hash, "");	/* not a hash: drift, as when absent */
+	CHECK_INT(b->replicas, 1);	/* "2" is not a number: the default */
+	CHECK_INT(b->ready, 0);
+	CHECK_INT(b->node_port, 0);
+	CHECK_INT(b->born, 0);
+	CHECK_STR(b->problem, "it keeps crashing (CrashLoopBackOff)");
+	CHECK(b->problem_at_once);
+	k8s_observe_clear(&l);
+	CHECK(k8s_observe_find(&l, ID) == NULL);
+out:
+	k8s_observe_list_release(&l);
+	json_object_put(items);
+}
+
 static void
 test_names_and_tls_roll(void)
 {
@@ -1204,6 +1260,7 @@ static const struct test_case cases[] = {
 	{ "observe_crash_loop", test_observe_crash_loop },
 	{ "observe_invalid_spec", test_observe_invalid_spec },
 	{ "ids", test_ids },
+	{ "observe_keep", test_observe_keep },
 	{ "tls_volume_and_mount", test_tls_volume_and_mount },
 	{ "tls_postgres", test_tls_postgres },
 	{ "tls_redis", test_tls_redis },
