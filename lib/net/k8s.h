@@ -18,7 +18,9 @@
  * 429 Too Many Requests waits for Retry-After (1 s when absent) as long
  * as that stays inside the call's budget (the configured timeout); 5xx
  * and transport failures fail at once (the caller backs off); 422 is
- * returned to the caller, who must not send the same body again.
+ * returned to the caller, who must not send the same body again.  Lists
+ * are read in pages (limit, continue); a 410 Gone to a continue token
+ * starts the list again from its first page.
  *
  * Logging: method, path, status and the API's reason word only.  Never
  * the token, a request body or a response body (Secrets travel in them).

@@ -28,11 +28,14 @@
  * Certificate deleted by hand comes back at the next apply (observe does
  * not list Certificates).
  *
- * observe: 4 list calls by dbtree's label (StatefulSets, Services, Pods,
- * NetworkPolicies), whatever the number of instances.  list: 4
- * metadata-only list calls, or 2 right after an observe (whose
- * StatefulSets and Services it reuses), so a whole reconcile pass
- * makes 6.
+ * observe: 4 lists by dbtree's label (StatefulSets, Services, Pods,
+ * NetworkPolicies), each read in pages of DBTREE_K8S_PAGE_SIZE objects
+ * (net/k8s.h), of which only what observe reads of each object is kept
+ * (struct k8s_observe_item, k8s_observe.h): memory grows by about 100
+ * bytes an object and one page, not by the lists' JSON.  list: 4
+ * metadata-only lists, or 2 right after an observe (whose StatefulSets
+ * and Services it reuses), so a whole reconcile pass makes 6 lists,
+ * ceil(objects / page size) requests each.
  *
  * destroy: the StatefulSet with foreground propagation, then the other
  * objects by name, cert-manager's Secret db-<12 hex>-tls (cert-manager

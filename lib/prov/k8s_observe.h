@@ -33,7 +33,7 @@ struct prov_spec;
 #define K8S_PROBLEM_GRACE_S 120
 
 /* What observe keeps of one listed object: its instance id and the few
- * fields the states above read, about 120 bytes however large the object,
+ * fields the states above read, about 100 bytes however large the object,
  * so that a pass over N instances holds 4 N of these rather than the
  * lists' JSON. */
 struct k8s_observe_item {

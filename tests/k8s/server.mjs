@@ -3,7 +3,8 @@
 //
 //   node tests/k8s/server.mjs --port PORT [--token TOKEN] [--host 127.0.0.1]
 //                             [--field-validation Warn|Strict|Ignore]
-//                             [--continue-ttl-ms MS] [--quiet]
+//                             [--continue-ttl-ms MS]
+//                             [--service-node-port-range MIN-MAX] [--quiet]
 //
 // Prints "k8s stand-in listening on http://HOST:PORT" once it accepts
 // connections (--port 0 picks a free port).
@@ -32,7 +33,7 @@ import {
   unsupportedMediaType,
 } from "./lib/errors.mjs";
 import { schemaCheck, DECODE_KEYWORDS, describeSchemaError } from "./lib/schema.mjs";
-import { applyDefaults, validateKind, validateMetadata, allocateService } from "./lib/rules.mjs";
+import { applyDefaults, validateKind, validateMetadata, allocateService, setNodePortRange } from "./lib/rules.mjs";
 import { parseLabelSelector, matchRequirements, parseFieldSelector, matchFields, labelSelectorToRequirements } from "./lib/selector.mjs";
 import { ssaApply, recordUpdate, pruneOwners, ownersView, mergePatch, jsonPatch, newOwners } from "./lib/patch.mjs";
 import { reconcileStatefulSets, reconcileJobs } from "./lib/workloads.mjs";
@@ -54,13 +55,19 @@ function parseArgs(argv) {
     else if (a === "--field-validation") o.fieldValidation = val();
     else if (a === "--quiet") o.quiet = true;
     else if (a === "--continue-ttl-ms") o.continueTtlMs = Number(val());
+    else if (a === "--service-node-port-range") o.nodePortRange = val();
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node server.mjs --port PORT [--token TOKEN] [--host 127.0.0.1] [--field-validation Warn|Strict|Ignore] [--continue-ttl-ms MS] [--quiet]");
+      console.log("usage: node server.mjs --port PORT [--token TOKEN] [--host 127.0.0.1] [--field-validation Warn|Strict|Ignore] [--continue-ttl-ms MS] [--service-node-port-range MIN-MAX] [--quiet]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new Error("--port must be 0..65535");
   if (!(o.continueTtlMs > 0)) throw new Error("--continue-ttl-ms must be > 0");
+  if (o.nodePortRange !== undefined) {
+    const m = /^(\d+)-(\d+)$/.exec(o.nodePortRange);
+    if (!m) throw new Error("--service-node-port-range must be MIN-MAX");
+    setNodePortRange(Number(m[1]), Number(m[2]));
+  }
   if (!["Warn", "Strict", "Ignore"].includes(o.fieldValidation)) throw new Error("--field-validation must be Warn, Strict or Ignore");
   return o;
 }

@@ -16,8 +16,14 @@ import {
 } from "./names.mjs";
 import { labelSelectorToRequirements, matchRequirements, selectorIsEmpty } from "./selector.mjs";
 
-export const NODE_PORT_MIN = 30000;
-export const NODE_PORT_MAX = 32767;
+// the API server's --service-node-port-range (default 30000-32767)
+export let NODE_PORT_MIN = 30000;
+export let NODE_PORT_MAX = 32767;
+export function setNodePortRange(min, max) {
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) throw new Error("node port range must be MIN-MAX within 1-65535");
+  NODE_PORT_MIN = min;
+  NODE_PORT_MAX = max;
+}
 export const SERVICE_CIDR = "10.96.0.0/12";
 const PROTOCOLS = ["SCTP", "TCP", "UDP"];
 
