@@ -287,18 +287,44 @@ traced_one(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	trace_span_end_busy(span);
 }
 
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ids of the rows not deleted, sorted (to free; the strings are the
+ * rows'): what the driver has under these ids has an owner without asking
+ * the database one id at a time. */
+static const char **
+live_ids(const struct fleet_row *rows, size_t n, size_t *live)
+{
+	const char **ids = xcalloc(n ? n : 1, sizeof(*ids));
+
+	*live = 0;
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].desired != LC_WANT_DELETED)
+			ids[(*live)++] = rows[i].id;
+	qsort(ids, *live, sizeof(*ids), by_str);
+	return ids;
+}
+
 /* What the driver has that no live row owns: leftovers of deleted rows go;
  * anything no row knows is reported and left alone. */
 static void
-orphans(struct db *db, struct prov_driver *d, struct reconcile_stats *st)
+orphans(struct db *db, struct prov_driver *d, const struct fleet_row *rows,
+	size_t n_rows, struct reconcile_stats *st)
 {
 	char **ids = NULL;
-	size_t n = 0;
+	size_t n = 0, n_live;
+	const char **live;
 
 	if (prov_list(d, &ids, &n) < 0)
 		return;
+	live = live_ids(rows, n_rows, &n_live);
 	for (size_t i = 0; i < n; i++) {
-		int owner = fleet_owner(db, ids[i]);
+		int owner = bsearch(&ids[i], live, n_live, sizeof(*live),
+		    by_str) ? 0 : fleet_owner(db, ids[i]);
 
 		if (owner == 1 && prov_destroy(d, ids[i]) == 0)
 			st->destroyed++;
@@ -309,6 +335,7 @@ orphans(struct db *db, struct prov_driver *d, struct reconcile_stats *st)
 		}
 		free(ids[i]);
 	}
+	free(live);
 	free(ids);
 }
 
@@ -319,13 +346,14 @@ reconcile_run(struct db *db, struct prov_driver *d,
 	struct fleet_row *rows = NULL;
 	struct prov_observation *obs;
 	struct prov_spec *specs;
-	size_t n = 0;
+	size_t n = 0, n_rows;
 
 	memset(st, 0, sizeof(*st));
 	rconf = rc;
 	if (fleet_load(db, rc->provision_timeout_s, &rows, &n) < 0)
 		return -1;
 	st->rows = (int64_t)n;
+	n_rows = n;
 	specs = xcalloc(n ? n : 1, sizeof(*specs));
 	obs = xcalloc(n ? n : 1, sizeof(*obs));
 	for (size_t i = 0; i < n; i++)
@@ -334,7 +362,7 @@ reconcile_run(struct db *db, struct prov_driver *d,
 		n = 0;	/* nothing known: act on nothing this pass */
 	for (size_t i = 0; i < n && clock_mono_ms() < rc->deadline_ms; i++)
 		traced_one(db, d, &rows[i], &obs[i], st);
-	orphans(db, d, st);
+	orphans(db, d, rows, n_rows, st);
 	fleet_release_ports(db);
 	free(specs);
 	free(obs);
