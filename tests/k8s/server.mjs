@@ -112,6 +112,7 @@ class Store {
     this.objects = new Map(); // "plural/ns/name" -> object
     this.byPlural = new Map(); // plural -> Map(key -> object): lists stay cheap with thousands of objects
     this.owners = new Map(); // same key -> SSA ownership
+    this.sorted = new Map(); // plural -> [[key, object]] in key order, until the next write of that plural
     this.rv = 1000;
   }
   key(plural, ns, name) {
@@ -121,18 +122,33 @@ class Store {
     return this.objects.get(this.key(plural, ns, name));
   }
   put(plural, k, o) {
+    this.sorted.delete(plural);
     this.objects.set(k, o);
     if (!this.byPlural.has(plural)) this.byPlural.set(plural, new Map());
     this.byPlural.get(plural).set(k, o);
   }
   // In key order ("plural/ns/name"), byte by byte, as etcd keeps them: a
   // plain comparison (localeCompare made every controller pass slow).
+  inOrder(plural) {
+    if (!this.sorted.has(plural)) this.sorted.set(plural, [...(this.byPlural.get(plural) ?? [])].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+    return this.sorted.get(plural);
+  }
   list(plural, ns) {
-    const out = [];
-    for (const [k, v] of this.byPlural.get(plural) ?? []) {
-      if (ns === undefined || ns === null || v.metadata.namespace === ns) out.push([k, v]);
+    const all = ns === undefined || ns === null;
+    return this.inOrder(plural).filter((e) => all || e[1].metadata.namespace === ns).map((e) => e[1]);
+  }
+  // [key, object] pairs of plural in key order after the key after ("":
+  // from the first), lazily
+  *after(plural, after) {
+    const arr = this.inOrder(plural);
+    let lo = 0;
+    let hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (arr[mid][0] <= after) lo = mid + 1;
+      else hi = mid;
     }
-    return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
+    for (let i = lo; i < arr.length; i++) yield arr[i];
   }
   all() {
     const out = [];
@@ -167,6 +183,7 @@ class Store {
     const o = this.objects.get(k);
     this.objects.delete(k);
     this.byPlural.get(res.plural)?.delete(k);
+    this.sorted.delete(res.plural);
     this.owners.delete(k);
     return o;
   }
@@ -182,6 +199,7 @@ class Store {
     this.objects.clear();
     this.byPlural.clear();
     this.owners.clear();
+    this.sorted.clear();
   }
 }
 
@@ -514,15 +532,27 @@ export function createServer(options = {}) {
     const reqs = parseLabelSelector(q.get("labelSelector") ?? "");
     const freqs = parseFieldSelector(q.get("fieldSelector") ?? "", res.kind);
     const after = pageStart(res, q);
-    const keyOf = (o) => store.key(res.plural, o.metadata.namespace, o.metadata.name);
-    let items = store.list(res.plural, res.namespaced ? ns : undefined).filter((o) => matchRequirements(reqs, o.metadata.labels) && matchFields(freqs, o));
     const meta = { resourceVersion: String(store.rv) };
     const limit = q.get("limit") ? parseInt(q.get("limit"), 10) : 0;
-    if (after) items = items.filter((o) => keyOf(o) > after);
-    if (limit > 0 && items.length > limit) {
-      meta.continue = pageToken(keyOf(items[limit - 1]));
-      meta.remainingItemCount = items.length - limit;
-      items = items.slice(0, limit);
+    const selected = q.get("labelSelector") || q.get("fieldSelector");
+    const inNs = (o) => !res.namespaced || ns === undefined || ns === null || o.metadata.namespace === ns;
+    let items = [];
+    let lastKey = "";
+    let more = 0;
+    for (const [k, o] of store.after(res.plural, after)) {
+      if (!inNs(o) || !matchRequirements(reqs, o.metadata.labels) || !matchFields(freqs, o)) continue;
+      if (limit > 0 && items.length === limit) {
+        more += 1;
+        // the real server counts what is left only without selectors
+        if (selected) break;
+        continue;
+      }
+      items.push(o);
+      lastKey = k;
+    }
+    if (more > 0) {
+      meta.continue = pageToken(lastKey);
+      if (!selected) meta.remainingItemCount = more;
     }
     return {
       kind: `${res.kind}List`,
