@@ -60,7 +60,7 @@ session_user(struct db *db, const char *key, char user_id[USER_ID_LEN + 1],
 	int ret;
 
 	res = db_exec(db, "SELECT s.user_id,"
-	    " (extract(epoch FROM s.expires_at) * 1000)::int8"
+	    " (date_part('epoch', s.expires_at) * 1000)::int8"
 	    SESSION_LIVE_SQL("$1"), 1, params);
 	if (!res)
 		return -1;

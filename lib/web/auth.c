@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/hash.h"
+#include "base/meter.h"
 #include "domain/session.h"
 #include "web/app.h"
 #include "web/auth.h"
@@ -51,8 +52,11 @@ session_of(struct req *req, const char *token, char uid[USER_ID_LEN + 1])
 
 	if (session_key(token, key) != SESSION_OK)
 		return SESSION_NONE;
-	if (sesscache_get(key, uid))
+	if (sesscache_get(key, uid)) {
+		meter_count(METER_CACHE_HIT, "session");
 		return SESSION_OK;
+	}
+	meter_count(METER_CACHE_MISS, "session");
 	started = clock_mono_ms();
 	r = session_user(&req->app->db, key, uid, &expires);
 	if (r == SESSION_OK)
