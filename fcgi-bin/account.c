@@ -73,6 +73,7 @@ delete_user(struct req *req)
 
 	switch (account_delete(&req->app->db, uid, &mail)) {
 	case ACCOUNT_OK:
+		auth_forget_user(uid);
 		outbox_send(&req->app->db, &req->app->mailer, mail, NULL);
 		return resp_empty(req, 204);
 	case ACCOUNT_NONE:

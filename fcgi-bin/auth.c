@@ -186,6 +186,7 @@ logout(struct req *req)
 {
 	if (session_end(&req->app->db, req->token) < 0)
 		return ROUTE_FAILED;
+	auth_forget(req->token);
 	return resp_json(req, 200, NULL);
 }
 

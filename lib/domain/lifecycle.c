@@ -42,8 +42,9 @@
 	" RETURNING status, desired, deleted_at IS NOT NULL, intent_seq"
 #define MOVE(set) "UPDATE db_instances SET " set GUARD
 /* an intent change: the reconciler's older observations no longer apply */
-#define INTENT "intent_seq = intent_seq + 1, updated_at = now()," \
-	" desired_at = now(), trace_parent = $7::text, "
+#define INTENT_WITH(tp) "intent_seq = intent_seq + 1, updated_at = now()," \
+	" desired_at = now(), trace_parent = " tp "::text, "
+#define INTENT INTENT_WITH("$7")
 #define DELETE_NOW "status = 'deleting', desired = 'deleted'," \
 	" deleted_at = now(), failures = 0, retry_at = now(), "
 
@@ -306,14 +307,15 @@ lifecycle_move(struct db *db, enum lc_event ev, const struct lc_target *t,
 int64_t
 lifecycle_delete_all(struct db *db, const char *user_id)
 {
-	const char *params[] = { user_id };
+	char tp[TRACE_PARENT_LEN];
+	const char *params[] = { user_id, trace_current(tp) == 0 ? tp : NULL };
 	PGresult *res;
 	int64_t n;
 
 	pause_at(LC_ACCOUNT_DELETE, "before");
-	res = db_exec(db, "UPDATE db_instances SET " INTENT DELETE_NOW
-	    " status_reason = 'account deleted'"
-	    " WHERE user_id = $1::uuid AND desired <> 'deleted'", 1, params);
+	res = db_exec(db, "UPDATE db_instances SET " INTENT_WITH("$2")
+	    DELETE_NOW " status_reason = 'account deleted'"
+	    " WHERE user_id = $1::uuid AND desired <> 'deleted'", 2, params);
 	if (!res)
 		return -1;
 	n = strtoll(PQcmdTuples(res), NULL, 10);

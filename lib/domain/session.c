@@ -51,22 +51,25 @@ session_key(const char *token, char hex[HASH_SHA256_HEX])
 }
 
 int
-session_user(struct db *db, const char *token, char user_id[USER_ID_LEN + 1])
+session_user(struct db *db, const char *key, char user_id[USER_ID_LEN + 1],
+	     int64_t *expires_ms)
 {
-	char hash[HASH_SHA256_HEX];
-	const char *params[] = { hash };
+	enum { COL_USER, COL_EXPIRES };
+	const char *params[] = { key };
 	PGresult *res;
 	int ret;
 
-	if (session_key(token, hash) != SESSION_OK)
-		return SESSION_NONE;
-	res = db_exec(db, "SELECT " SESSION_USER_SQL("$1"), 1, params);
+	res = db_exec(db, "SELECT s.user_id,"
+	    " (date_part('epoch', s.expires_at) * 1000)::int8"
+	    SESSION_LIVE_SQL("$1"), 1, params);
 	if (!res)
 		return -1;
-	ret = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? SESSION_OK :
-	    SESSION_NONE;
-	if (ret == SESSION_OK)
-		snprintf(user_id, USER_ID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+	ret = PQntuples(res) == 1 ? SESSION_OK : SESSION_NONE;
+	if (ret == SESSION_OK) {
+		snprintf(user_id, USER_ID_LEN + 1, "%s",
+		    PQgetvalue(res, 0, COL_USER));
+		*expires_ms = db_get_i64(res, 0, COL_EXPIRES);
+	}
 	PQclear(res);
 	return ret;
 }

@@ -22,10 +22,10 @@ enum session_result {
  * token gets the secret to hand to the client (once).  0 or -1. */
 int session_create(struct db *db, const char *user_id, int64_t ttl_s,
 		   char token[SESSION_TOKEN_LEN + 1]);
-/* The live user behind token: SESSION_OK and user_id filled, SESSION_NONE,
- * or -1. */
-int session_user(struct db *db, const char *token,
-		 char user_id[USER_ID_LEN + 1]);
+/* The live user behind the session stored as key (session_key): SESSION_OK
+ * with user_id and *expires_ms (epoch ms) filled, SESSION_NONE, or -1. */
+int session_user(struct db *db, const char *key,
+		 char user_id[USER_ID_LEN + 1], int64_t *expires_ms);
 /* The SHA-256 (hex) a token is stored as. */
 void session_token_hash(const char *token, char hex[65]);
 /* The stored form of a token for SESSION_USER_SQL: SESSION_OK with hex
@@ -35,10 +35,13 @@ int session_key(const char *token, char hex[65]);
 /* SQL text: the live user (uuid) behind the stored token given as hex text
  * in parameter p, or NULL.  Hot statements (domain/game) check the session
  * inside themselves with it and save a round trip. */
-#define SESSION_USER_SQL(p) "(SELECT s.user_id FROM sessions s" \
+#define SESSION_USER_SQL(p) "(SELECT s.user_id" SESSION_LIVE_SQL(p) ")"
+/* SQL text: FROM and WHERE of the live session (s) of a live user (su)
+ * stored as the hex text in parameter p. */
+#define SESSION_LIVE_SQL(p) " FROM sessions s" \
 	" JOIN users su ON su.id = s.user_id" \
 	" WHERE s.token_hash = decode(" p ", 'hex')" \
-	" AND s.expires_at > now() AND NOT su.is_deleted)"
+	" AND s.expires_at > now() AND NOT su.is_deleted"
 /* Ends the session of token (none is not an error).  0 or -1. */
 int session_end(struct db *db, const char *token);
 /* Removes expired sessions and stale login codes, in batches, until none

@@ -1,10 +1,20 @@
-/* Bearer tokens -> user ids, through domain/session. */
+/*
+ * Bearer tokens -> user ids, through the pool's session cache
+ * (web/sesscache.h: trusted for under 1 s) and domain/session.
+ */
 #include <string.h>
 
+#include "base/clock.h"
+#include "base/hash.h"
+#include "base/meter.h"
 #include "domain/session.h"
 #include "web/app.h"
 #include "web/auth.h"
 #include "web/req.h"
+#include "web/sesscache.h"
+
+_Static_assert(USER_ID_LEN == SESSCACHE_UID_LEN, "a user id fits a slot");
+_Static_assert(HASH_SHA256_HEX == SESSCACHE_KEY_LEN + 1, "a key fits a slot");
 
 const char *
 auth_token(struct req *req)
@@ -30,6 +40,30 @@ auth_bearer(struct req *req)
 	return token;
 }
 
+/* The live user behind token: from the pool's session cache, else from
+ * PostgreSQL (and cached).  SESSION_OK with uid filled, SESSION_NONE or
+ * -1. */
+static int
+session_of(struct req *req, const char *token, char uid[USER_ID_LEN + 1])
+{
+	char key[HASH_SHA256_HEX];
+	int64_t started, expires;
+	int r;
+
+	if (session_key(token, key) != SESSION_OK)
+		return SESSION_NONE;
+	if (sesscache_get(key, uid)) {
+		meter_count(METER_CACHE_HIT, "session");
+		return SESSION_OK;
+	}
+	meter_count(METER_CACHE_MISS, "session");
+	started = clock_mono_ms();
+	r = session_user(&req->app->db, key, uid, &expires);
+	if (r == SESSION_OK)
+		sesscache_put(key, uid, expires, started);
+	return r;
+}
+
 const char *
 auth_user(struct req *req)
 {
@@ -39,7 +73,7 @@ auth_user(struct req *req)
 
 	if (!token)
 		return NULL;
-	r = session_user(&req->app->db, token, uid);
+	r = session_of(req, token, uid);
 	if (r == SESSION_OK)
 		return req_strdup(req, uid);
 	resp_error(req, r < 0 ? ERR_UNAVAILABLE : ERR_UNAUTHORIZED, NULL);
@@ -52,7 +86,22 @@ auth_maybe_user(struct req *req)
 	const char *token = auth_token(req);
 	char uid[USER_ID_LEN + 1];
 
-	if (!token || session_user(&req->app->db, token, uid) != SESSION_OK)
+	if (!token || session_of(req, token, uid) != SESSION_OK)
 		return NULL;
 	return req_strdup(req, uid);
+}
+
+void
+auth_forget(const char *token)
+{
+	char key[HASH_SHA256_HEX];
+
+	if (session_key(token, key) == SESSION_OK)
+		sesscache_drop(key);
+}
+
+void
+auth_forget_user(const char *uid)
+{
+	sesscache_drop_user(uid);
 }

@@ -7,7 +7,10 @@
  *
  * The header must be exactly "Authorization: Bearer <token>".  Missing,
  * malformed, unknown or expired tokens and deleted users all get 401 with
- * code 1206.
+ * code 1206.  Answers come from the pool's session cache for up to 1 s
+ * (web/sesscache.h), so an ended session may still pass for that long in
+ * other pools; the handler that ends one calls auth_forget* so that its
+ * own pool stops at once.
  */
 #ifndef WEB_AUTH_H
 #define WEB_AUTH_H
@@ -21,6 +24,11 @@ const char *auth_user(struct req *req);
  * one (nothing is answered): for public routes that say more to a
  * logged-in person. */
 const char *auth_maybe_user(struct req *req);
+/* Forgets token's session in this pool's cache (after ending it). */
+void auth_forget(const char *token);
+/* Forgets every session of user uid in this pool's cache (after ending
+ * them). */
+void auth_forget_user(const char *uid);
 /* The token of the request, or NULL when the header is malformed. */
 const char *auth_token(struct req *req);
 /* The same, answering 401 when there is none: for handlers whose domain

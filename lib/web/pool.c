@@ -31,6 +31,7 @@
 #include "web/metrics.h"
 #include "web/pool.h"
 #include "web/relay.h"
+#include "web/sesscache.h"
 #include "web/shcache.h"
 #include "web/worker.h"
 
@@ -378,6 +379,7 @@ pool_main(const char *group, const struct route *routes, size_t n)
 	m.ctx.metrics = metrics_create(conf.run_dir, group, routes, n);
 	metrics_meter_attach(conf.run_dir, group, false);
 	shcache_setup();
+	sesscache_setup();
 	m.ctx.listen_fd = listen_socket(&conf, group);
 	if (m.ctx.listen_fd < 0 || master_signals(&m) < 0)
 		return 1;

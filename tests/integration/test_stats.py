@@ -146,8 +146,8 @@ def test_public_answers_are_cached_two_seconds_in_redis():
     check(redis("GET", "dbtree:v1:cache:stats") == first.text,
           "the cached value is the answer's JSON text")
     check(stack.get(MINI).status == 200, "leaderboard answers")
-    for key in ("global", "leaderboard"):
-        ttl = int(redis("PTTL", "dbtree:v1:cache:stats-" + key))
+    for key in ("stats", "leaderboard"):
+        ttl = int(redis("PTTL", "dbtree:v1:cache:" + key))
         check(0 < ttl <= 2000, "%s cached for at most 2 s" % key, ttl)
     first = first.json
     wait_until(lambda: stack.get(GLOBAL).json["totalUsers"] == first["totalUsers"] + 1,

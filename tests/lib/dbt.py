@@ -364,11 +364,20 @@ class Stack:
                       " DROP TABLE %(n)s" % {"n": name, "t": table})
 
     def pids(self, group):
-        """(master pid, [worker pids]) of a pool."""
+        """(master pid, [worker pids]) of a pool (its span exporter,
+        process name dbtree-exporter, left out)."""
         with open(os.path.join(self.dir, "pid", "pool-%s.pid" % group)) as f:
             master = int(f.read())
         out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
-        return master, sorted(int(x) for x in out.split())
+        return master, sorted(int(x) for x in out.split() if not self.is_exporter(int(x)))
+
+    @staticmethod
+    def is_exporter(pid):
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                return f.read().strip() == "dbtree-exporter"
+        except OSError:
+            return False
 
     def log(self, name):
         with open(os.path.join(self.dir, "log", name), errors="replace") as f:

@@ -173,7 +173,8 @@ const server = http.createServer(async (req, res) => {
 server.listen(opts.port, opts.host, () => {
   const { port } = server.address();
   if (opts.portFile) {
-    fs.writeFileSync(`${opts.portFile}.tmp`, `${port}\n`);
+    // 0600: the stack's directory is one other local users may pass
+    fs.writeFileSync(`${opts.portFile}.tmp`, `${port}\n`, { mode: 0o600 });
     fs.renameSync(`${opts.portFile}.tmp`, opts.portFile);
   }
   console.log(`otlp receiver (otlp-transformer ${PACKAGE_VERSION}) listening on http://${opts.host}:${port}`);
