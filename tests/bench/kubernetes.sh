@@ -110,7 +110,8 @@ settle() {	# reconcile until every instance runs
 	return 1
 }
 
-for n in 1000 5000 10000; do
+# K8S_BENCH_INSTANCES: the sizes measured (e.g. "1000" for a short run)
+for n in ${K8S_BENCH_INSTANCES:-1000 5000 10000}; do
 	t0=$(now_ms)
 	load_upto "$n"
 	settle || echo "kubernetes: not every instance is running at $n"
