@@ -7,6 +7,7 @@ commands and outbound calls are its children; the reconciler and the mail
 job continue the trace of the request that created an instance."""
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -181,12 +182,11 @@ def test_login_codes_and_tokens_never_reach_a_span():
 
 
 def exporter_of(group):
-    master, kids = stack.pids(group)
-    for pid in kids:
-        with open("/proc/%d/comm" % pid) as f:
-            if f.read().strip() == "dbtree-exporter":
-                return pid
-    raise AssertionError("no exporter under the %s pool (%d)" % (group, master))
+    master, _ = stack.pids(group)     # the workers, the exporter left out
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+    found = [int(p) for p in out.split() if stack.is_exporter(int(p))]
+    check(len(found) == 1, "one exporter under the %s pool (%d)" % (group, master), found)
+    return found[0]
 
 
 def test_a_stalled_exporter_drops_spans_and_counts_them_never_waits():
