@@ -14,7 +14,9 @@
 TRACE_ROUNDS=${TRACE_ROUNDS:-5}
 TRACE_SECONDS=${TRACE_SECONDS:-5}	# each harvest run
 
-# tracing_mode off|all|default: the two pools restarted in that mode
+# tracing_mode off|all|default: the two pools restarted in that mode, with
+# the bench stack's settings (stack_env, tests/bench/run: the harvest needs
+# its cooldown of 0)
 tracing_mode() {
 	local g e d
 	read -r e d <<<"$(span_counts)"	# before a restart clears them
@@ -23,10 +25,12 @@ tracing_mode() {
 	for g in account tree; do
 		bin/dbtree-local pool-stop "$g" "$dir"
 		case $1 in
-		off) env -u DBTREE_OTLP_ENDPOINT bin/dbtree-local pool-start "$g" "$dir" ;;
-		all) DBTREE_OTLP_ENDPOINT="$DBTREE_URL/bench/otlp/v1/traces" \
-			DBTREE_TRACE_SAMPLING=1 bin/dbtree-local pool-start "$g" "$dir" ;;
-		default) env -u DBTREE_TRACE_SAMPLING \
+		off) env -u DBTREE_OTLP_ENDPOINT "${stack_env[@]}" \
+			bin/dbtree-local pool-start "$g" "$dir" ;;
+		all) env "${stack_env[@]}" DBTREE_TRACE_SAMPLING=1 \
+			DBTREE_OTLP_ENDPOINT="$DBTREE_URL/bench/otlp/v1/traces" \
+			bin/dbtree-local pool-start "$g" "$dir" ;;
+		default) env -u DBTREE_TRACE_SAMPLING "${stack_env[@]}" \
 			DBTREE_OTLP_ENDPOINT="$DBTREE_URL/bench/otlp/v1/traces" \
 			bin/dbtree-local pool-start "$g" "$dir" ;;
 		esac
