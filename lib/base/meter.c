@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,6 +20,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/meter.h"
+#include "base/shfile.h"
 
 #define METER_MAGIC 0x64627472656d7431ULL	/* "dbtremt1" */
 #define METER_SLOTS 1024
@@ -302,29 +302,19 @@ static struct meter_file *
 map_meter(const char *dir, const char *name)
 {
 	char path[4096];
-	struct meter_file *m;
-	struct stat st;
+	const struct meter_file *m;
 	size_t len = strlen(name);
-	int fd;
 
 	if (len < 7 || strcmp(name + len - 6, ".meter") != 0 ||
 	    snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    (int)sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	    (int)sizeof(path) || !(m = shfile_map_ro(path, sizeof(*m))))
 		return NULL;
-	if (fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(*m)) {
-		close(fd);
-		return NULL;
-	}
-	m = mmap(NULL, sizeof(*m), PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return NULL;
-	if (m->magic != METER_MAGIC || (m->pid && kill((pid_t)m->pid, 0) < 0
-	    && errno == ESRCH)) {
-		munmap(m, sizeof(*m));
+	if (m->magic != METER_MAGIC || (m->pid &&
+	    shfile_writer_gone(m->pid))) {
+		munmap((void *)(uintptr_t)m, sizeof(*m));
 		return NULL;
 	}
-	return m;
+	return (struct meter_file *)(uintptr_t)m;
 }
 
 int

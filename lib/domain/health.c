@@ -69,14 +69,16 @@ render_outbox(struct db *db, struct buf *out)
 }
 
 /* Desired and observed state differ: desired running, stopped or paused
- * with another status, or deleted and not destroyed yet ('error' waits
- * for a person, not for the reconciler). */
+ * with another status, or deleted and not destroyed yet.  Not counted:
+ * 'error' (it waits for a person, not for the reconciler) and the states
+ * the backup runner owns while it works (a dump may take hours). */
 static int
 render_lag(struct db *db, struct buf *out)
 {
 	PGresult *res = db_exec(db, "SELECT coalesce(extract(epoch FROM"
 	    " now() - min(desired_at)), 0) FROM db_instances"
-	    " WHERE destroyed_at IS NULL AND status <> 'error'"
+	    " WHERE destroyed_at IS NULL AND status NOT IN ('error',"
+	    " 'backing_up', 'restoring', 'upgrading', 'maintenance')"
 	    " AND status::text <> desired::text", 0, NULL);
 	int ret = -1;
 

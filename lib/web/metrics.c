@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +17,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/meter.h"
+#include "base/shfile.h"
 #include "web/metrics.h"
 #include "web/route.h"
 
@@ -236,22 +236,10 @@ render_pool(const struct metrics_shm *m, struct buf *out)
 static const struct metrics_shm *
 map_file(const char *path)
 {
-	const struct metrics_shm *m;
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const struct metrics_shm *m = shfile_map_ro(path, sizeof(*m));
 
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(*m)) {
-		close(fd);
-		return NULL;
-	}
-	m = mmap(NULL, sizeof(*m), PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return NULL;
-	if (m->magic != METRICS_MAGIC || m->nroutes > METRICS_ROUTES ||
-	    (kill((pid_t)m->pid, 0) < 0 && errno == ESRCH)) {
+	if (m && (m->magic != METRICS_MAGIC || m->nroutes > METRICS_ROUTES ||
+	    shfile_writer_gone(m->pid))) {
 		munmap((void *)(uintptr_t)m, sizeof(*m));
 		return NULL;
 	}
