@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/changes.h"
 #include "base/clock.h"
 #include "base/conf.h"
 #include "base/log.h"
@@ -361,6 +362,7 @@ static void
 jobs_observe(const struct conf *c)
 {
 	metrics_meter_attach(c->run_dir, "jobs", true);
+	changes_attach(c->run_dir);	/* the pools' caches learn what moved */
 	if (c->otlp_endpoint[0] && otlp_open(&otlp, c->otlp_endpoint,
 	    c->otlp_timeout_ms, "jobs") == 0)
 		trace_setup(c->trace_sampling, otlp_batch_sink, &otlp);
@@ -459,6 +461,8 @@ cmd_user(const struct conf *c, int argc, char **argv)
 	if (r == ACCOUNT_NONE)
 		fprintf(stderr, "dbtreectl: no account for '%s'\n", email);
 	else if (r == ACCOUNT_OK && ledger_move(&db, &m) == LEDGER_OK) {
+		if (changes_attach(c->run_dir) == 0)
+			changes_note(id);
 		printf("%s: +%lld, balance %lld\n", email,
 		    (long long)m.applied, (long long)m.balance);
 		ret = 0;

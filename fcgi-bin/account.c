@@ -26,8 +26,10 @@
 #include "web/req.h"
 #include "web/views.h"
 
-/* One query from token to profile: the hottest authenticated route; a
- * second one only when the person's language changed. */
+/* The hottest authenticated route: the session and the profile come from
+ * the pool's cache (web/auth.h), PostgreSQL is asked about once a second
+ * per session and after each change; a write only when the person's
+ * language changed. */
 static int
 get_user(struct req *req)
 {
@@ -35,12 +37,14 @@ get_user(struct req *req)
 	bool given;
 	enum lang lang = req_lang(req, &given);
 
-	switch (account_profile_by_token(&req->app->db, req->token, &p)) {
+	switch (auth_profile(req, &p)) {
 	case ACCOUNT_OK:
 		/* a failure is logged; the profile is still right */
 		if (given && lang != p.lang &&
-		    account_set_lang(&req->app->db, p.id, lang) == 0)
+		    account_set_lang(&req->app->db, p.id, lang) == 0) {
+			auth_changed(p.id);
 			p.lang = lang;
+		}
 		return resp_json(req, 200, view_profile(&p));
 	case ACCOUNT_NONE:
 		return resp_error(req, ERR_UNAUTHORIZED, NULL);
@@ -125,7 +129,7 @@ support_inquiry(struct req *req)
 }
 
 static const struct route routes[] = {
-	{ "GET", "/api/user", get_user, ROUTE_TOKEN, 0, LIMIT_NONE },
+	{ "GET", "/api/user", get_user, ROUTE_USER, 0, LIMIT_NONE },
 	{ "GET", "/api/user/achievements", achievements, ROUTE_USER, 0,
 	  LIMIT_NONE },
 	{ "DELETE", "/api/user", delete_user, ROUTE_USER, 0, LIMIT_NONE },

@@ -221,6 +221,8 @@ quiz_answer(struct req *req)
 	r = game_answer(&req->app->db, &req->app->kv, &req->app->game, token,
 	    attempt, option, &a);
 	if (r == GAME_OK)
+		auth_changed(a.user_id);	/* an award may have paid */
+	if (r == GAME_OK)
 		r = resp_json(req, 200, answer_json(&a, attempt,
 		    req_lang(req, NULL)));
 	else
@@ -274,6 +276,7 @@ harvest(struct req *req)
 		meter_count(METER_HARVEST, r == GAME_OK ? "won" : "lost");
 	if (r != GAME_OK)
 		return game_error(req, r, h.wait_s);
+	auth_changed(h.user_id);
 	shcache_drop();
 	live_harvest(req->app, (int)pos, &h);
 	o = json_object_new_object();

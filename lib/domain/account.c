@@ -63,22 +63,6 @@ account_profile(struct db *db, const char *user_id, struct profile *p)
 }
 
 int
-account_profile_by_token(struct db *db, const char *token, struct profile *p)
-{
-	char hash[65];
-	struct gameday d;
-	const char *params[] = { hash, d.offset, NULL };
-
-	session_token_hash(token, hash);
-	gameday_now(&d);
-	params[2] = d.tz;
-	return profile_from(db_exec(db, "SELECT " PROFILE_COLUMNS
-	    " FROM sessions s JOIN users u ON u.id = s.user_id"
-	    " WHERE s.token_hash = decode($1, 'hex')"
-	    " AND s.expires_at > now() AND NOT u.is_deleted", 3, params), p);
-}
-
-int
 account_find(struct db *db, const char *email, char id[USER_ID_LEN + 1])
 {
 	const char *params[] = { email };

@@ -35,12 +35,6 @@ enum account_result {
 /* Fills p for the live user user_id.  ACCOUNT_OK, ACCOUNT_NONE or -1. */
 int account_profile(struct db *db, const char *user_id, struct profile *p);
 
-/* The same for the user behind a session token, in one query (the hot
- * path of GET /api/user).  ACCOUNT_OK, ACCOUNT_NONE (no live session) or
- * -1. */
-int account_profile_by_token(struct db *db, const char *token,
-			     struct profile *p);
-
 /* Records lang as the language user_id last used (their mails follow
  * it); writes only when it changed.  0 or -1. */
 int account_set_lang(struct db *db, const char *user_id, enum lang lang);

@@ -455,8 +455,10 @@ game_answer(struct db *db, struct kv *kv, const struct game_rules *r,
 		return unless_no_session(db, hash, ret < 0 ? GAME_UNAVAILABLE :
 		    GAME_NO_ATTEMPT);
 	ret = record_answer(db, hash, owner, attempt, option, r, out);
-	if (ret == GAME_OK)
+	if (ret == GAME_OK) {
 		lock_drop(kv, owner, attempt);
+		snprintf(out->user_id, sizeof(out->user_id), "%s", owner);
+	}
 	return ret;
 }
 
@@ -787,6 +789,9 @@ game_harvest(struct db *db, const struct game_rules *r, const char *token,
 	    db_commit(db) < 0)
 		ret = -1;
 	db_rollback(db);
+	out->move.user_id = NULL;	/* c's, gone with this frame */
+	if (ret == GAME_OK)
+		snprintf(out->user_id, sizeof(out->user_id), "%s", c.user_id);
 	if (ret == GAME_FULL)
 		set_harvest_status(db, attempt, "failure");
 	if (ret == GAME_NOT_PASSED)

@@ -25,6 +25,7 @@
 
 #include "domain/achieve.h"
 #include "domain/ledger.h"
+#include "domain/session.h"
 #include "domain/stats.h"
 
 struct db;
@@ -80,6 +81,7 @@ struct game_quiz {
 };
 
 struct game_answer {
+	char user_id[USER_ID_LEN + 1];	/* who answered (GAME_OK) */
 	bool correct;
 	bool late;
 	int64_t correct_option;
@@ -93,6 +95,7 @@ struct game_answer {
 #define GAME_MAX_AWARDS ACHIEVE_COUNT
 
 struct game_harvest {
+	char user_id[USER_ID_LEN + 1];	/* who harvested (GAME_OK) */
 	struct ledger_move move;	/* applied, balance, tx_id */
 	time_t next_harvest_at;
 	time_t harvested_at;		/* the transaction's time */

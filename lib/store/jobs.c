@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "base/changes.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/trace.h"
@@ -78,6 +79,7 @@ jobs_run_one(struct job_ctx *ctx, const struct job *job, int64_t budget_ms)
 	job_record(ctx->db, job->name, true, false);
 	ret = job->run(ctx);
 	db_rollback(ctx->db);	/* a job must not leave a transaction */
+	changes_note_all();	/* it may have moved anyone's lemons */
 	job_record(ctx->db, job->name, false, ret == 0);
 	job_unlock(ctx->db, job->name);
 	log_debug("job '%s' %s in %lld ms", job->name, ret == 0 ? "done" :

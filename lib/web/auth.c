@@ -4,9 +4,12 @@
  */
 #include <string.h>
 
+#include "base/changes.h"
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/meter.h"
+#include "base/pause.h"
+#include "domain/account.h"
 #include "domain/session.h"
 #include "web/app.h"
 #include "web/auth.h"
@@ -15,6 +18,8 @@
 
 _Static_assert(USER_ID_LEN == SESSCACHE_UID_LEN, "a user id fits a slot");
 _Static_assert(HASH_SHA256_HEX == SESSCACHE_KEY_LEN + 1, "a key fits a slot");
+_Static_assert(sizeof(struct profile) <= SESSCACHE_VIEW_MAX,
+    "a profile fits a session's view");
 
 const char *
 auth_token(struct req *req)
@@ -89,6 +94,36 @@ auth_maybe_user(struct req *req)
 	if (!token || session_of(req, token, uid) != SESSION_OK)
 		return NULL;
 	return req_strdup(req, uid);
+}
+
+int
+auth_profile(struct req *req, struct profile *p)
+{
+	char key[HASH_SHA256_HEX];
+	uint64_t stamp;
+	int64_t started;
+	bool cacheable = session_key(req->token, key) == SESSION_OK &&
+	    changes_stamp(req->user_id, &stamp);
+	int r;
+
+	if (cacheable && sesscache_view(key, stamp, p, sizeof(*p))) {
+		meter_count(METER_CACHE_HIT, "profile");
+		return ACCOUNT_OK;
+	}
+	meter_count(METER_CACHE_MISS, "profile");
+	started = clock_mono_ms();
+	pause_point("profile.read");	/* stamped, not read yet */
+	r = account_profile(&req->app->db, req->user_id, p);
+	pause_point("profile.store");	/* read, not stored yet */
+	if (r == ACCOUNT_OK && cacheable)
+		sesscache_put_view(key, p, sizeof(*p), stamp, started);
+	return r;
+}
+
+void
+auth_changed(const char *uid)
+{
+	changes_note(uid);
 }
 
 void

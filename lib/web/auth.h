@@ -15,6 +15,7 @@
 #ifndef WEB_AUTH_H
 #define WEB_AUTH_H
 
+struct profile;
 struct req;
 
 /* The user id behind the request's token (request lifetime), or NULL after
@@ -24,6 +25,15 @@ const char *auth_user(struct req *req);
  * one (nothing is answered): for public routes that say more to a
  * logged-in person. */
 const char *auth_maybe_user(struct req *req);
+/* The profile of the request's user (a ROUTE_USER route): kept with the
+ * session in the pool's cache for under 1 s, and only while no pool or job
+ * of this host noted a change to the user since it was read
+ * (base/changes.h; every write request of a person notes one: web/worker.c).
+ * ACCOUNT_OK, ACCOUNT_NONE or -1, as account_profile. */
+int auth_profile(struct req *req, struct profile *p);
+/* Notes that user uid changed, after the change committed: the views of
+ * the user cached on this host are read again. */
+void auth_changed(const char *uid);
 /* Forgets token's session in this pool's cache (after ending it). */
 void auth_forget(const char *token);
 /* Forgets every session of user uid in this pool's cache (after ending

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/changes.h"
 #include "base/clock.h"
 #include "base/conf.h"
 #include "base/log.h"
@@ -380,6 +381,7 @@ pool_main(const char *group, const struct route *routes, size_t n)
 	metrics_meter_attach(conf.run_dir, group, false);
 	shcache_setup();
 	sesscache_setup();
+	changes_attach(conf.run_dir);	/* without it: nothing cached on it */
 	m.ctx.listen_fd = listen_socket(&conf, group);
 	if (m.ctx.listen_fd < 0 || master_signals(&m) < 0)
 		return 1;

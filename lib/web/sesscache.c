@@ -22,6 +22,11 @@ struct slot {
 	int64_t expires_ms;	/* epoch */
 	char key[SESSCACHE_KEY_LEN];
 	char uid[SESSCACHE_UID_LEN];
+	/* the session's view: trusted like the session, and with its stamp */
+	int64_t view_started_ms;	/* 0 = none */
+	uint64_t view_stamp;
+	size_t view_len;
+	unsigned char view[SESSCACHE_VIEW_MAX];
 };
 
 #define DROP_TRIES 10000
@@ -102,26 +107,48 @@ unlock_slot(struct slot *s)
 	__atomic_fetch_add(&s->seq, 1, __ATOMIC_RELEASE);
 }
 
-bool
-sesscache_get(const char *key, char uid[SESSCACHE_UID_LEN + 1])
+/* A consistent copy of key's fresh slot into *copy; false when none. */
+static bool
+find(const char *key, struct slot *copy)
 {
-	struct slot *pair, copy;
+	struct slot *pair;
 	int64_t now;
 
 	if (!table || strlen(key) != SESSCACHE_KEY_LEN)
 		return false;
 	pair = pair_of(key);
 	now = clock_mono_ms();
-	for (int i = 0; i < 2; i++) {
-		if (!read_slot(&pair[i], &copy) ||
-		    memcmp(copy.key, key, SESSCACHE_KEY_LEN) != 0 ||
-		    !is_fresh(&copy, now))
-			continue;
-		memcpy(uid, copy.uid, SESSCACHE_UID_LEN);
-		uid[SESSCACHE_UID_LEN] = '\0';
-		return true;
-	}
+	for (int i = 0; i < 2; i++)
+		if (read_slot(&pair[i], copy) &&
+		    memcmp(copy->key, key, SESSCACHE_KEY_LEN) == 0 &&
+		    is_fresh(copy, now))
+			return true;
 	return false;
+}
+
+bool
+sesscache_get(const char *key, char uid[SESSCACHE_UID_LEN + 1])
+{
+	struct slot copy;
+
+	if (!find(key, &copy))
+		return false;
+	memcpy(uid, copy.uid, SESSCACHE_UID_LEN);
+	uid[SESSCACHE_UID_LEN] = '\0';
+	return true;
+}
+
+bool
+sesscache_view(const char *key, uint64_t stamp, void *view, size_t len)
+{
+	struct slot copy;
+
+	if (!find(key, &copy) || copy.view_started_ms == 0 ||
+	    copy.view_stamp != stamp || copy.view_len != len ||
+	    clock_mono_ms() - copy.view_started_ms >= SESSCACHE_TTL_MS)
+		return false;
+	memcpy(view, copy.view, len);
+	return true;
 }
 
 /* Where key's answer goes: its own slot, else an empty or stale one, else
@@ -150,11 +177,40 @@ sesscache_put(const char *key, const char *uid, int64_t expires_ms,
 	s = victim(pair_of(key), key, clock_mono_ms());
 	if (!lock_slot(s))
 		return;
+	if (memcmp(s->key, key, SESSCACHE_KEY_LEN) != 0 ||
+	    memcmp(s->uid, uid, SESSCACHE_UID_LEN) != 0)
+		s->view_started_ms = 0;	/* another session's view */
 	memcpy(s->key, key, SESSCACHE_KEY_LEN);
 	memcpy(s->uid, uid, SESSCACHE_UID_LEN);
 	s->expires_ms = expires_ms;
 	s->started_ms = started_ms;
 	unlock_slot(s);
+}
+
+void
+sesscache_put_view(const char *key, const void *view, size_t len,
+		   uint64_t stamp, int64_t started_ms)
+{
+	struct slot *pair;
+
+	if (!table || strlen(key) != SESSCACHE_KEY_LEN ||
+	    len > SESSCACHE_VIEW_MAX || started_ms == 0)
+		return;
+	pair = pair_of(key);
+	for (int i = 0; i < 2; i++) {
+		if (memcmp(pair[i].key, key, SESSCACHE_KEY_LEN) != 0 ||
+		    !lock_slot(&pair[i]))
+			continue;
+		if (memcmp(pair[i].key, key, SESSCACHE_KEY_LEN) == 0 &&
+		    pair[i].started_ms != 0) {
+			memcpy(pair[i].view, view, len);
+			pair[i].view_len = len;
+			pair[i].view_stamp = stamp;
+			pair[i].view_started_ms = started_ms;
+		}
+		unlock_slot(&pair[i]);
+		return;
+	}
 }
 
 /* Empties *s if it holds what matches says (off is the field's offset,
@@ -166,7 +222,7 @@ clear_if(struct slot *s, size_t off, const char *match, size_t len)
 		if (!lock_slot(s))
 			continue;
 		if (memcmp((const char *)s + off, match, len) == 0)
-			s->started_ms = 0;
+			s->started_ms = s->view_started_ms = 0;
 		unlock_slot(s);
 		return;
 	}

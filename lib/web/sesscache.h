@@ -22,17 +22,25 @@
  * a lookup; keys are compared in full, so one token never gets another's
  * user.  Each slot has its own seqlock: a reader that sees a write in
  * progress misses, and a writer that finds the slot busy does not store.
+ *
+ * A session may also carry a view of its user (the profile GET /api/user
+ * answers with: web/auth.h), stored with the stamp of base/changes.h the
+ * reader took before it read the database.  The view is trusted under the
+ * same 1 s and only while the user's stamp is unchanged: a change any pool
+ * or job of this host notes after its commit makes every copy miss at once.
  */
 #ifndef WEB_SESSCACHE_H
 #define WEB_SESSCACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SESSCACHE_SLOTS 4096	/* a power of two */
 #define SESSCACHE_TTL_MS 1000
 #define SESSCACHE_KEY_LEN 64	/* hex SHA-256, without its NUL */
 #define SESSCACHE_UID_LEN 36	/* a uuid's text */
+#define SESSCACHE_VIEW_MAX 512	/* bytes of a session's view */
 
 /* Master, before forking: maps the table (on failure every get misses and
  * every put is ignored). */
@@ -49,6 +57,14 @@ bool sesscache_get(const char *key, char uid[SESSCACHE_UID_LEN + 1]);
  * expires_ms (epoch ms).  A uid of another length is not stored. */
 void sesscache_put(const char *key, const char *uid, int64_t expires_ms,
 		   int64_t started_ms);
+/* Copies into view (len bytes) the view stored with key's session when
+ * it is fresh, was stored with len bytes and with stamp; true on a hit. */
+bool sesscache_view(const char *key, uint64_t stamp, void *view, size_t len);
+/* Stores view (len <= SESSCACHE_VIEW_MAX bytes) with key's session, if the
+ * table holds that session: what a read begun at started_ms with stamp
+ * taken before it found. */
+void sesscache_put_view(const char *key, const void *view, size_t len,
+			uint64_t stamp, int64_t started_ms);
 /* Forgets key's session in this pool at once. */
 void sesscache_drop(const char *key);
 /* Forgets every session of uid in this pool at once. */

@@ -148,13 +148,24 @@ within_limit(struct req *req)
 	return -1;
 }
 
+/* True for a method that may change what it names. */
+static bool
+is_write(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
 /* Runs the handler; a domain failure it reports is answered here, the
- * same way for every route. */
+ * same way for every route.  A person's write request may have changed
+ * their profile: the caches of this host read it again (web/auth.h), noted
+ * before the answer leaves, so the person's next request sees the change. */
 static void
 run_handler(struct req *req)
 {
 	if (req->route->fn(req) == ROUTE_FAILED && !req->status)
 		resp_error(req, ERR_UNAVAILABLE, NULL);
+	if (req->user_id && is_write(req->method))
+		auth_changed(req->user_id);
 	if (!req->status) {
 		log_err("bug: handler for '%s' did not answer",
 		    req->route->pattern);

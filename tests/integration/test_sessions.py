@@ -128,3 +128,130 @@ def test_session_cache_hot_path_makes_no_statement_per_request():
     gained = stack.metric("dbtree_cache_hits_total", group="account", cache="session") - hits
     check(gained >= 50 - allowed, "session cache hits counted", gained)
     check(before >= 1, "the lookup statement is metered by that name", before)
+
+
+# -- the profile kept with the session (GET /api/user) ----------------------
+# The account pool keeps a session's profile for under 1 s, and only while
+# no pool or job of the host noted a change to the user since it read it
+# (lib/base/changes.h).  A person's own change, made through any pool, is
+# in their next GET /api/user.
+
+def profile_reads():
+    return stack.metric("dbtree_db_operations_total", group="account",
+                        statement="account_profile.select.users")
+
+
+def profile_hits():
+    return stack.metric("dbtree_cache_hits_total", group="account", cache="profile")
+
+
+def balance(token):
+    r = stack.get("/api/user", headers=stack.auth(token))
+    check(r.status == 200, "profile", r)
+    return r.json["lemonBalance"]
+
+
+def cached_balance(token):
+    """The balance, read twice: the second answer must come from the cache
+    (so what follows proves a change made it miss)."""
+    hits = profile_hits()
+    first, second = balance(token), balance(token)
+    check(first == second, "two reads agree", (first, second))
+    check(profile_hits() > hits, "the second read is a cache hit")
+    return second
+
+
+def test_profile_hot_path_reads_postgresql_about_once_a_second():
+    token, _ = stack.login(fresh())
+    check(stack.get("/api/user", headers=stack.auth(token)).status == 200, "first read")
+    before, hits = profile_reads(), profile_hits()
+    start = time.monotonic()
+    results = burst(token, routes=("/api/user",), n=50)
+    elapsed = time.monotonic() - start
+    check(statuses(results) == [200], "50 answers", statuses(results))
+    allowed = 1 + int(elapsed)
+    reads = profile_reads() - before
+    check(reads <= allowed, "%d profile reads for 50 requests in %.2f s (at most %d)"
+          % (reads, elapsed, allowed))
+    check(profile_hits() - hits >= 50 - allowed, "profile cache hits counted")
+
+
+def harvest_ready(uid):
+    """A lemon to harvest and the user's cooldown forgotten (both in SQL,
+    which notes a change itself, like the jobs)."""
+    stack.psql("UPDATE users SET last_harvest_at = NULL WHERE id = :'p1'", uid)
+    stack.psql("UPDATE lemons SET next_available_at = now() WHERE NOT is_available")
+    stack.ctl("jobs", "--only", "regrow", extra_env={"DBTREE_GOLDEN_PER_DAY": "0"})
+    rows = stack.psql("SELECT position_id FROM lemons WHERE is_available"
+                      " AND golden_generation IS DISTINCT FROM generation"
+                      " ORDER BY position_id LIMIT 1")
+    check(rows, "a plain lemon hangs")
+    return int(rows[0][0])
+
+
+def test_profile_shows_a_harvest_through_another_pool_at_once():
+    import play
+    token, prof = stack.login(fresh())
+    for _ in range(2):
+        pos = harvest_ready(prof["id"])
+        attempt = play.play(token, pos)
+        before = cached_balance(token)
+        r = play.harvest(token, pos, attempt)
+        check(r.status == 200, "harvested", r)
+        after = balance(token)
+        check(after == r.json["balanceAfterBonuses"] and after > before,
+              "the next read has the harvest (%s -> %s)" % (before, after))
+
+
+def test_profile_shows_an_operator_grant_at_once():
+    token, prof = stack.login(fresh())
+    before = cached_balance(token)
+    stack.ctl("user", "grant", prof["email"], "7")
+    check(balance(token) == before + 7, "the grant is in the next read")
+
+
+def test_profile_shows_a_language_change_at_once():
+    token, _ = stack.login(fresh())
+    cached_balance(token)
+    r = stack.get("/api/user", headers=dict(stack.auth(token), **{"X-Dbtree-Lang": "ko"}))
+    check(r.status == 200 and r.json["lang"] == "ko", "the language is recorded", r)
+    r = stack.get("/api/user", headers=stack.auth(token))
+    check(r.json["lang"] == "ko", "and kept for the next read", r)
+
+
+def harvest_while_profile_held(point):
+    """A profile read held at `point` while the person's harvest commits
+    (through the tree pool); returns (balance the held read answered,
+    balance of the next read, the harvest's balance)."""
+    import play
+    token, prof = stack.login(fresh())
+    pos = harvest_ready(prof["id"])
+    attempt = play.play(token, pos)
+    stack.note_changes()  # the next read misses and reaches the point
+    with stack.pause(point) as p, \
+            concurrent.futures.ThreadPoolExecutor(1) as ex:
+        held = ex.submit(balance, token)
+        p.wait_reached()
+        r = play.harvest(token, pos, attempt)
+        check(r.status == 200, "harvested while the read is held", r)
+        p.release()
+        first = held.result(timeout=30)
+    return first, balance(token), r.json["balanceAfterBonuses"]
+
+
+def test_profile_read_stamped_before_a_harvest_commits_is_not_kept():
+    # stamped, then the harvest commits and notes, then the read: it
+    # already sees the harvest; either way the next read must
+    first, after, harvested = harvest_while_profile_held("profile.read")
+    check(first == harvested, "the held read ran after the commit", (first, harvested))
+    check(after == harvested, "the next read has the harvest", (after, harvested))
+
+
+def test_profile_read_before_a_harvest_commits_is_not_kept():
+    # read before the commit, stored after the note: the stored copy is
+    # stale and must not be served
+    first, after, harvested = harvest_while_profile_held("profile.store")
+    check(first < harvested, "the held read answered from before the harvest",
+          (first, harvested))
+    check(after == harvested, "the next read has the harvest, not the held copy",
+          (after, harvested))

@@ -127,7 +127,43 @@ test_bad_input(void)
 	sesscache_drop_user(UID_A);
 }
 
+/* A session's view: only with its session, only with its stamp and
+ * size, only under the time to live; gone with the session. */
+static void
+test_view(void)
+{
+	char k[SESSCACHE_KEY_LEN + 1], k2[SESSCACHE_KEY_LEN + 1];
+	char v[16] = "profile", out[16];
+	int64_t now = clock_mono_ms();
+
+	fresh_table();
+	key(k, "0000beef", 'a');
+	sesscache_put_view(k, v, sizeof(v), 7, now);
+	CHECK(!sesscache_view(k, 7, out, sizeof(out)));	/* no session */
+	sesscache_put(k, UID_A, later(), now);
+	sesscache_put_view(k, v, sizeof(v), 7, now);
+	memset(out, 0, sizeof(out));
+	CHECK(sesscache_view(k, 7, out, sizeof(out)));
+	CHECK(strcmp(out, "profile") == 0);
+	CHECK(!sesscache_view(k, 8, out, sizeof(out)));	/* changed since */
+	CHECK(!sesscache_view(k, 7, out, 8));		/* another size */
+	sesscache_put_view(k, v, sizeof(v), 7, now - SESSCACHE_TTL_MS);
+	CHECK(!sesscache_view(k, 7, out, sizeof(out)));	/* too old */
+	sesscache_put_view(k, v, sizeof(v), 7, now);
+	sesscache_drop(k);
+	sesscache_put(k, UID_A, later(), now);
+	CHECK(!sesscache_view(k, 7, out, sizeof(out)));	/* gone with it */
+	/* another session taking the slot does not inherit the view */
+	sesscache_put_view(k, v, sizeof(v), 7, now);
+	sesscache_put(key(k2, "0000beef", 'b'), UID_B, later(), now);
+	sesscache_put(key(k2, "0000beef", 'c'), UID_C, later(), now + 1);
+	sesscache_put(k, UID_A, later(), now + 2);
+	CHECK(!sesscache_view(k, 7, out, sizeof(out)));
+	CHECK(!sesscache_view(k2, 7, out, sizeof(out)));
+}
+
 static const struct test_case cases[] = {
+	{ "view", test_view },
 	{ "hit_and_miss", test_hit_and_miss },
 	{ "stale_and_expired", test_stale_and_expired },
 	{ "pair_eviction", test_pair_eviction },
