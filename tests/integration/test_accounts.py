@@ -161,11 +161,15 @@ def test_five_sends_per_ten_minutes_then_exact_wait():
         r = stack.post(SEND, {"email": address})
         check(r.status == 200, "send %d" % (i + 1), r)
         backdate_sends(address, 61)
-    # the oldest send is now 5 * 61 s old: it leaves the window in 600 - 305 s
+    # the oldest send is now 5 * 61 s old (and the seconds this loop took
+    # on a busy machine): it leaves the window in about 600 - 305 s
     r = stack.post(SEND, {"email": address})
     check_error(r, 429, 1203, "sixth send")
     wait = int(r.header("retry-after"))
-    check(294 <= wait <= 295, "Retry-After until the oldest send leaves the window", wait)
+    left = float(stack.psql("SELECT 600 - extract(epoch FROM now() - min(sent_at))"
+                            " FROM login_code_sends WHERE email = :'p1'", address)[0][0])
+    check(left - 2 <= wait <= left + 1 and wait <= 295,
+          "Retry-After until the oldest send leaves the window (%.1f s left)" % left, wait)
     check(len(stack.mails(address)) == 5, "five mails, not six")
 
 
