@@ -40,8 +40,9 @@ job_lock(struct db *db, const char *name)
 	return ret;
 }
 
-/* Moves the job's last pass forward to pass; JOB_DONE when this call
- * moved it, JOB_TAKEN when it was already there (or past), or -1. */
+/* Moves the job's last pass forward to pass (and its start: a claimed
+ * pass is running until its run ends); JOB_DONE when this call moved it,
+ * JOB_TAKEN when it was already there (or past), or -1. */
 static int
 job_claim(struct db *db, const char *name, int64_t pass)
 {
@@ -51,9 +52,9 @@ job_claim(struct db *db, const char *name, int64_t pass)
 	int ret;
 
 	snprintf(pass_s, sizeof(pass_s), "%lld", (long long)pass);
-	res = db_exec(db, "INSERT INTO job_runs AS r (name, last_pass)"
-	    " VALUES ($1, $2) ON CONFLICT (name) DO UPDATE"
-	    " SET last_pass = EXCLUDED.last_pass"
+	res = db_exec(db, "INSERT INTO job_runs AS r (name, last_pass,"
+	    " started_at) VALUES ($1, $2, now()) ON CONFLICT (name) DO UPDATE"
+	    " SET last_pass = EXCLUDED.last_pass, started_at = now()"
 	    " WHERE r.last_pass IS NULL OR r.last_pass < EXCLUDED.last_pass"
 	    " RETURNING r.name", 2, params);
 	if (!res)
