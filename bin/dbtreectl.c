@@ -3,8 +3,9 @@
  *
  *	dbtreectl migrate		apply pending sql/migrations, load
  *					the shipped quiz bank, hang quizzes
- *	dbtreectl jobs [--loop S] [--only JOB]	run the jobs once (or
- *					forever, S seconds apart)
+ *	dbtreectl jobs [--loop S] [--only JOB] [--pass N]
+ *					run the jobs once (or forever, S
+ *					seconds apart; or claiming pass N)
  *	dbtreectl quiz import FILE	add or update quizzes (JSON Lines)
  *	dbtreectl quiz list		show the quiz bank
  *	dbtreectl user grant EMAIL N	give a person N lemons
@@ -14,7 +15,9 @@
  *
  * Configuration comes from the same environment variables as the pools.
  * Each job runs under its own advisory lock (see store/jobs.h), so the
- * systemd timer may fire on every host.
+ * systemd timer may fire on every host.  A loop (--loop S) numbers its
+ * passes by the wall clock and claims each job's pass before running it,
+ * so hosts looping together run each job once per pass between them.
  */
 #include <signal.h>
 #include <stdbool.h>
@@ -377,34 +380,67 @@ is_job(const char *name)
 	return false;
 }
 
+/* The loop's passes are numbered by the wall clock, one per period: every
+ * host that loops with the same period numbers them alike, and the pass
+ * claim (store/jobs.h) lets one run each.  A pass starts a tenth of the
+ * period into its slot, so a wake-up a little early or late still lands
+ * in the slot it was meant for. */
+static int64_t
+loop_pass(int64_t period_ms)
+{
+	return clock_epoch_ms() / period_ms;
+}
+
+static void
+loop_wait(int64_t period_ms)
+{
+	int64_t now = clock_epoch_ms();
+	int64_t next = (now / period_ms + 1) * period_ms + period_ms / 10;
+
+	clock_sleep_ms(next - now, &stop);
+}
+
+/* dbtreectl jobs [--loop S] [--only JOB] [--pass N]: --pass claims pass N
+ * (what the loop does itself; tests use it to make two claimants meet). */
+static int
+jobs_args(int argc, char **argv, long *loop_s, const char **only,
+	  int64_t *pass)
+{
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--loop") == 0)
+			*loop_s = strtol(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--only") == 0 && is_job(argv[i + 1]))
+			*only = argv[i + 1];
+		else if (strcmp(argv[i], "--pass") == 0)
+			*pass = strtoll(argv[i + 1], NULL, 10);
+		else
+			return -1;
+	}
+	if (argc % 2 != 0 || *loop_s < 0 || *pass < 0 ||
+	    (*loop_s > 0 && *pass > 0))
+		return -1;
+	return 0;
+}
+
 static int
 cmd_jobs(const struct conf *c, int argc, char **argv)
 {
-	struct job_ctx ctx = { c, &app.db, &app.kv, 0 };
+	struct job_ctx ctx = { c, &app.db, &app.kv, 0, 0 };
 	const char *only = NULL;
 	long loop_s = 0;
 	int failed;
 
-	for (int i = 0; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--loop") == 0)
-			loop_s = strtol(argv[i + 1], NULL, 10);
-		else if (strcmp(argv[i], "--only") == 0 && is_job(argv[i + 1]))
-			only = argv[i + 1];
-		else
-			argc = -1;
-	}
-	if (argc % 2 != 0 || argc < 0)
+	if (jobs_args(argc, argv, &loop_s, &only, &ctx.pass) < 0)
 		return fprintf(stderr, "usage: dbtreectl jobs [--loop SECONDS]"
-		    " [--only JOB]\n"), 2;
+		    " [--only JOB] [--pass N]\n"), 2;
 	app_open(&app, c);
 	jobs_observe(c);
 	do {
-		int64_t t0 = clock_mono_ms();
-
+		if (loop_s > 0)
+			ctx.pass = loop_pass(loop_s * 1000);
 		failed = jobs_pass(&ctx, c->job_budget_s * 1000, only);
 		if (loop_s > 0)
-			clock_sleep_ms(loop_s * 1000 - (clock_mono_ms() - t0) %
-			    (loop_s * 1000), &stop);
+			loop_wait(loop_s * 1000);
 	} while (loop_s > 0 && !stop);
 	trace_setup(0, NULL, NULL);
 	otlp_close(&otlp);
@@ -422,7 +458,7 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	printf("usage: dbtreectl COMMAND [ARGS]\n\n"
 	    "  migrate                 apply pending database migrations and"
 	    " load the quiz bank\n"
-	    "  jobs [--loop SECONDS] [--only JOB]\n"
+	    "  jobs [--loop SECONDS] [--only JOB] [--pass N]\n"
 	    "                          run the maintenance jobs once, or"
 	    " forever\n"
 	    "  quiz import FILE        add or update quizzes from JSON Lines\n"

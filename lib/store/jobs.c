@@ -2,6 +2,14 @@
  * The job runner.  The lock is a session-level advisory lock keyed by
  * hashtext('dbtree:job:' || name), released right after the run, so the
  * jobs may themselves open and commit transactions freely.
+ *
+ * The pass claim comes before the lock and is its own statement (no
+ * transaction is held across the job): two hosts claiming one pass at once
+ * meet on the job's job_runs row, where the second re-reads last_pass
+ * after the first commits and finds it taken.  A claimed pass whose lock
+ * is held elsewhere (an operator's direct run, or a host still in its
+ * previous pass) is skipped: the job is running, which is what a pass
+ * asks for.
  */
 #include <stdio.h>
 
@@ -29,6 +37,30 @@ job_lock(struct db *db, const char *name)
 	if (!res)
 		return -1;
 	ret = PQgetvalue(res, 0, 0)[0] == 't' ? JOB_DONE : JOB_SKIPPED;
+	PQclear(res);
+	return ret;
+}
+
+/* Moves the job's last pass forward to pass (and its start: a claimed
+ * pass is running until its run ends); JOB_DONE when this call moved it,
+ * JOB_TAKEN when it was already there (or past), or -1. */
+static int
+job_claim(struct db *db, const char *name, int64_t pass)
+{
+	char pass_s[24];
+	const char *params[] = { name, pass_s };
+	PGresult *res;
+	int ret;
+
+	snprintf(pass_s, sizeof(pass_s), "%lld", (long long)pass);
+	res = db_exec(db, "INSERT INTO job_runs AS r (name, last_pass,"
+	    " started_at) VALUES ($1, $2, now()) ON CONFLICT (name) DO UPDATE"
+	    " SET last_pass = EXCLUDED.last_pass, started_at = now()"
+	    " WHERE r.last_pass IS NULL OR r.last_pass < EXCLUDED.last_pass"
+	    " RETURNING r.name", 2, params);
+	if (!res)
+		return -1;
+	ret = PQntuples(res) == 1 ? JOB_DONE : JOB_TAKEN;
 	PQclear(res);
 	return ret;
 }
@@ -66,6 +98,16 @@ jobs_run_one(struct job_ctx *ctx, const struct job *job, int64_t budget_ms)
 	snprintf(name, sizeof(name), "job %s", job->name);
 	span = trace_span(name, TRACE_INTERNAL);
 	trace_str(span, "dbtree.job", job->name);
+	if (ctx->pass > 0 &&
+	    (ret = job_claim(ctx->db, job->name, ctx->pass)) != JOB_DONE) {
+		if (ret == JOB_TAKEN)
+			log_debug("job '%s' pass %lld taken", job->name,
+			    (long long)ctx->pass);
+		trace_str(span, "dbtree.job.outcome", ret == JOB_TAKEN ?
+		    "taken" : "no claim");
+		trace_span_end(span);
+		return ret;
+	}
 	if ((ret = job_lock(ctx->db, job->name)) != JOB_DONE) {
 		if (ret == JOB_SKIPPED)
 			log_info("job '%s' skipped: running elsewhere",
