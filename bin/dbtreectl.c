@@ -3,7 +3,7 @@
  *
  *	dbtreectl migrate		apply pending sql/migrations, load
  *					the shipped quiz bank, hang quizzes
- *	dbtreectl jobs [--loop S] [--only JOB] [--pass N]
+ *	dbtreectl jobs [--loop S] [--only JOB] [--pass N] [--every S]
  *					run the jobs once (or forever, S
  *					seconds apart; or claiming pass N)
  *	dbtreectl quiz import FILE	add or update quizzes (JSON Lines)
@@ -400,15 +400,23 @@ loop_wait(int64_t period_ms)
 	clock_sleep_ms(next - now, &stop);
 }
 
-/* dbtreectl jobs [--loop S] [--only JOB] [--pass N]: --pass claims pass N
- * (what the loop does itself; tests use it to make two claimants meet). */
+/* dbtreectl jobs [--loop S] [--only JOB] [--pass N] [--every S]: --pass
+ * claims pass N (what the loop does itself; tests use it to make two
+ * claimants meet); --every S claims the pass of now for a period of S
+ * seconds, once (the systemd timer of every host: they share passes as
+ * loops do). */
 static int
 jobs_args(int argc, char **argv, long *loop_s, const char **only,
 	  int64_t *pass)
 {
+	long every_s;
+
 	for (int i = 0; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--loop") == 0)
 			*loop_s = strtol(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--every") == 0 &&
+		    (every_s = strtol(argv[i + 1], NULL, 10)) > 0)
+			*pass = loop_pass(every_s * 1000);
 		else if (strcmp(argv[i], "--only") == 0 && is_job(argv[i + 1]))
 			*only = argv[i + 1];
 		else if (strcmp(argv[i], "--pass") == 0)
@@ -432,7 +440,7 @@ cmd_jobs(const struct conf *c, int argc, char **argv)
 
 	if (jobs_args(argc, argv, &loop_s, &only, &ctx.pass) < 0)
 		return fprintf(stderr, "usage: dbtreectl jobs [--loop SECONDS]"
-		    " [--only JOB] [--pass N]\n"), 2;
+		    " [--only JOB] [--pass N] [--every SECONDS]\n"), 2;
 	app_open(&app, c);
 	jobs_observe(c);
 	do {
@@ -458,7 +466,7 @@ cmd_help(const struct conf *c, int argc, char **argv)
 	printf("usage: dbtreectl COMMAND [ARGS]\n\n"
 	    "  migrate                 apply pending database migrations and"
 	    " load the quiz bank\n"
-	    "  jobs [--loop SECONDS] [--only JOB] [--pass N]\n"
+	    "  jobs [--loop SECONDS] [--only JOB] [--pass N] [--every SECONDS]\n"
 	    "                          run the maintenance jobs once, or"
 	    " forever\n"
 	    "  quiz import FILE        add or update quizzes from JSON Lines\n"

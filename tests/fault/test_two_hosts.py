@@ -111,6 +111,28 @@ def test_two_claimants_of_one_pass_run_it_once_in_either_order():
                    name, last0)
 
 
+def test_timer_runs_claim_the_pass_of_now_once():
+    # the systemd timer of every host runs `dbtreectl jobs --every 5`: two
+    # such runs in one slot (a slot of 100,000 s here) run the job once
+    name = "sessions"
+    stack.ctl("jobs", "--only", name)
+    runs0, last0 = job_row(name)
+    try:
+        stack.psql("UPDATE job_runs SET last_pass = NULL WHERE name = :'p1'", name)
+        first = stack.ctl("jobs", "--only", name, "--every", "100000",
+                          extra_env={"DBTREE_LOG_LEVEL": "debug"})
+        second = stack.ctl("jobs", "--only", name, "--every", "100000",
+                           extra_env={"DBTREE_LOG_LEVEL": "debug"})
+        check("taken" not in first.stderr, "the first timer run runs", first.stderr[-500:])
+        check("taken" in second.stderr, "the second finds the slot taken", second.stderr[-500:])
+        slot = int(time.time()) // 100000
+        check(job_row(name) in ((runs0 + 1, slot), (runs0 + 1, slot - 1)),
+              "one run, the slot of now claimed", job_row(name))
+    finally:
+        stack.psql("UPDATE job_runs SET last_pass = NULLIF(:p2, 0) WHERE name = :'p1'",
+                   name, last0)
+
+
 # -- the cluster ----------------------------------------------------------
 
 class Cluster:
