@@ -18,6 +18,8 @@
 
 _Static_assert(USER_ID_LEN == SESSCACHE_UID_LEN, "a user id fits a slot");
 _Static_assert(HASH_SHA256_HEX == SESSCACHE_KEY_LEN + 1, "a key fits a slot");
+_Static_assert(sizeof(((struct req *)0)->token_key) == HASH_SHA256_HEX,
+    "a request holds its token's key");
 _Static_assert(sizeof(struct profile) <= SESSCACHE_VIEW_MAX,
     "a profile fits a session's view");
 
@@ -51,7 +53,7 @@ auth_bearer(struct req *req)
 static int
 session_of(struct req *req, const char *token, char uid[USER_ID_LEN + 1])
 {
-	char key[HASH_SHA256_HEX];
+	char *key = req->token_key;
 	int64_t started, expires;
 	int r;
 
@@ -99,11 +101,10 @@ auth_maybe_user(struct req *req)
 int
 auth_profile(struct req *req, struct profile *p)
 {
-	char key[HASH_SHA256_HEX];
+	const char *key = req->token_key;	/* auth_user's */
 	uint64_t stamp;
 	int64_t started;
-	bool cacheable = session_key(req->token, key) == SESSION_OK &&
-	    changes_stamp(req->user_id, &stamp);
+	bool cacheable = key[0] && changes_stamp(req->user_id, &stamp);
 	int r;
 
 	if (cacheable && sesscache_view(key, stamp, p, sizeof(*p))) {

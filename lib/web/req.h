@@ -34,6 +34,7 @@ struct req {
 	struct route_params params;
 	const char *user_id;		/* ROUTE_USER routes: the session's */
 	const char *token;		/* ROUTE_USER and ROUTE_TOKEN routes */
+	char token_key[65];	/* its SHA-256 in hex once auth_user hashed it */
 	struct json_object *json;	/* owned; put by the worker */
 	struct arena arena;
 	struct buf headers;		/* extra response headers */
