@@ -28,6 +28,8 @@ struct conf {
 	int64_t redis_timeout_ms;
 	/* pools */
 	int64_t workers;
+	int64_t tree_workers;	/* the tree pool's (its clicks wait on a
+				 * lemon's row for each other) */
 	int64_t max_body;
 	int64_t shutdown_grace_ms;
 	int64_t ready_timeout_ms;

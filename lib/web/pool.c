@@ -364,6 +364,13 @@ master_loop(struct master *m)
 int
 pool_main(const char *group, const struct route *routes, size_t n)
 {
+	return pool_main_with(group, routes, n, NULL);
+}
+
+int
+pool_main_with(const char *group, const struct route *routes, size_t n,
+	       int64_t (*workers_of)(const struct conf *))
+{
 	static struct master m;
 	struct conf conf;
 	char ident[48];
@@ -376,7 +383,7 @@ pool_main(const char *group, const struct route *routes, size_t n)
 	m.ctx = (struct worker_ctx){ &conf, group, routes, n, NULL, -1, -1,
 	    -1 };
 	m.group = group;
-	m.nslots = (int)conf.workers;
+	m.nslots = (int)(workers_of ? workers_of(&conf) : conf.workers);
 	m.ctx.metrics = metrics_create(conf.run_dir, group, routes, n);
 	metrics_meter_attach(conf.run_dir, group, false);
 	shcache_setup();

@@ -15,12 +15,20 @@
 #define WEB_POOL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+
+#include <stddef.h>
 
 struct route;
 
 /* Returns the process exit status: 0 after a clean stop, 2 for a bad
  * configuration, 1 for other startup failures. */
 int pool_main(const char *group, const struct route *routes, size_t n);
+/* The same with workers_of(conf) workers instead of DBTREE_WORKERS. */
+int pool_main_with(const char *group, const struct route *routes, size_t n,
+		   int64_t (*workers_of)(const struct conf *));
 
 #include "base/banned.h"
 #endif
