@@ -93,7 +93,7 @@ def load(batch):
 batch = []
 for line in sys.stdin:
     batch.append(json.loads(line))
-    if len(batch) == 400:
+    if len(batch) == 20000:
         load(batch)
         batch = []
 if batch:

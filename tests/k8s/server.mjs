@@ -558,12 +558,10 @@ export function createServer(options = {}) {
       kind: `${res.kind}List`,
       apiVersion: res.apiVersion,
       metadata: meta,
-      items: items.map((o) => {
-        const c = clone(o);
-        delete c.kind;
-        delete c.apiVersion;
-        return c;
-      }),
+      // shallow copies: the answer is serialised at once and nothing
+      // writes to it (a deep copy of 10,000 StatefulSets a pass was most
+      // of this server's time)
+      items: items.map(({ kind, apiVersion, ...rest }) => rest),
     };
   }
 
