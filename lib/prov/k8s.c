@@ -44,11 +44,14 @@
  *
  * destroy: the StatefulSet with foreground propagation, then the other
  * objects by name, cert-manager's Secret db-<12 hex>-tls (cert-manager
- * leaves it behind) and the volume claim (claims are not owned): 6
+ * leaves it behind) and the volume claim (the garbage collector deletes
+ * it after its StatefulSet too, unless the set predates its retention
+ * policy): 6
  * requests (7 with cert-manager), each idempotent.
  *
  * renew_cert (the jobs' certs pass, once per instance): one metadata-only
- * list of dbtree's Secrets serves the whole pass (kept SEEN_FRESH_MS), so
+ * list of dbtree's Secrets serves the whole pass (kept SEEN_FRESH_MS; of
+ * each Secret only its name, labels and annotations, page by page), so
  * a pass costs one request plus, per certificate written, a patch of the
  * Secret and one of the StatefulSet (the restart).  With cert-manager it
  * lists Certificates and StatefulSets instead, and restarts a pod whose
