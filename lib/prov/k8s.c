@@ -28,22 +28,30 @@
  * Certificate deleted by hand comes back at the next apply (observe does
  * not list Certificates).
  *
- * observe: 4 lists by dbtree's label (StatefulSets, Services, Pods,
- * NetworkPolicies), each read in pages of DBTREE_K8S_PAGE_SIZE objects
- * (net/k8s.h), of which only what observe reads of each object is kept
- * (struct k8s_observe_item, k8s_observe.h): memory grows by about 100
- * bytes an object and one page, not by the lists' JSON.  list: 4
- * metadata-only lists, or 2 right after an observe (whose StatefulSets
- * and Services it reuses), so a whole reconcile pass makes 6 lists,
- * ceil(objects / page size) requests each.
+ * observe: 3 lists by dbtree's label (StatefulSets, Services,
+ * NetworkPolicies), and a 4th of the Pods only when some StatefulSet
+ * wants a replica and has none ready (a pod's problem is read only
+ * then), each read in pages of DBTREE_K8S_PAGE_SIZE objects (net/k8s.h),
+ * of which only what observe reads of each object is kept (struct
+ * k8s_observe_item, k8s_observe.h): memory grows by about 100 bytes an
+ * object and one page, not by the lists' JSON.  list: StatefulSets,
+ * Services, NetworkPolicies and Secrets, metadata-only, or only the
+ * Secrets right after an observe (whose ids it reuses); volume claims
+ * are owned by their StatefulSet and go with it, so they are not listed.
+ * A steady reconcile pass (every instance running or stopped) thus makes
+ * 4 lists, ceil(objects / page size) requests each; 5 while some
+ * instance starts or fails.
  *
  * destroy: the StatefulSet with foreground propagation, then the other
  * objects by name, cert-manager's Secret db-<12 hex>-tls (cert-manager
- * leaves it behind) and the volume claim (claims are not owned): 6
+ * leaves it behind) and the volume claim (the garbage collector deletes
+ * it after its StatefulSet too, unless the set predates its retention
+ * policy): 6
  * requests (7 with cert-manager), each idempotent.
  *
  * renew_cert (the jobs' certs pass, once per instance): one metadata-only
- * list of dbtree's Secrets serves the whole pass (kept SEEN_FRESH_MS), so
+ * list of dbtree's Secrets serves the whole pass (kept SEEN_FRESH_MS; of
+ * each Secret only its name, labels and annotations, page by page), so
  * a pass costs one request plus, per certificate written, a patch of the
  * Secret and one of the StatefulSet (the restart).  With cert-manager it
  * lists Certificates and StatefulSets instead, and restarts a pod whose
@@ -101,8 +109,9 @@ struct k8s_drv {
 	int64_t cert_days, renew_s;
 	char *ca_pem;			/* read at first use */
 	char ca_version[K8S_HASH_LEN + 1];
-	/* ids of the StatefulSets and Services the last observe listed, so
-	 * that a list() in the same reconcile pass needs only 2 more calls */
+	/* ids of the StatefulSets, Services and NetworkPolicies the last
+	 * observe listed, so that a list() in the same reconcile pass needs
+	 * only the Secrets' pages more */
 	struct json_object *seen;
 	int64_t seen_at_ms;
 	/* one certs pass's lists, by object name (renew_cert) */
@@ -110,6 +119,10 @@ struct k8s_drv {
 };
 
 #define SEEN_FRESH_MS 5000
+/* How long a list() after an observe reuses its ids: the rest of a
+ * reconcile pass, which at 10,000 instances outlasts SEEN_FRESH_MS.  An
+ * id gone since is only looked up again (a live row's is skipped). */
+#define SEEN_PASS_MS 120000
 enum { TLS_RENEWED = PROV_RENEWED };	/* tls_refresh wrote one */
 
 enum kind { STS, SVC, SECRET, NETPOL, POD, PVC, CERT, JOB };
@@ -606,17 +619,6 @@ op_apply(void *self, const struct prov_spec *spec)
 	return ret;
 }
 
-/* Lists kind with dbtree's label into *items: 0 or -1 (logged). */
-static int
-list_kind(struct k8s_drv *d, enum kind k, bool meta,
-	  struct json_object **items)
-{
-	char path[PATH_MAX_LEN];
-
-	path_of(d, k, NULL, path);
-	return k8s_list(d->api, path, K8S_SELECTOR, meta, items);
-}
-
 static int
 keep_item(void *arg, struct json_object *item)
 {
@@ -660,8 +662,10 @@ op_observe(void *self, const struct prov_spec *specs, size_t n, bool detail,
 	memset(&ix, 0, sizeof(ix));
 	if (list_kept(d, STS, false, &ix.sts) < 0 ||
 	    list_kept(d, SVC, false, &ix.svc) < 0 ||
-	    list_kept(d, POD, false, &ix.pods) < 0 ||
 	    list_kept(d, NETPOL, true, &ix.np) < 0)
+		goto out;
+	if (k8s_observe_needs_pods(&ix.sts) &&
+	    list_kept(d, POD, false, &ix.pods) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		k8s_observe_one(&d->mc, &specs[i], &ix, now, &out[i]);
@@ -669,6 +673,7 @@ op_observe(void *self, const struct prov_spec *specs, size_t n, bool detail,
 	d->seen = json_object_new_object();
 	k8s_observe_ids(&ix.sts, d->seen);
 	k8s_observe_ids(&ix.svc, d->seen);
+	k8s_observe_ids(&ix.np, d->seen);
 	d->seen_at_ms = clock_mono_ms();
 	ret = 0;
 out:
@@ -726,12 +731,14 @@ copy_ids(struct json_object *from, struct json_object *to)
 static int
 op_list(void *self, char ***ids, size_t *n)
 {
-	static const enum kind all[] = { STS, SVC, SECRET, PVC };
+	/* the first 3 are observe's (seen); claims are owned by their
+	 * StatefulSet (k8s_manifest.c), so none outlives it unlisted */
+	static const enum kind all[] = { STS, SVC, NETPOL, SECRET };
 	struct k8s_drv *d = self;
 	struct json_object *set = json_object_new_object();
 	struct k8s_observe_list l = { NULL, 0, 0, false };
-	bool fresh = d->seen && clock_mono_ms() - d->seen_at_ms < SEEN_FRESH_MS;
-	size_t cap, first = fresh ? 2 : 0;
+	bool fresh = d->seen && clock_mono_ms() - d->seen_at_ms < SEEN_PASS_MS;
+	size_t cap, first = fresh ? 3 : 0;
 	int ret = 0;
 
 	*ids = NULL;
@@ -758,22 +765,47 @@ op_list(void *self, char ***ids, size_t *n)
 	return 0;
 }
 
-/* The item of kind called name, from a list made at most SEEN_FRESH_MS
+/* Listers into a name_cache's by_name (arg: the cache). */
+static int
+keep_named(void *arg, struct json_object *item)
+{
+	struct name_cache *c = arg;
+
+	k8s_observe_name_keep(c->by_name, item);
+	return 0;
+}
+
+static void
+forget_named(void *arg)
+{
+	struct name_cache *c = arg;
+
+	json_object_put(c->by_name);
+	c->by_name = json_object_new_object();
+}
+
+/* The item of kind called name (only what renew_cert reads of it:
+ * k8s_observe_name_keep), from a list made at most SEEN_FRESH_MS
  * ago (borrowed; NULL when there is none), or -1 when listing failed. */
 static int
 cached(struct k8s_drv *d, struct name_cache *c, enum kind k, bool meta,
        const char *name, struct json_object **item)
 {
-	struct json_object *items;
+	struct k8s_lister lister = { keep_named, forget_named, NULL };
+	char path[PATH_MAX_LEN];
 
 	*item = NULL;
 	if (!c->by_name || clock_mono_ms() - c->at_ms >= SEEN_FRESH_MS) {
-		if (list_kind(d, k, meta, &items) < 0)
+		forget_named(c);
+		lister.arg = c;
+		path_of(d, k, NULL, path);
+		if (k8s_list_each(d->api, path, K8S_SELECTOR, meta,
+		    &lister) < 0) {
+			json_object_put(c->by_name);
+			c->by_name = NULL;
 			return -1;
-		json_object_put(c->by_name);
-		c->by_name = k8s_observe_names(items);
+		}
 		c->at_ms = clock_mono_ms();
-		json_object_put(items);
 	}
 	json_object_object_get_ex(c->by_name, name, item);
 	return 0;

@@ -732,6 +732,19 @@ claim_template(const struct k8s_manifest_conf *mc, const struct prov_spec *s)
 	return c;
 }
 
+/* The claim goes with the StatefulSet (the controller makes the set its
+ * owner, and the garbage collector deletes it after the set), so that no
+ * volume outlives its instance unlisted; a stop (replicas 0) keeps it. */
+static struct json_object *
+claim_policy(void)
+{
+	struct json_object *p = obj();
+
+	put(p, "whenDeleted", str("Delete"));
+	put(p, "whenScaled", str("Retain"));
+	return p;
+}
+
 /* The StatefulSet without its hash annotation. */
 static struct json_object *
 statefulset_bare(const struct k8s_manifest_conf *mc,
@@ -751,6 +764,7 @@ statefulset_bare(const struct k8s_manifest_conf *mc,
 	put(spec, "template", pod_template(mc, e, s));
 	json_object_array_add(claims, claim_template(mc, s));
 	put(spec, "volumeClaimTemplates", claims);
+	put(spec, "persistentVolumeClaimRetentionPolicy", claim_policy());
 	put(o, "spec", spec);
 	return o;
 }

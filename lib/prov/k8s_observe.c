@@ -65,19 +65,59 @@ id_of(struct json_object *item)
 	return jstr(JP(item, "metadata", "labels", K8S_LABEL_ID));
 }
 
+/* Sets to->key to a reference to from->key, when from has it. */
+static void
+share_key(struct json_object *to, struct json_object *from, const char *key)
+{
+	struct json_object *v = JP(from, key);
+
+	if (v)
+		json_object_object_add(to, key, json_object_get(v));
+}
+
+/* Adds an object under key to o, and returns it (borrowed). */
+static struct json_object *
+add_object(struct json_object *o, const char *key)
+{
+	struct json_object *v = json_object_new_object();
+
+	json_object_object_add(o, key, v);
+	return v;
+}
+
+void
+k8s_observe_name_keep(struct json_object *ix, struct json_object *item)
+{
+	struct json_object *md = JP(item, "metadata");
+	struct json_object *tmd = JP(item, "spec", "template", "metadata");
+	struct json_object *rev = JP(item, "status", "revision");
+	const char *name = jstr(JP(md, "name"));
+	struct json_object *slim, *m;
+
+	if (!name)
+		return;
+	slim = json_object_new_object();
+	m = add_object(slim, "metadata");
+	share_key(m, md, "name");
+	share_key(m, md, "labels");
+	share_key(m, md, "annotations");
+	if (tmd)
+		share_key(add_object(add_object(add_object(slim, "spec"),
+		    "template"), "metadata"), tmd, "annotations");
+	if (rev)
+		json_object_object_add(add_object(slim, "status"), "revision",
+		    json_object_get(rev));
+	json_object_object_add(ix, name, slim);
+}
+
 struct json_object *
 k8s_observe_names(struct json_object *items)
 {
 	struct json_object *ix = json_object_new_object();
 	size_t n = items ? json_object_array_length(items) : 0;
 
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *it = json_object_array_get_idx(items, i);
-		const char *name = jstr(JP(it, "metadata", "name"));
-
-		if (name)
-			json_object_object_add(ix, name, json_object_get(it));
-	}
+	for (size_t i = 0; i < n; i++)
+		k8s_observe_name_keep(ix, json_object_array_get_idx(items, i));
 	return ix;
 }
 
@@ -228,6 +268,7 @@ k8s_observe_keep(struct k8s_observe_list *l, struct json_object *item)
 		snprintf(it->hash, sizeof(it->hash), "%s", hash);
 	it->replicas = jint(JP(item, "spec", "replicas"), 1);
 	it->ready = jint(JP(item, "status", "readyReplicas"), 0);
+	it->pods = jint(JP(item, "status", "replicas"), 0);
 	it->node_port = node_port(item);
 	it->born = parse_time(jstr(JP(item, "metadata",
 	    "creationTimestamp")));
@@ -292,6 +333,16 @@ k8s_observe_index_release(struct k8s_observe_index *ix)
 	k8s_observe_list_release(&ix->svc);
 	k8s_observe_list_release(&ix->pods);
 	k8s_observe_list_release(&ix->np);
+}
+
+bool
+k8s_observe_needs_pods(const struct k8s_observe_list *sts)
+{
+	for (size_t i = 0; i < sts->n; i++)
+		if (!sts->v[i].deleting && sts->v[i].replicas > 0 &&
+		    sts->v[i].ready < 1)
+			return true;
+	return false;
 }
 
 void
@@ -363,7 +414,8 @@ k8s_observe_one(const struct k8s_manifest_conf *mc,
 	o->drift = has_drift(mc, s, ix, sts);
 	pod = k8s_observe_find(&ix->pods, s->id);
 	if (sts->replicas == 0)
-		observed(o, PROV_STOPPED, pod ? "stopping" : "");
+		observed(o, PROV_STOPPED, pod || sts->pods > 0 ?
+		    "stopping" : "");
 	else if (sts->ready >= 1)
 		observed(o, PROV_RUNNING, "");
 	else

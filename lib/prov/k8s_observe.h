@@ -5,7 +5,8 @@
  * pure functions of those, so that the unit tests can feed them made-up
  * objects.
  *
- * States: no StatefulSet -> ABSENT; replicas 0 -> STOPPED; a ready
+ * States: no StatefulSet -> ABSENT; replicas 0 -> STOPPED ("stopping"
+ * while it still has a pod, by its status.replicas); a ready
  * replica -> RUNNING; else STARTING, or FAILED with the pod's problem
  * (unschedulable, image pull, crash loop, configuration error) once it
  * is certain: a crash loop at once, the others when the pod is older
@@ -40,9 +41,10 @@ struct k8s_observe_item {
 	char id[PROV_ID_LEN + 1];	/* the instance-id label */
 	bool deleting;			/* metadata.deletionTimestamp set */
 	/* StatefulSet: the manifest-hash annotation ("" when absent or not
-	 * a hash), spec.replicas (1 when absent), status.readyReplicas */
+	 * a hash), spec.replicas (1 when absent), status.readyReplicas and
+	 * status.replicas (the pods it has, ready or not; 0 when absent) */
 	char hash[K8S_HASH_LEN + 1];
-	int64_t replicas, ready;
+	int64_t replicas, ready, pods;
 	int64_t node_port;		/* Service: spec.ports[0].nodePort */
 	/* Pod: metadata.creationTimestamp (0 when unknown) and its problem
 	 * (static text, NULL for none), certain at once or after a grace */
@@ -59,7 +61,8 @@ struct k8s_observe_list {
 	bool sorted;
 };
 
-/* One pass's lists. */
+/* One pass's lists.  pods may stay empty when no StatefulSet needs its
+ * pod read (k8s_observe_needs_pods). */
 struct k8s_observe_index {
 	struct k8s_observe_list sts, svc, pods, np;
 };
@@ -80,12 +83,23 @@ const struct k8s_observe_item *
 k8s_observe_find(const struct k8s_observe_list *l, const char *id);
 void k8s_observe_list_release(struct k8s_observe_list *l);
 void k8s_observe_index_release(struct k8s_observe_index *ix);
+/* True when some StatefulSet of the sorted sts, not being deleted, wants
+ * a replica and has none ready: only then do its pod's problems matter,
+ * so a pass whose instances all run (or are stopped) lists no pods. */
+bool k8s_observe_needs_pods(const struct k8s_observe_list *sts);
 /* Adds to the object set the instance ids of l's items, skipping objects
  * being deleted. */
 void k8s_observe_ids(const struct k8s_observe_list *l,
 		     struct json_object *set);
+/* Adds to the object ix, under item's metadata.name, a new object with
+ * only what renew_cert reads of item (borrowed): metadata.name, .labels
+ * and .annotations, spec.template.metadata.annotations and
+ * status.revision, each where item has it; an item without a name is
+ * skipped.  A Secret's metadata keeps a few hundred bytes of its
+ * kilobytes (managedFields). */
+void k8s_observe_name_keep(struct json_object *ix, struct json_object *item);
 /* A new object (to put) mapping the metadata.name of each item of the
- * array items to the item (shared with items). */
+ * array items to its k8s_observe_name_keep copy. */
 struct json_object *k8s_observe_names(struct json_object *items);
 /* True when item carries the instance-id label id. */
 bool k8s_observe_is_instance(struct json_object *item, const char *id);

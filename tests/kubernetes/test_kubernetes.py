@@ -141,6 +141,11 @@ def lifecycle(engine, preset):
         refs = o[kind]["metadata"].get("ownerReferences", [])
         check(any(ref["uid"] == sts_uid for ref in refs), "%s owned by the StatefulSet" % kind,
               refs)
+    # the claim too (its retention policy): no pass lists claims for orphans
+    claim = kube("/api/v1/namespaces/%s/persistentvolumeclaims/data-%s-0" % (NS, name_of(iid)))
+    refs = (claim or {}).get("metadata", {}).get("ownerReferences", [])
+    check(any(ref["uid"] == sts_uid for ref in refs), "the claim owned by the StatefulSet",
+          claim and claim["metadata"])
     labels = o["sts"]["metadata"]["labels"]
     check(labels.get("app.kubernetes.io/managed-by") == "dbtree", "labelled", labels)
     check(stack.post("%s/%s/stop" % (API, iid), headers=stack.auth(token)).status == 204, "stop")
@@ -229,6 +234,9 @@ def test_a_pass_with_page_size_2_pages_every_list_and_changes_nothing():
     writes = {k: v for k, v in st["byVerb"].items() if k not in ("LIST", "GET") and v}
     check(not writes, "a steady paged pass writes nothing", st["byVerb"])
     lists = list_requests(st)
+    kinds = {e["path"].rsplit("/", 1)[-1] for e in lists}
+    check(kinds == {"statefulsets", "services", "networkpolicies", "secrets"},
+          "4 kinds listed: no pods (every instance runs), no claims", sorted(kinds))
     check(lists and all("limit=2" in e.get("query", "") for e in lists),
           "every list asks for pages of 2", [e.get("query") for e in lists])
     sts_pages = [e for e in lists if e["path"].endswith("/statefulsets")]

@@ -988,6 +988,45 @@ test_observe_absent_running_stopped(void)
 	world_release(&w);
 }
 
+/* Pods are read only for a StatefulSet that wants a replica and has none
+ * ready; a stopped one still stopping says so by its status.replicas. */
+static void
+test_observe_needs_pods(void)
+{
+	struct prov_spec s = spec_for("postgres", false);
+	struct prov_spec t = spec_for("redis", false);
+	struct json_object *st;
+	struct prov_observation o;
+	struct world w;
+
+	world_init(&w);
+	world_add(&w, &s, 1, false);
+	k8s_observe_keep_all(&w.ix.sts, w.sts);
+	CHECK(!k8s_observe_needs_pods(&w.ix.sts));	/* running */
+	k8s_observe_index_release(&w.ix);
+	t.id = OTHER_ID;
+	world_add(&w, &t, 0, false);
+	k8s_observe_keep_all(&w.ix.sts, w.sts);
+	CHECK(k8s_observe_needs_pods(&w.ix.sts));	/* t starts */
+	k8s_observe_index_release(&w.ix);
+	world_release(&w);
+
+	s.running = false;
+	world_init(&w);
+	world_add(&w, &s, 0, false);
+	k8s_observe_keep_all(&w.ix.sts, w.sts);
+	CHECK(!k8s_observe_needs_pods(&w.ix.sts));	/* stopped */
+	k8s_observe_index_release(&w.ix);
+	/* its pod not gone yet: status.replicas 1, no pod listed */
+	st = json_object_object_get(json_object_array_get_idx(w.sts, 0),
+	    "status");
+	json_object_object_add(st, "replicas", json_object_new_int(1));
+	world_observe(&w, &s, &o);
+	CHECK_INT(o.state, PROV_STOPPED);
+	CHECK_STR(o.reason, "stopping");
+	world_release(&w);
+}
+
 static void
 test_observe_drift(void)
 {
@@ -1156,7 +1195,8 @@ test_observe_keep(void)
 	    " \"2026-01-01T00:00:00Z\", \"creationTimestamp\":"
 	    " \"2026-01-01T00:00:00Z\"}, \"spec\": {\"replicas\": 0,"
 	    " \"ports\": [{\"nodePort\": 30001}, {\"nodePort\": 30002}]},"
-	    " \"status\": {\"readyReplicas\": 1, \"conditions\": [{\"type\":"
+	    " \"status\": {\"readyReplicas\": 1, \"replicas\": 2,"
+	    " \"conditions\": [{\"type\":"
 	    " \"PodScheduled\", \"status\": \"False\", \"reason\":"
 	    " \"Unschedulable\"}]}},"
 	    "{\"metadata\": {\"labels\": {\"" K8S_LABEL_ID "\": \"" OTHER_ID
@@ -1182,6 +1222,7 @@ test_observe_keep(void)
 	CHECK_STR(a->hash, "0123456789abcdef");
 	CHECK_INT(a->replicas, 0);
 	CHECK_INT(a->ready, 1);
+	CHECK_INT(a->pods, 2);
 	CHECK_INT(a->node_port, 30001);
 	CHECK_INT(a->born, 1767225600);
 	CHECK_STR(a->problem, "no node has room for it (Unschedulable)");
@@ -1190,6 +1231,7 @@ test_observe_keep(void)
 	CHECK_STR(b->hash, "");	/* not a hash: drift, as when absent */
 	CHECK_INT(b->replicas, 1);	/* "2" is not a number: the default */
 	CHECK_INT(b->ready, 0);
+	CHECK_INT(b->pods, 0);
 	CHECK_INT(b->node_port, 0);
 	CHECK_INT(b->born, 0);
 	CHECK_STR(b->problem, "it keeps crashing (CrashLoopBackOff)");
@@ -1219,6 +1261,23 @@ test_names_and_tls_roll(void)
 	CHECK(!k8s_observe_is_instance(a, OTHER_ID));
 	json_object_put(ix);
 	json_object_put(items);
+	/* the copy keeps what renew_cert reads, and nothing else */
+	items = json_tokener_parse("[{\"metadata\": {\"name\": \"a\","
+	    " \"annotations\": {\"x\": \"1\"}, \"managedFields\": [{}],"
+	    " \"uid\": \"u\"}, \"data\": {\"password\": \"cA==\"},"
+	    " \"spec\": {\"replicas\": 1, \"template\": {\"metadata\":"
+	    " {\"annotations\": {\"y\": \"2\"}}, \"spec\": {}}},"
+	    " \"status\": {\"revision\": 3, \"conditions\": []}}]");
+	if (!CHECK(items != NULL))
+		return;
+	ix = k8s_observe_names(items);
+	json_object_put(items);
+	CHECK(json_object_object_get_ex(ix, "a", &a));
+	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+	    "{\"metadata\":{\"name\":\"a\",\"annotations\":{\"x\":\"1\"}},"
+	    "\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
+	    "{\"y\":\"2\"}}}},\"status\":{\"revision\":3}}");
+	json_object_put(ix);
 	cert = json_tokener_parse("{\"status\": {\"revision\": 1}}");
 	sts = json_tokener_parse("{\"spec\": {\"template\": {\"metadata\":"
 	    " {}}}}");
@@ -1254,6 +1313,7 @@ static const struct test_case cases[] = {
 	{ "no_password_in_statefulset", test_no_password_in_statefulset },
 	{ "observe_absent_running_stopped",
 	  test_observe_absent_running_stopped },
+	{ "observe_needs_pods", test_observe_needs_pods },
 	{ "observe_drift", test_observe_drift },
 	{ "observe_starting", test_observe_starting },
 	{ "observe_problems", test_observe_problems },

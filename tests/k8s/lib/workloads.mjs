@@ -192,8 +192,10 @@ export function reconcileStatefulSets(api) {
       let pod = api.get("pods", ns, podName);
       if (pod && !controlledBy(pod, sts)) continue; // orphaned or foreign pod with that name
       if (!pod) {
-        if (ordered) {
-          // OrderedReady: the next pod only once all lower ordinals are Running and Ready
+        if (ordered && ord > start) {
+          // OrderedReady: the next pod only once all lower ordinals are
+          // Running and Ready (the first has none: no list of every pod,
+          // which made creating N sets quadratic)
           const lowerNotReady = api
             .list("pods", ns)
             .filter((p) => controlledBy(p, sts))
