@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -22,6 +23,9 @@
 #include "domain/lifecycle.h"
 #include "domain/outbox.h"
 #include "store/db.h"
+
+/* Running instances charged per transaction (lifecycle_lock_all). */
+#define BILL_BATCH 1000
 
 struct bill_row {
 	char row[24], user_id[40], name[64], email[256];
@@ -253,27 +257,180 @@ bill_one(struct db *db, const struct bill_row *b, enum bill_kind kind,
 	return -1;
 }
 
+/* "{1,2,3}": n ids as a PostgreSQL array, into b. */
+static void
+id_array(struct buf *b, const int64_t *ids, int n)
+{
+	buf_adds(b, "{");
+	for (int i = 0; i < n; i++)
+		buf_addf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_adds(b, "}");
+}
+
+/* Inside the batch's transaction, the instances of ids locked by
+ * lifecycle_lock_all: one statement charges every instance whose owner
+ * can pay all of the batch's periods at once: the period rows (ON
+ * CONFLICT DO NOTHING: never twice), one debit per owner by the sum of
+ * the rows it really inserted, one ledger row per instance carrying the
+ * running balance.  Rows: the number charged, then the ids of the
+ * instances left to the per-row path (owner short of lemons, or gone),
+ * NULL when none. */
+static PGresult *
+charge_set(struct db *db, const int64_t *ids, int n, const char *period)
+{
+	struct buf set = BUF_INIT((size_t)n * 21 + 3);
+	const char *params[] = { NULL, period };
+	PGresult *res;
+
+	id_array(&set, ids, n);
+	params[0] = buf_cstr(&set);
+	res = db_exec(db, "WITH p AS (SELECT to_timestamp(floor(extract(epoch"
+	    "  FROM now()) / $2::int) * $2::int) AS start),"
+	    " c AS (SELECT i.id, i.user_id, i.name, i.hourly_cost AS cost"
+	    "  FROM db_instances i, p WHERE i.id = ANY($1::bigint[])"
+	    "  AND i.hourly_cost > 0 AND NOT EXISTS (SELECT 1"
+	    "  FROM db_instance_billing b WHERE b.instance_id = i.id"
+	    "  AND b.period_start = p.start)),"
+	    " need AS (SELECT user_id, sum(cost) AS total FROM c"
+	    "  GROUP BY user_id),"
+	    " u AS (SELECT users.id, users.lemon_balance AS bal, need.total"
+	    "  FROM users JOIN need ON need.user_id = users.id"
+	    "  WHERE NOT users.is_deleted ORDER BY users.id"
+	    "  FOR UPDATE OF users),"
+	    " ok AS (SELECT id, bal FROM u WHERE bal >= total),"
+	    " ins AS (INSERT INTO db_instance_billing (instance_id,"
+	    "  period_start, amount) SELECT c.id, p.start, c.cost"
+	    "  FROM c JOIN ok ON ok.id = c.user_id, p"
+	    "  ON CONFLICT DO NOTHING RETURNING instance_id),"
+	    " ch AS (SELECT c.id, c.user_id, c.name, c.cost, ok.bal - sum(c.cost)"
+	    "  OVER (PARTITION BY c.user_id ORDER BY c.id) AS after"
+	    "  FROM ins JOIN c ON c.id = ins.instance_id"
+	    "  JOIN ok ON ok.id = c.user_id),"
+	    " debit AS (UPDATE users SET lemon_balance = lemon_balance - s.total,"
+	    "  total_spent_lemons = total_spent_lemons + s.total"
+	    "  FROM (SELECT user_id, sum(cost) AS total FROM ch"
+	    "  GROUP BY user_id) s WHERE users.id = s.user_id"
+	    "  RETURNING users.id),"
+	    " led AS (INSERT INTO user_lemon_transactions (user_id,"
+	    "  action_type, amount, balance, note, db_instance_id)"
+	    "  SELECT user_id, 'instance_maintain', -cost, after,"
+	    "  'instance ' || name || ': one period', id FROM ch"
+	    "  RETURNING id)"
+	    " SELECT (SELECT count(*) FROM led), left_over.id"
+	    " FROM (SELECT 1) one LEFT JOIN (SELECT c.id FROM c"
+	    "  WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.id = c.user_id))"
+	    " left_over ON true"
+	    " ORDER BY left_over.id", 2, params);
+	buf_release(&set);
+	return res;
+}
+
+/* Marks (left[i] = true) the rows whose ids charge_set left over; both
+ * are in id order. */
+static void
+mark_left_over(const PGresult *res, const struct bill_row *rows, int n,
+	       bool *left)
+{
+	int j = 0;
+
+	for (int r = 0; r < PQntuples(res); r++) {
+		int64_t id;
+
+		if (PQgetisnull(res, r, 1))
+			continue;
+		id = db_get_i64(res, r, 1);
+		while (j < n && rows[j].row_id < id)
+			j++;
+		if (j < n && rows[j].row_id == id)
+			left[j] = true;
+	}
+}
+
+/* A batch of running instances (in id order): one transaction locks them
+ * through the lifecycle and charges all whose owner can pay; the others
+ * go one by one through bill_running (charge what the balance covers,
+ * pause the rest).  If the batch fails (a deadlock with a person's
+ * writer, say), every row of it goes one by one. */
+static int
+charge_batch(struct db *db, const struct bill_row *rows, int n,
+	     const char *period, struct billing_stats *st)
+{
+	int64_t *ids = xcalloc((size_t)n, sizeof(*ids));
+	int64_t *locked = xcalloc((size_t)n, sizeof(*locked));
+	bool *left = xcalloc((size_t)n, sizeof(*left));
+	PGresult *res = NULL;
+	int64_t charged = 0;
+	int nl, ret = 0;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = rows[i].row_id;
+	if (db_begin(db) < 0 ||
+	    (nl = lifecycle_lock_all(db, LC_CHARGE, ids, n, locked)) < 0)
+		goto failed;
+	if (nl > 0) {
+		if (!(res = charge_set(db, locked, nl, period)))
+			goto failed;
+		charged = db_get_i64(res, 0, 0);
+		mark_left_over(res, rows, n, left);
+	}
+	if (db_commit(db) < 0)
+		goto failed;
+	st->charged += charged;
+	goto per_row;
+failed:
+	db_rollback(db);
+	log_warn("billing: a batch of %d failed; charging them one by one",
+	    n);
+	for (int i = 0; i < n; i++)
+		left[i] = true;
+per_row:
+	for (int i = 0; i < n; i++)
+		if (left[i] && bill_running(db, &rows[i], period, st) < 0)
+			ret = -1;
+	PQclear(res);
+	free(ids);
+	free(locked);
+	free(left);
+	return ret;
+}
+
 int
 billing_run(struct db *db, const struct billing_rules *r, int64_t deadline_ms,
 	    struct billing_stats *st)
 {
 	char period[24], grace[24];
-	struct bill_row b;
+	struct bill_row *run, b;
 	enum bill_kind kind;
 	PGresult *res;
+	int nrun = 0;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(period, sizeof(period), "%lld", (long long)r->period_s);
 	snprintf(grace, sizeof(grace), "%lld", (long long)r->grace_s);
 	if (!(res = select_work(db, period, grace)))
 		return -1;
+	/* charges in batches first, then the rare kinds one by one */
+	run = xcalloc((size_t)PQntuples(res) + 1, sizeof(*run));
+	for (int i = 0; i < PQntuples(res); i++)
+		if (kind_parse(PQgetvalue(res, i, COL_KIND), &kind) == 0 &&
+		    kind == BILL_CHARGE)
+			bill_row_from(res, i, &run[nrun++]);
+	for (int i = 0; i < nrun; i += BILL_BATCH) {
+		if (clock_mono_ms() >= deadline_ms)
+			break;
+		charge_batch(db, run + i, nrun - i < BILL_BATCH ? nrun - i :
+		    BILL_BATCH, period, st);
+	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (clock_mono_ms() >= deadline_ms)
 			break;
+		if (kind_parse(PQgetvalue(res, i, COL_KIND), &kind) < 0 ||
+		    kind == BILL_CHARGE)
+			continue;
 		bill_row_from(res, i, &b);
-		if (kind_parse(PQgetvalue(res, i, COL_KIND), &kind) == 0)
-			bill_one(db, &b, kind, period, st);
+		bill_one(db, &b, kind, period, st);
 	}
+	free(run);
 	PQclear(res);
 	return 0;
 }
