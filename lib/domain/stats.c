@@ -11,8 +11,9 @@
  *    and look up only the best three in users;
  *  - a user's harvests scan ult_harvest_user_day over the asked days once,
  *    and generate_series supplies the days without harvest;
- *  - a ledger page counts the user's rows on ult_user_created (index only)
- *    and reads the page from the same index, newest first.
+ *  - a ledger page counts the user's rows on ult_user_page and skips to
+ *    the page on the same index, both index-only, newest first, then
+ *    reads only the page's rows (one instance's page: ult_instance_page).
  *
  * Days are UTC calendar days whatever the session's TimeZone: dates are
  * computed from now() AT TIME ZONE 'UTC' and turned back into instants
@@ -193,23 +194,42 @@ stats_transactions(struct db *db, const char *user_id,
 	memset(out, 0, sizeof(*out));
 	snprintf(limit_s, sizeof(limit_s), "%d", limit);
 	snprintf(offset_s, sizeof(offset_s), "%" PRId64, (page - 1) * limit);
-	/* One statement, so the total and the page see one snapshot; the
+	/* One statement, so the total and the page see one snapshot.  The
+	 * count and the OFFSET walk ult_user_page (or ult_instance_page)
+	 * index-only; only the page's rows are read from the table.  The
 	 * filter takes the ledger rows of the user's instances of that name
 	 * (deleted ones included: their history stays). */
-	res = db_exec(db, "WITH f AS (SELECT id, action_type, status, amount,"
-	    " balance, created_at, note, db_instance_id"
-	    " FROM user_lemon_transactions WHERE user_id = $1"
-	    " AND ($4::text IS NULL OR db_instance_id IN (SELECT id"
-	    " FROM db_instances WHERE user_id = $1 AND name = $4)))"
-	    " SELECT c.total, t.id, t.action_type, t.status, t.amount,"
-	    " t.balance, floor(extract(epoch FROM t.created_at))::bigint,"
-	    " t.note, i.name"
-	    " FROM (SELECT count(*) AS total FROM f) c"
-	    " LEFT JOIN LATERAL (SELECT * FROM f"
-	    " ORDER BY created_at DESC, id DESC"
-	    " LIMIT $2::int OFFSET $3::bigint) t ON true"
-	    " LEFT JOIN db_instances i ON i.id = t.db_instance_id"
-	    " ORDER BY t.created_at DESC, t.id DESC", 4, params);
+	if (!instance_name)
+		res = db_exec(db, "SELECT c.total, t.id, t.action_type,"
+		    " t.status, t.amount, t.balance,"
+		    " floor(extract(epoch FROM t.created_at))::bigint, t.note,"
+		    " i.name"
+		    " FROM (SELECT count(*) AS total FROM user_lemon_transactions"
+		    " WHERE user_id = $1) c"
+		    " LEFT JOIN LATERAL (SELECT l.* FROM (SELECT id"
+		    " FROM user_lemon_transactions WHERE user_id = $1"
+		    " ORDER BY created_at DESC, id DESC"
+		    " LIMIT $2::int OFFSET $3::bigint) p"
+		    " JOIN user_lemon_transactions l ON l.id = p.id) t ON true"
+		    " LEFT JOIN db_instances i ON i.id = t.db_instance_id"
+		    " ORDER BY t.created_at DESC, t.id DESC", 3, params);
+	else
+		res = db_exec(db, "WITH n AS (SELECT id FROM db_instances"
+		    " WHERE user_id = $1 AND name = $4)"
+		    " SELECT c.total, t.id, t.action_type,"
+		    " t.status, t.amount, t.balance,"
+		    " floor(extract(epoch FROM t.created_at))::bigint, t.note,"
+		    " i.name"
+		    " FROM (SELECT count(*) AS total FROM user_lemon_transactions"
+		    " WHERE db_instance_id IN (SELECT id FROM n)) c"
+		    " LEFT JOIN LATERAL (SELECT l.* FROM (SELECT id"
+		    " FROM user_lemon_transactions"
+		    " WHERE db_instance_id IN (SELECT id FROM n)"
+		    " ORDER BY created_at DESC, id DESC"
+		    " LIMIT $2::int OFFSET $3::bigint) p"
+		    " JOIN user_lemon_transactions l ON l.id = p.id) t ON true"
+		    " LEFT JOIN db_instances i ON i.id = t.db_instance_id"
+		    " ORDER BY t.created_at DESC, t.id DESC", 4, params);
 	if (!res)
 		return -1;
 	out->res = res;
