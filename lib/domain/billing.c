@@ -1,9 +1,13 @@
 /*
- * The billing pass.  Every change to one instance is one transaction that
+ * The billing pass.  Every change to an instance is in a transaction that
  * first moves (or, to charge, just locks) the instance through the
  * lifecycle, which rechecks its status, intent and deletion on the locked
  * row; then the period row, the ledger debit and the mail go with it or
- * not at all.  So a deleted instance is never charged, a pause never
+ * not at all.  Charges, the common case, go a batch at a time: the
+ * lifecycle locks the batch's rows by the charge's guard, and one
+ * statement bills every owner who can pay for all of their rows in it;
+ * the rest (an owner short of lemons, a resume, a warning, an expiry) go
+ * one instance per transaction.  So a deleted instance is never charged, a pause never
  * overwrites a person's stop or delete, and a resume never revives a
  * deleted instance.  Periods are aligned to the epoch
  * (floor(now / period)).
