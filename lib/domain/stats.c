@@ -9,11 +9,14 @@
  *    stop after three;
  *  - today's quiz masters read quiz_daily_correct (kept by triggers)
  *    and look up only the best three in users;
- *  - a user's harvests scan ult_harvest_user_day over the asked days once,
+ *  - a user's harvests scan ult_harvest_user_day_amount (index only) over
+ *    the asked days once,
  *    and generate_series supplies the days without harvest;
- *  - a ledger page counts the user's rows on ult_user_page and skips to
- *    the page on the same index, both index-only, newest first, then
- *    reads only the page's rows (one instance's page: ult_instance_page).
+ *  - a ledger page takes the user's total from user_ledger_counts (kept
+ *    by a trigger), skips to the page on ult_user_page index-only, from
+ *    the newest end or, for a page in the older half, from the oldest,
+ *    then reads only the page's rows; one instance's page counts and
+ *    skips on ult_instance_page, index-only.
  *
  * Days are UTC calendar days whatever the session's TimeZone: dates are
  * computed from now() AT TIME ZONE 'UTC' and turned back into instants
@@ -200,16 +203,23 @@ stats_transactions(struct db *db, const char *user_id,
 	 * filter takes the ledger rows of the user's instances of that name
 	 * (deleted ones included: their history stays). */
 	if (!instance_name)
-		res = db_exec(db, "SELECT c.total, t.id, t.action_type,"
+		res = db_exec(db, "WITH c AS (SELECT coalesce((SELECT n"
+		    " FROM user_ledger_counts WHERE user_id = $1), 0) AS total)"
+		    " SELECT c.total, t.id, t.action_type,"
 		    " t.status, t.amount, t.balance,"
 		    " floor(extract(epoch FROM t.created_at))::bigint, t.note,"
 		    " i.name"
-		    " FROM (SELECT count(*) AS total FROM user_lemon_transactions"
-		    " WHERE user_id = $1) c"
-		    " LEFT JOIN LATERAL (SELECT l.* FROM (SELECT id"
-		    " FROM user_lemon_transactions WHERE user_id = $1"
+		    " FROM c LEFT JOIN LATERAL (SELECT l.* FROM ("
+		    "(SELECT id FROM user_lemon_transactions WHERE user_id = $1"
+		    " AND $3::bigint * 2 < c.total"
 		    " ORDER BY created_at DESC, id DESC"
-		    " LIMIT $2::int OFFSET $3::bigint) p"
+		    " LIMIT $2::int OFFSET $3::bigint)"
+		    " UNION ALL "
+		    "(SELECT id FROM user_lemon_transactions WHERE user_id = $1"
+		    " AND $3::bigint * 2 >= c.total AND $3::bigint < c.total"
+		    " ORDER BY created_at, id"
+		    " LIMIT greatest(least($2::int, c.total - $3::bigint), 0)"
+		    " OFFSET greatest(c.total - $3::bigint - $2::int, 0))) p"
 		    " JOIN user_lemon_transactions l ON l.id = p.id) t ON true"
 		    " LEFT JOIN db_instances i ON i.id = t.db_instance_id"
 		    " ORDER BY t.created_at DESC, t.id DESC", 3, params);

@@ -153,6 +153,10 @@ SELECT gen_random_uuid() AS id, b.id, m.action, m.amount,
        sum(m.amount) OVER (PARTITION BY m.n ORDER BY m.created_at, m.seq),
        m.action::text, m.created_at, m.inst
 FROM moves m JOIN bench_users b ON b.n = m.n ORDER BY 1;
+-- what the ledger's statement trigger keeps (off for the load)
+INSERT INTO user_ledger_counts (user_id, n)
+SELECT user_id, count(*) FROM user_lemon_transactions GROUP BY 1
+ON CONFLICT (user_id) DO UPDATE SET n = EXCLUDED.n;
 DO $$ DECLARE r record; BEGIN
 	FOR r IN SELECT indexdef FROM ult_indexes LOOP
 		EXECUTE r.indexdef;
@@ -221,6 +225,7 @@ VACUUM ANALYZE user_lemon_transactions;
 VACUUM ANALYZE user_quiz_attempts;
 VACUUM ANALYZE stats_counters;
 VACUUM ANALYZE quiz_daily_correct;
+VACUUM ANALYZE user_ledger_counts;
 CHECKPOINT;
 SQL
 }
@@ -334,20 +339,29 @@ SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
 explain "daily-harvest days=7" "$daily" "$u" "'7'"
 explain "daily-harvest days=90" "$daily" "$u" "'90'"
 
-tx="SELECT c.total, t.id, t.action_type,
+tx="WITH c AS (SELECT coalesce((SELECT n
+ FROM user_ledger_counts WHERE user_id = \$1), 0) AS total)
+ SELECT c.total, t.id, t.action_type,
  t.status, t.amount, t.balance,
  floor(extract(epoch FROM t.created_at))::bigint, t.note,
  i.name
- FROM (SELECT count(*) AS total FROM user_lemon_transactions
- WHERE user_id = \$1) c
- LEFT JOIN LATERAL (SELECT l.* FROM (SELECT id
- FROM user_lemon_transactions WHERE user_id = \$1
+ FROM c LEFT JOIN LATERAL (SELECT l.* FROM (
+(SELECT id FROM user_lemon_transactions WHERE user_id = \$1
+ AND \$3::bigint * 2 < c.total
  ORDER BY created_at DESC, id DESC
- LIMIT \$2::int OFFSET \$3::bigint) p
+ LIMIT \$2::int OFFSET \$3::bigint)
+ UNION ALL 
+(SELECT id FROM user_lemon_transactions WHERE user_id = \$1
+ AND \$3::bigint * 2 >= c.total AND \$3::bigint < c.total
+ ORDER BY created_at, id
+ LIMIT greatest(least(\$2::int, c.total - \$3::bigint), 0)
+ OFFSET greatest(c.total - \$3::bigint - \$2::int, 0))) p
  JOIN user_lemon_transactions l ON l.id = p.id) t ON true
  LEFT JOIN db_instances i ON i.id = t.db_instance_id
  ORDER BY t.created_at DESC, t.id DESC"
 explain "transactions first page (limit 20)" "$tx" "$u" "'20'" "'0'"
+explain "transactions middle page (limit 100)" "$tx" "$u" "'100'" \
+	"'$(( rows / 200 * 100 ))'"
 explain "transactions last page (limit 100)" "$tx" "$u" "'100'" \
 	"'$(( (rows - 1) / 100 * 100 ))'"
 
@@ -367,15 +381,15 @@ inst="WITH n AS (SELECT id FROM db_instances
  JOIN user_lemon_transactions l ON l.id = p.id) t ON true
  LEFT JOIN db_instances i ON i.id = t.db_instance_id
  ORDER BY t.created_at DESC, t.id DESC"
-irows=$(value -c "SELECT count(*) FROM user_lemon_transactions t
-	JOIN db_instances i ON i.id = t.db_instance_id
-	WHERE i.user_id = '$uid' AND i.name = 'bench-1'")
-if [ "$irows" -gt 0 ]; then
-	explain "one instance, first page (limit 20)" "$inst" "$u" "'20'" "'0'" \
-		"'bench-1'"
-	explain "one instance, last page (limit 100)" "$inst" "$u" "'100'" \
-		"'$(( (irows - 1) / 100 * 100 ))'" "'bench-1'"
-fi
+# one instance's page: user 1's instance "bench-1", billed every hour
+# for 90 days
+read -r iuid irows <<<"$(value -F ' ' -c "SELECT i.user_id, count(*)
+	FROM user_lemon_transactions t JOIN db_instances i
+	ON i.id = t.db_instance_id WHERE i.name = 'bench-1' GROUP BY 1")"
+explain "one instance, first page (limit 20)" "$inst" "'$iuid'" "'20'" "'0'" \
+	"'bench-1'"
+explain "one instance, last page (limit 100)" "$inst" "'$iuid'" "'100'" \
+	"'$(( (irows - 1) / 100 * 100 ))'" "'bench-1'"
 
 value -c "DELETE FROM sessions WHERE token_hash = decode('$hash', 'hex')" >/dev/null
 echo "stats: plans in $plans" >&2
