@@ -17,38 +17,3 @@ CREATE INDEX ult_harvest_user_day_amount ON user_lemon_transactions
 	(user_id, created_at) INCLUDE (status, amount)
 	WHERE action_type = 'harvest';
 DROP INDEX ult_harvest_user_day;
-
--- How many ledger rows each user has, kept by the statement that writes
--- them (a trigger over the statement's rows: one upsert per user and
--- statement, in user order), so that a ledger page knows its total
--- without counting, and reads a page in the older half from the oldest
--- end.  Every ledger writer locks the user's row first (domain/ledger.c,
--- billing's batch), so this row's lock adds no new order between writers.
-CREATE TABLE user_ledger_counts (
-	user_id uuid PRIMARY KEY,
-	n       bigint NOT NULL CHECK (n >= 0)
-);
-INSERT INTO user_ledger_counts (user_id, n)
-	SELECT user_id, count(*) FROM user_lemon_transactions GROUP BY 1;
-
-CREATE FUNCTION ledger_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	INSERT INTO user_ledger_counts (user_id, n)
-	SELECT user_id, count(*) FROM new_rows GROUP BY 1 ORDER BY 1
-	ON CONFLICT (user_id) DO UPDATE SET n = user_ledger_counts.n + EXCLUDED.n;
-	RETURN NULL;
-END $$;
-CREATE TRIGGER ult_count_rows AFTER INSERT ON user_lemon_transactions
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION ledger_count_rows();
-
-CREATE FUNCTION ledger_uncount_rows() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	UPDATE user_ledger_counts c SET n = c.n - d.n
-	FROM (SELECT user_id, count(*) AS n FROM old_rows GROUP BY 1) d
-	WHERE c.user_id = d.user_id;
-	RETURN NULL;
-END $$;
-CREATE TRIGGER ult_uncount_rows AFTER DELETE ON user_lemon_transactions
-	REFERENCING OLD TABLE AS old_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION ledger_uncount_rows();

@@ -153,10 +153,6 @@ SELECT gen_random_uuid() AS id, b.id, m.action, m.amount,
        sum(m.amount) OVER (PARTITION BY m.n ORDER BY m.created_at, m.seq),
        m.action::text, m.created_at, m.inst
 FROM moves m JOIN bench_users b ON b.n = m.n ORDER BY 1;
--- what the ledger's statement trigger keeps (off for the load)
-INSERT INTO user_ledger_counts (user_id, n)
-SELECT user_id, count(*) FROM user_lemon_transactions GROUP BY 1
-ON CONFLICT (user_id) DO UPDATE SET n = EXCLUDED.n;
 DO $$ DECLARE r record; BEGIN
 	FOR r IN SELECT indexdef FROM ult_indexes LOOP
 		EXECUTE r.indexdef;
@@ -225,7 +221,6 @@ VACUUM ANALYZE user_lemon_transactions;
 VACUUM ANALYZE user_quiz_attempts;
 VACUUM ANALYZE stats_counters;
 VACUUM ANALYZE quiz_daily_correct;
-VACUUM ANALYZE user_ledger_counts;
 CHECKPOINT;
 SQL
 }
@@ -339,8 +334,8 @@ SELECT (created_at AT TIME ZONE 'UTC')::date AS day,
 explain "daily-harvest days=7" "$daily" "$u" "'7'"
 explain "daily-harvest days=90" "$daily" "$u" "'90'"
 
-tx="WITH c AS (SELECT coalesce((SELECT n
- FROM user_ledger_counts WHERE user_id = \$1), 0) AS total)
+tx="WITH c AS MATERIALIZED (SELECT count(*)
+ AS total FROM user_lemon_transactions WHERE user_id = \$1)
  SELECT c.total, t.id, t.action_type,
  t.status, t.amount, t.balance,
  floor(extract(epoch FROM t.created_at))::bigint, t.note,
