@@ -7,9 +7,9 @@
  * lifecycle locks the batch's rows by the charge's guard, and one
  * statement bills every owner who can pay for all of their rows in it;
  * the rest (an owner short of lemons, a resume, a warning, an expiry) go
- * one instance per transaction.  So a deleted instance is never charged, a pause never
- * overwrites a person's stop or delete, and a resume never revives a
- * deleted instance.  Periods are aligned to the epoch
+ * one instance per transaction.  So a deleted instance is never charged,
+ * a pause never overwrites a person's stop or delete, and a resume never
+ * revives a deleted instance.  Periods are aligned to the epoch
  * (floor(now / period)).
  */
 #include <json.h>
@@ -306,11 +306,13 @@ charge_set(struct db *db, const int64_t *ids, int n, const char *period)
 	    "  period_start, amount) SELECT c.id, p.start, c.cost"
 	    "  FROM c JOIN ok ON ok.id = c.user_id, p"
 	    "  ON CONFLICT DO NOTHING RETURNING instance_id),"
-	    " ch AS (SELECT c.id, c.user_id, c.name, c.cost, ok.bal - sum(c.cost)"
-	    "  OVER (PARTITION BY c.user_id ORDER BY c.id) AS after"
+	    " ch AS (SELECT c.id, c.user_id, c.name, c.cost,"
+	    "  ok.bal - sum(c.cost) OVER (PARTITION BY c.user_id"
+	    "  ORDER BY c.id) AS after"
 	    "  FROM ins JOIN c ON c.id = ins.instance_id"
 	    "  JOIN ok ON ok.id = c.user_id),"
-	    " debit AS (UPDATE users SET lemon_balance = lemon_balance - s.total,"
+	    " debit AS (UPDATE users"
+	    "  SET lemon_balance = lemon_balance - s.total,"
 	    "  total_spent_lemons = total_spent_lemons + s.total"
 	    "  FROM (SELECT user_id, sum(cost) AS total FROM ch"
 	    "  GROUP BY user_id) s WHERE users.id = s.user_id"

@@ -292,7 +292,8 @@ static int
 flush_ids_(struct db *db, const char *func, struct fleet_ids *s,
 	   const char *sql)
 {
-	struct buf ids = BUF_INIT(s->n * 21 + 3), seqs = BUF_INIT(s->n * 21 + 3);
+	struct buf ids = BUF_INIT(s->n * 21 + 3);
+	struct buf seqs = BUF_INIT(s->n * 21 + 3);
 	const char *params[2];
 	PGresult *res;
 
