@@ -5,12 +5,12 @@
  * row; then the period row, the ledger debit and the mail go with it or
  * not at all.  Charges, the common case, go a batch at a time: the
  * lifecycle locks the batch's rows by the charge's guard, and one
- * statement bills every owner who can pay for all of their rows in it;
- * the rest (an owner short of lemons, a resume, a warning, an expiry) go
- * one instance per transaction.  So a deleted instance is never charged,
- * a pause never overwrites a person's stop or delete, and a resume never
- * revives a deleted instance.  Periods are aligned to the epoch
- * (floor(now / period)).
+ * statement bills each owner's rows as far as their balance covers; the
+ * rest (the pauses of what it could not pay, a resume, a warning, an
+ * expiry) go one instance per transaction.  So a deleted instance is never
+ * charged, a pause never overwrites a person's stop or delete, and a
+ * resume never revives a deleted instance.  Periods are aligned to the
+ * epoch (floor(now / period)).
  */
 #include <json.h>
 #include <stdio.h>
@@ -272,13 +272,14 @@ id_array(struct buf *b, const int64_t *ids, int n)
 }
 
 /* Inside the batch's transaction, the instances of ids locked by
- * lifecycle_lock_all: one statement charges every instance whose owner
- * can pay all of the batch's periods at once: the period rows (ON
- * CONFLICT DO NOTHING: never twice), one debit per owner by the sum of
- * the rows it really inserted, one ledger row per instance carrying the
- * running balance.  Rows: the number charged, then the ids of the
- * instances left to the per-row path (owner short of lemons, or gone),
- * NULL when none. */
+ * lifecycle_lock_all: one statement charges, for every owner, their
+ * instances in id order as far as the locked balance covers them: the
+ * period rows (ON CONFLICT DO NOTHING: never twice), one debit per owner
+ * by the sum of the rows it really inserted, one ledger row per instance
+ * carrying the running balance.  Rows: the number charged, then the
+ * instances left over (NULL when none), each with whether its cost still
+ * fits in what its owner has left (an owner gone: true, so that the
+ * per-row path decides). */
 static PGresult *
 charge_set(struct db *db, const int64_t *ids, int n, const char *period)
 {
@@ -295,22 +296,20 @@ charge_set(struct db *db, const int64_t *ids, int n, const char *period)
 	    "  AND i.hourly_cost > 0 AND NOT EXISTS (SELECT 1"
 	    "  FROM db_instance_billing b WHERE b.instance_id = i.id"
 	    "  AND b.period_start = p.start)),"
-	    " need AS (SELECT user_id, sum(cost) AS total FROM c"
-	    "  GROUP BY user_id),"
-	    " u AS (SELECT users.id, users.lemon_balance AS bal, need.total"
-	    "  FROM users JOIN need ON need.user_id = users.id"
-	    "  WHERE NOT users.is_deleted ORDER BY users.id"
-	    "  FOR UPDATE OF users),"
-	    " ok AS (SELECT id, bal FROM u WHERE bal >= total),"
+	    " u AS (SELECT id, lemon_balance AS bal FROM users"
+	    "  WHERE id IN (SELECT user_id FROM c) AND NOT is_deleted"
+	    "  ORDER BY id FOR UPDATE),"
+	    " r AS (SELECT c.*, u.bal, sum(c.cost) OVER (PARTITION BY"
+	    "  c.user_id ORDER BY c.id) AS cum"
+	    "  FROM c JOIN u ON u.id = c.user_id),"
 	    " ins AS (INSERT INTO db_instance_billing (instance_id,"
-	    "  period_start, amount) SELECT c.id, p.start, c.cost"
-	    "  FROM c JOIN ok ON ok.id = c.user_id, p"
-	    "  ON CONFLICT DO NOTHING RETURNING instance_id),"
-	    " ch AS (SELECT c.id, c.user_id, c.name, c.cost,"
-	    "  ok.bal - sum(c.cost) OVER (PARTITION BY c.user_id"
-	    "  ORDER BY c.id) AS after"
-	    "  FROM ins JOIN c ON c.id = ins.instance_id"
-	    "  JOIN ok ON ok.id = c.user_id),"
+	    "  period_start, amount) SELECT r.id, p.start, r.cost FROM r, p"
+	    "  WHERE r.cum <= r.bal ON CONFLICT DO NOTHING"
+	    "  RETURNING instance_id),"
+	    " ch AS (SELECT r.id, r.user_id, r.name, r.cost,"
+	    "  r.bal - sum(r.cost) OVER (PARTITION BY r.user_id"
+	    "  ORDER BY r.id) AS after"
+	    "  FROM ins JOIN r ON r.id = ins.instance_id),"
 	    " debit AS (UPDATE users"
 	    "  SET lemon_balance = lemon_balance - s.total,"
 	    "  total_spent_lemons = total_spent_lemons + s.total"
@@ -322,20 +321,26 @@ charge_set(struct db *db, const int64_t *ids, int n, const char *period)
 	    "  SELECT user_id, 'instance_maintain', -cost, after,"
 	    "  'instance ' || name || ': one period', id FROM ch"
 	    "  RETURNING id)"
-	    " SELECT (SELECT count(*) FROM led), left_over.id"
-	    " FROM (SELECT 1) one LEFT JOIN (SELECT c.id FROM c"
-	    "  WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.id = c.user_id))"
-	    " left_over ON true"
+	    " SELECT (SELECT count(*) FROM led), left_over.id, left_over.fits"
+	    " FROM (SELECT 1) one LEFT JOIN (SELECT c.id, coalesce(c.cost"
+	    "  <= r.bal - (SELECT coalesce(max(k.cum), 0) FROM r k"
+	    "  WHERE k.user_id = c.user_id AND k.cum <= k.bal), true) AS fits"
+	    "  FROM c LEFT JOIN r ON r.id = c.id"
+	    "  WHERE r.id IS NULL OR r.cum > r.bal) left_over ON true"
 	    " ORDER BY left_over.id", 2, params);
 	buf_release(&set);
 	return res;
 }
 
-/* Marks (left[i] = true) the rows whose ids charge_set left over; both
- * are in id order. */
+/* What becomes of a row of the batch after its statement. */
+enum bill_next { NEXT_DONE, NEXT_CHARGE, NEXT_PAUSE };
+
+/* Sets next[i] for the rows charge_set left over: NEXT_CHARGE (one by
+ * one) when the cost may still fit, NEXT_PAUSE when the owner's locked
+ * balance could not pay it.  Both are in id order. */
 static void
 mark_left_over(const PGresult *res, const struct bill_row *rows, int n,
-	       bool *left)
+	       enum bill_next *next)
 {
 	int j = 0;
 
@@ -348,22 +353,24 @@ mark_left_over(const PGresult *res, const struct bill_row *rows, int n,
 		while (j < n && rows[j].row_id < id)
 			j++;
 		if (j < n && rows[j].row_id == id)
-			left[j] = true;
+			next[j] = PQgetvalue(res, r, 2)[0] == 't' ?
+			    NEXT_CHARGE : NEXT_PAUSE;
 	}
 }
 
 /* A batch of running instances (in id order): one transaction locks them
- * through the lifecycle and charges all whose owner can pay; the others
- * go one by one through bill_running (charge what the balance covers,
- * pause the rest).  If the batch fails (a deadlock with a person's
- * writer, say), every row of it goes one by one. */
+ * through the lifecycle and charges each owner's as far as the balance
+ * covers; those it could not pay are paused one by one (pause_broke:
+ * unless the person stopped or deleted it meanwhile), any other left over
+ * goes through bill_running.  If the batch fails (a deadlock with a
+ * person's writer, say), every row of it goes through bill_running. */
 static int
 charge_batch(struct db *db, const struct bill_row *rows, int n,
 	     const char *period, struct billing_stats *st)
 {
 	int64_t *ids = xcalloc((size_t)n, sizeof(*ids));
 	int64_t *locked = xcalloc((size_t)n, sizeof(*locked));
-	bool *left = xcalloc((size_t)n, sizeof(*left));
+	enum bill_next *next = xcalloc((size_t)n, sizeof(*next));
 	PGresult *res = NULL;
 	int64_t charged = 0;
 	int nl, ret = 0;
@@ -377,7 +384,7 @@ charge_batch(struct db *db, const struct bill_row *rows, int n,
 		if (!(res = charge_set(db, locked, nl, period)))
 			goto failed;
 		charged = db_get_i64(res, 0, 0);
-		mark_left_over(res, rows, n, left);
+		mark_left_over(res, rows, n, next);
 	}
 	if (db_commit(db) < 0)
 		goto failed;
@@ -388,15 +395,22 @@ failed:
 	log_warn("billing: a batch of %d failed; charging them one by one",
 	    n);
 	for (int i = 0; i < n; i++)
-		left[i] = true;
+		next[i] = NEXT_CHARGE;
 per_row:
-	for (int i = 0; i < n; i++)
-		if (left[i] && bill_running(db, &rows[i], period, st) < 0)
+	for (int i = 0; i < n; i++) {
+		int r = 0;
+
+		if (next[i] == NEXT_CHARGE)
+			r = bill_running(db, &rows[i], period, st);
+		else if (next[i] == NEXT_PAUSE)
+			r = pause_broke(db, &rows[i], st);
+		if (r < 0)
 			ret = -1;
+	}
 	PQclear(res);
 	free(ids);
 	free(locked);
-	free(left);
+	free(next);
 	return ret;
 }
 

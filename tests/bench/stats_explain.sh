@@ -20,12 +20,13 @@
 #
 # Each query runs as a prepared statement, as the pools run it (db_exec
 # prepares every statement once per connection), for the user with the most
-# ledger rows.  It is executed 8 times so that PostgreSQL has chosen between
-# its custom and generic plan; the last EXPLAIN (ANALYZE, BUFFERS) is
-# reported as
+# ledger rows.  It is executed 8 times under EXPLAIN (ANALYZE, BUFFERS), so
+# that PostgreSQL has chosen between its custom and generic plan; the
+# median execution time of the last three (this machine is shared: one run
+# can lose milliseconds to another process) is reported as
 #	stats <name>: <execution time> ms (target < 5 ms) ok|OVER
-# and every plan goes to STACK_DIR/log/stats-explain.log.  Exit status 1 if
-# any query is over.
+# and the last run's plan goes to STACK_DIR/log/stats-explain.log.  Exit
+# status 1 if any query is over.
 #
 # The SQL below is a COPY of the literals in lib/domain/stats.c (and of
 # session_user() in lib/domain/session.c, which authenticates the two
@@ -280,14 +281,17 @@ explain() {
 	shift 2
 	[ $# -eq 0 ] || args="($(IFS=,; echo "$*"))"
 	out=$({
-		printf 'PREPARE q AS %s;\n\\o /dev/null\n' "$query"
-		for i in 1 2 3 4 5 6 7; do
+		printf 'PREPARE q AS %s;\n' "$query"
+		for i in 1 2 3 4 5 6 7 8; do
 			printf 'EXPLAIN (ANALYZE, BUFFERS) EXECUTE q%s;\n' "$args"
 		done
-		printf '\\o\nEXPLAIN (ANALYZE, BUFFERS) EXECUTE q%s;\n' "$args"
 	} | sql -tA)
-	printf '== %s\n%s\n\n' "$name" "$out" >> "$plans"
-	ms=$(sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' <<<"$out")
+	# the plan of the last run; the time: the median of the last three
+	printf '== %s\n%s\n\n' "$name" \
+		"$(awk '/^Execution Time/ { if (++n == 8) print; next } n == 7' <<<"$out")" \
+		>> "$plans"
+	ms=$(sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' <<<"$out" |
+		tail -n 3 | sort -g | sed -n 2p)
 	[ -n "$ms" ] || { echo "stats $name: no timing (see $plans)"; over=1; return; }
 	if awk -v ms="$ms" -v t="$TARGET_MS" 'BEGIN { exit !(ms < t) }'; then
 		verdict=ok
