@@ -219,29 +219,34 @@ expire(struct db *db, const struct bill_row *b, bool delete_now,
 
 #define BILL_COLUMNS "i.id, i.user_id, i.name, u.email, i.hourly_cost"
 
+/* What there is to do: running instances not billed this period
+ * ("charge"), paused ones to resume, warn or delete.  Two selects, so
+ * that the first is an anti-join that looks up this period's rows only
+ * (db_instance_billing_period), however long the billing history. */
 static PGresult *
 select_work(struct db *db, const char *period, const char *grace)
 {
 	const char *params[] = { period, grace };
 
-	return db_exec(db, "SELECT " BILL_COLUMNS ", CASE"
-	    " WHEN i.desired = 'running' THEN 'charge'"
+	return db_exec(db, "SELECT * FROM (SELECT " BILL_COLUMNS ", 'charge'"
+	    " FROM db_instances i JOIN users u ON u.id = i.user_id"
+	    " WHERE i.status IN ('running', 'backing_up', 'restoring')"
+	    "  AND i.desired = 'running' AND i.hourly_cost > 0"
+	    "  AND NOT EXISTS (SELECT 1 FROM db_instance_billing b"
+	    "  WHERE b.instance_id = i.id AND b.period_start ="
+	    "  to_timestamp(floor(extract(epoch FROM now()) / $1::int)"
+	    "  * $1::int))"
+	    " UNION ALL SELECT " BILL_COLUMNS ", CASE"
 	    " WHEN u.lemon_balance >= i.hourly_cost THEN 'resume'"
 	    " WHEN i.paused_at + make_interval(secs => $2::int) <= now()"
 	    "  THEN 'delete' ELSE 'warn' END"
 	    " FROM db_instances i JOIN users u ON u.id = i.user_id"
-	    " WHERE (i.status IN ('running', 'backing_up', 'restoring')"
-	    "  AND i.desired = 'running'"
-	    "  AND i.hourly_cost > 0 AND NOT EXISTS (SELECT 1"
-	    "  FROM db_instance_billing b WHERE b.instance_id = i.id"
-	    "  AND b.period_start = to_timestamp(floor(extract(epoch FROM now())"
-	    "  / $1::int) * $1::int)))"
-	    " OR (i.desired = 'paused' AND (u.lemon_balance >= i.hourly_cost"
+	    " WHERE i.desired = 'paused' AND (u.lemon_balance >= i.hourly_cost"
 	    "  OR i.paused_at + make_interval(secs => $2::int) <= now()"
 	    "  OR (NOT i.delete_warned AND i.paused_at + make_interval(secs =>"
 	    "  $2::int) - least(interval '1 hour', make_interval(secs =>"
-	    "  $2::int / 2)) <= now())))"
-	    " ORDER BY i.id", 2, params);
+	    "  $2::int / 2)) <= now()))) w"
+	    " ORDER BY 1", 2, params);
 }
 
 static int
