@@ -277,12 +277,12 @@ over=0
 # explain NAME SQL [ARG...]: prepares SQL, runs it 8 times with the args
 # (SQL literals), reports the last run.
 explain() {
-	local name=$1 query=$2 args="" out ms verdict i
+	local name=$1 query=$2 args="" out ms verdict
 	shift 2
 	[ $# -eq 0 ] || args="($(IFS=,; echo "$*"))"
 	out=$({
 		printf 'PREPARE q AS %s;\n' "$query"
-		for i in 1 2 3 4 5 6 7 8; do
+		for _ in 1 2 3 4 5 6 7 8; do
 			printf 'EXPLAIN (ANALYZE, BUFFERS) EXECUTE q%s;\n' "$args"
 		done
 	} | sql -tA)
