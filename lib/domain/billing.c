@@ -1,18 +1,23 @@
 /*
- * The billing pass.  Every change to one instance is one transaction that
+ * The billing pass.  Every change to an instance is in a transaction that
  * first moves (or, to charge, just locks) the instance through the
  * lifecycle, which rechecks its status, intent and deletion on the locked
  * row; then the period row, the ledger debit and the mail go with it or
- * not at all.  So a deleted instance is never charged, a pause never
- * overwrites a person's stop or delete, and a resume never revives a
- * deleted instance.  Periods are aligned to the epoch
- * (floor(now / period)).
+ * not at all.  Charges, the common case, go a batch at a time: the
+ * lifecycle locks the batch's rows by the charge's guard, and one
+ * statement bills each owner's rows as far as their balance covers; the
+ * rest (the pauses of what it could not pay, a resume, a warning, an
+ * expiry) go one instance per transaction.  So a deleted instance is never
+ * charged, a pause never overwrites a person's stop or delete, and a
+ * resume never revives a deleted instance.  Periods are aligned to the
+ * epoch (floor(now / period)).
  */
 #include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -22,6 +27,9 @@
 #include "domain/lifecycle.h"
 #include "domain/outbox.h"
 #include "store/db.h"
+
+/* Running instances charged per transaction (lifecycle_lock_all). */
+#define BILL_BATCH 1000
 
 struct bill_row {
 	char row[24], user_id[40], name[64], email[256];
@@ -211,29 +219,34 @@ expire(struct db *db, const struct bill_row *b, bool delete_now,
 
 #define BILL_COLUMNS "i.id, i.user_id, i.name, u.email, i.hourly_cost"
 
+/* What there is to do: running instances not billed this period
+ * ("charge"), paused ones to resume, warn or delete.  Two selects, so
+ * that the first is an anti-join that looks up this period's rows only
+ * (db_instance_billing_period), however long the billing history. */
 static PGresult *
 select_work(struct db *db, const char *period, const char *grace)
 {
 	const char *params[] = { period, grace };
 
-	return db_exec(db, "SELECT " BILL_COLUMNS ", CASE"
-	    " WHEN i.desired = 'running' THEN 'charge'"
+	return db_exec(db, "SELECT * FROM (SELECT " BILL_COLUMNS ", 'charge'"
+	    " FROM db_instances i JOIN users u ON u.id = i.user_id"
+	    " WHERE i.status IN ('running', 'backing_up', 'restoring')"
+	    "  AND i.desired = 'running' AND i.hourly_cost > 0"
+	    "  AND NOT EXISTS (SELECT 1 FROM db_instance_billing b"
+	    "  WHERE b.instance_id = i.id AND b.period_start ="
+	    "  to_timestamp(floor(extract(epoch FROM now()) / $1::int)"
+	    "  * $1::int))"
+	    " UNION ALL SELECT " BILL_COLUMNS ", CASE"
 	    " WHEN u.lemon_balance >= i.hourly_cost THEN 'resume'"
 	    " WHEN i.paused_at + make_interval(secs => $2::int) <= now()"
 	    "  THEN 'delete' ELSE 'warn' END"
 	    " FROM db_instances i JOIN users u ON u.id = i.user_id"
-	    " WHERE (i.status IN ('running', 'backing_up', 'restoring')"
-	    "  AND i.desired = 'running'"
-	    "  AND i.hourly_cost > 0 AND NOT EXISTS (SELECT 1"
-	    "  FROM db_instance_billing b WHERE b.instance_id = i.id"
-	    "  AND b.period_start = to_timestamp(floor(extract(epoch FROM now())"
-	    "  / $1::int) * $1::int)))"
-	    " OR (i.desired = 'paused' AND (u.lemon_balance >= i.hourly_cost"
+	    " WHERE i.desired = 'paused' AND (u.lemon_balance >= i.hourly_cost"
 	    "  OR i.paused_at + make_interval(secs => $2::int) <= now()"
 	    "  OR (NOT i.delete_warned AND i.paused_at + make_interval(secs =>"
 	    "  $2::int) - least(interval '1 hour', make_interval(secs =>"
-	    "  $2::int / 2)) <= now())))"
-	    " ORDER BY i.id", 2, params);
+	    "  $2::int / 2)) <= now()))) w"
+	    " ORDER BY 1", 2, params);
 }
 
 static int
@@ -253,27 +266,196 @@ bill_one(struct db *db, const struct bill_row *b, enum bill_kind kind,
 	return -1;
 }
 
+/* "{1,2,3}": n ids as a PostgreSQL array, into b. */
+static void
+id_array(struct buf *b, const int64_t *ids, int n)
+{
+	buf_adds(b, "{");
+	for (int i = 0; i < n; i++)
+		buf_addf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_adds(b, "}");
+}
+
+/* Inside the batch's transaction, the instances of ids locked by
+ * lifecycle_lock_all: one statement charges, for every owner, their
+ * instances in id order as far as the locked balance covers them: the
+ * period rows (ON CONFLICT DO NOTHING: never twice), one debit per owner
+ * by the sum of the rows it really inserted, one ledger row per instance
+ * carrying the running balance.  Rows: the number charged, then the
+ * instances left over (NULL when none), each with whether its cost still
+ * fits in what its owner has left (an owner gone: true, so that the
+ * per-row path decides). */
+static PGresult *
+charge_set(struct db *db, const int64_t *ids, int n, const char *period)
+{
+	struct buf set = BUF_INIT((size_t)n * 21 + 3);
+	const char *params[] = { NULL, period };
+	PGresult *res;
+
+	id_array(&set, ids, n);
+	params[0] = buf_cstr(&set);
+	res = db_exec(db, "WITH p AS (SELECT to_timestamp(floor(extract(epoch"
+	    "  FROM now()) / $2::int) * $2::int) AS start),"
+	    " c AS (SELECT i.id, i.user_id, i.name, i.hourly_cost AS cost"
+	    "  FROM db_instances i, p WHERE i.id = ANY($1::bigint[])"
+	    "  AND i.hourly_cost > 0 AND NOT EXISTS (SELECT 1"
+	    "  FROM db_instance_billing b WHERE b.instance_id = i.id"
+	    "  AND b.period_start = p.start)),"
+	    " u AS (SELECT id, lemon_balance AS bal FROM users"
+	    "  WHERE id IN (SELECT user_id FROM c) AND NOT is_deleted"
+	    "  ORDER BY id FOR UPDATE),"
+	    " r AS (SELECT c.*, u.bal, sum(c.cost) OVER (PARTITION BY"
+	    "  c.user_id ORDER BY c.id) AS cum"
+	    "  FROM c JOIN u ON u.id = c.user_id),"
+	    " ins AS (INSERT INTO db_instance_billing (instance_id,"
+	    "  period_start, amount) SELECT r.id, p.start, r.cost FROM r, p"
+	    "  WHERE r.cum <= r.bal ON CONFLICT DO NOTHING"
+	    "  RETURNING instance_id),"
+	    " ch AS (SELECT r.id, r.user_id, r.name, r.cost,"
+	    "  r.bal - sum(r.cost) OVER (PARTITION BY r.user_id"
+	    "  ORDER BY r.id) AS after"
+	    "  FROM ins JOIN r ON r.id = ins.instance_id),"
+	    " debit AS (UPDATE users"
+	    "  SET lemon_balance = lemon_balance - s.total,"
+	    "  total_spent_lemons = total_spent_lemons + s.total"
+	    "  FROM (SELECT user_id, sum(cost) AS total FROM ch"
+	    "  GROUP BY user_id) s WHERE users.id = s.user_id"
+	    "  RETURNING users.id),"
+	    " led AS (INSERT INTO user_lemon_transactions (user_id,"
+	    "  action_type, amount, balance, note, db_instance_id)"
+	    "  SELECT user_id, 'instance_maintain', -cost, after,"
+	    "  'instance ' || name || ': one period', id FROM ch"
+	    "  RETURNING id)"
+	    " SELECT (SELECT count(*) FROM led), left_over.id, left_over.fits"
+	    " FROM (SELECT 1) one LEFT JOIN (SELECT c.id, coalesce(c.cost"
+	    "  <= r.bal - (SELECT coalesce(max(k.cum), 0) FROM r k"
+	    "  WHERE k.user_id = c.user_id AND k.cum <= k.bal), true) AS fits"
+	    "  FROM c LEFT JOIN r ON r.id = c.id"
+	    "  WHERE r.id IS NULL OR r.cum > r.bal) left_over ON true"
+	    " ORDER BY left_over.id", 2, params);
+	buf_release(&set);
+	return res;
+}
+
+/* What becomes of a row of the batch after its statement. */
+enum bill_next { NEXT_DONE, NEXT_CHARGE, NEXT_PAUSE };
+
+/* Sets next[i] for the rows charge_set left over: NEXT_CHARGE (one by
+ * one) when the cost may still fit, NEXT_PAUSE when the owner's locked
+ * balance could not pay it.  Both are in id order. */
+static void
+mark_left_over(const PGresult *res, const struct bill_row *rows, int n,
+	       enum bill_next *next)
+{
+	int j = 0;
+
+	for (int r = 0; r < PQntuples(res); r++) {
+		int64_t id;
+
+		if (PQgetisnull(res, r, 1))
+			continue;
+		id = db_get_i64(res, r, 1);
+		while (j < n && rows[j].row_id < id)
+			j++;
+		if (j < n && rows[j].row_id == id)
+			next[j] = PQgetvalue(res, r, 2)[0] == 't' ?
+			    NEXT_CHARGE : NEXT_PAUSE;
+	}
+}
+
+/* A batch of running instances (in id order): one transaction locks them
+ * through the lifecycle and charges each owner's as far as the balance
+ * covers; those it could not pay are paused one by one (pause_broke:
+ * unless the person stopped or deleted it meanwhile), any other left over
+ * goes through bill_running.  If the batch fails (a deadlock with a
+ * person's writer, say), every row of it goes through bill_running. */
+static int
+charge_batch(struct db *db, const struct bill_row *rows, int n,
+	     const char *period, struct billing_stats *st)
+{
+	int64_t *ids = xcalloc((size_t)n, sizeof(*ids));
+	int64_t *locked = xcalloc((size_t)n, sizeof(*locked));
+	enum bill_next *next = xcalloc((size_t)n, sizeof(*next));
+	PGresult *res = NULL;
+	int64_t charged = 0;
+	int nl, ret = 0;
+
+	for (int i = 0; i < n; i++)
+		ids[i] = rows[i].row_id;
+	if (db_begin(db) < 0 ||
+	    (nl = lifecycle_lock_all(db, LC_CHARGE, ids, n, locked)) < 0)
+		goto failed;
+	if (nl > 0) {
+		if (!(res = charge_set(db, locked, nl, period)))
+			goto failed;
+		charged = db_get_i64(res, 0, 0);
+		mark_left_over(res, rows, n, next);
+	}
+	if (db_commit(db) < 0)
+		goto failed;
+	st->charged += charged;
+	goto per_row;
+failed:
+	db_rollback(db);
+	log_warn("billing: a batch of %d failed; charging them one by one",
+	    n);
+	for (int i = 0; i < n; i++)
+		next[i] = NEXT_CHARGE;
+per_row:
+	for (int i = 0; i < n; i++) {
+		int r = 0;
+
+		if (next[i] == NEXT_CHARGE)
+			r = bill_running(db, &rows[i], period, st);
+		else if (next[i] == NEXT_PAUSE)
+			r = pause_broke(db, &rows[i], st);
+		if (r < 0)
+			ret = -1;
+	}
+	PQclear(res);
+	free(ids);
+	free(locked);
+	free(next);
+	return ret;
+}
+
 int
 billing_run(struct db *db, const struct billing_rules *r, int64_t deadline_ms,
 	    struct billing_stats *st)
 {
 	char period[24], grace[24];
-	struct bill_row b;
+	struct bill_row *run, b;
 	enum bill_kind kind;
 	PGresult *res;
+	int nrun = 0;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(period, sizeof(period), "%lld", (long long)r->period_s);
 	snprintf(grace, sizeof(grace), "%lld", (long long)r->grace_s);
 	if (!(res = select_work(db, period, grace)))
 		return -1;
+	/* charges in batches first, then the rare kinds one by one */
+	run = xcalloc((size_t)PQntuples(res) + 1, sizeof(*run));
+	for (int i = 0; i < PQntuples(res); i++)
+		if (kind_parse(PQgetvalue(res, i, COL_KIND), &kind) == 0 &&
+		    kind == BILL_CHARGE)
+			bill_row_from(res, i, &run[nrun++]);
+	for (int i = 0; i < nrun; i += BILL_BATCH) {
+		if (clock_mono_ms() >= deadline_ms)
+			break;
+		charge_batch(db, run + i, nrun - i < BILL_BATCH ? nrun - i :
+		    BILL_BATCH, period, st);
+	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (clock_mono_ms() >= deadline_ms)
 			break;
+		if (kind_parse(PQgetvalue(res, i, COL_KIND), &kind) < 0 ||
+		    kind == BILL_CHARGE)
+			continue;
 		bill_row_from(res, i, &b);
-		if (kind_parse(PQgetvalue(res, i, COL_KIND), &kind) == 0)
-			bill_one(db, &b, kind, period, st);
+		bill_one(db, &b, kind, period, st);
 	}
+	free(run);
 	PQclear(res);
 	return 0;
 }

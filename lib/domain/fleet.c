@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "domain/backup.h"
@@ -238,28 +239,105 @@ fleet_backoff(struct db *db, const struct fleet_row *r, const char *why)
 }
 
 int
-fleet_healthy(struct db *db, const struct fleet_row *r)
-{
-	if (r->failures == 0)
-		return 0;
-	return update_row(db, r, "", "UPDATE db_instances SET failures = 0,"
-	    " status_reason = $2 WHERE id = $1::bigint AND failures > 0");
-}
-
-int
 fleet_restarted(struct db *db, const struct fleet_row *r)
 {
 	return update_row(db, r, "", "UPDATE db_instances SET"
 	    " restart_requested = false WHERE id = $1::bigint AND $2 = ''");
 }
 
-int
-fleet_scaled_down(struct db *db, const struct fleet_row *r)
+void
+fleet_marks_init(struct fleet_marks *m)
 {
-	if (r->scaled_down)
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+ids_add(struct fleet_ids *s, const struct fleet_row *r)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->id = xrealloc(s->id, s->cap * sizeof(*s->id));
+		s->seq = xrealloc(s->seq, s->cap * sizeof(*s->seq));
+	}
+	s->id[s->n] = r->row_id;
+	s->seq[s->n++] = r->intent_seq;
+}
+
+void
+fleet_mark_healthy(struct fleet_marks *m, const struct fleet_row *r)
+{
+	if (r->failures > 0)
+		ids_add(&m->healthy, r);
+}
+
+void
+fleet_mark_scaled_down(struct fleet_marks *m, const struct fleet_row *r)
+{
+	if (!r->scaled_down)
+		ids_add(&m->scaled_down, r);
+}
+
+/* "{1,2,3}" of n numbers, into b. */
+static void
+num_array(struct buf *b, const int64_t *v, size_t n)
+{
+	buf_adds(b, "{");
+	for (size_t i = 0; i < n; i++)
+		buf_addf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+	buf_adds(b, "}");
+}
+
+/* The statement of one kind of mark ($1 ids, $2 their intent_seq). */
+static int
+flush_ids_(struct db *db, const char *func, struct fleet_ids *s,
+	   const char *sql)
+{
+	struct buf ids = BUF_INIT(s->n * 21 + 3);
+	struct buf seqs = BUF_INIT(s->n * 21 + 3);
+	const char *params[2];
+	PGresult *res;
+
+	if (s->n == 0)
 		return 0;
-	return update_row(db, r, "", "UPDATE db_instances SET"
-	    " scaled_down = true WHERE id = $1::bigint AND $2 = ''");
+	num_array(&ids, s->id, s->n);
+	num_array(&seqs, s->seq, s->n);
+	params[0] = buf_cstr(&ids);
+	params[1] = buf_cstr(&seqs);
+	res = db_exec_(db, func, sql, 2, params);
+	PQclear(res);
+	buf_release(&ids);
+	buf_release(&seqs);
+	s->n = 0;
+	return res ? 0 : -1;
+}
+
+#define flush_ids(db, s, sql)	flush_ids_((db), __func__, (s), "" sql)
+#define MARKED " FROM unnest($1::bigint[], $2::bigint[]) AS m(id, seq)" \
+	" WHERE i.id = m.id AND i.intent_seq = m.seq"
+
+int
+fleet_marks_flush(struct db *db, struct fleet_marks *m)
+{
+	int ret = 0;
+
+	if (flush_ids(db, &m->healthy, "UPDATE db_instances i SET"
+	    " failures = 0, status_reason = ''" MARKED
+	    " AND i.failures > 0") < 0)
+		ret = -1;
+	if (flush_ids(db, &m->scaled_down, "UPDATE db_instances i SET"
+	    " scaled_down = true" MARKED " AND NOT i.scaled_down") < 0)
+		ret = -1;
+	return ret;
+}
+
+void
+fleet_marks_release(struct fleet_marks *m)
+{
+	free(m->healthy.id);
+	free(m->healthy.seq);
+	free(m->scaled_down.id);
+	free(m->scaled_down.seq);
+	memset(m, 0, sizeof(*m));
 }
 
 int

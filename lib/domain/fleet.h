@@ -60,11 +60,34 @@ int fleet_error(struct db *db, const struct fleet_row *r, const char *reason);
 bool fleet_intent_holds(struct db *db, const struct fleet_row *r);
 /* Records a failed repair: failures + 1, retry after a growing delay. */
 int fleet_backoff(struct db *db, const struct fleet_row *r, const char *why);
-/* A healthy observation: failures and reason cleared where they were set. */
-int fleet_healthy(struct db *db, const struct fleet_row *r);
 int fleet_restarted(struct db *db, const struct fleet_row *r);
-/* The instance no longer holds resources (stopped, paused, error). */
-int fleet_scaled_down(struct db *db, const struct fleet_row *r);
+
+/* Rows (with the intent_seq the pass read) for one statement. */
+struct fleet_ids {
+	int64_t *id, *seq;
+	size_t n, cap;
+};
+
+/* The bookkeeping a pass gathers while it walks the rows and writes with
+ * one statement per kind (fleet_marks_flush), not one per row: in a steady
+ * pass over many rows this is all it writes.  Each mark applies only if
+ * the row's intent is still the one the pass read. */
+struct fleet_marks {
+	struct fleet_ids healthy;	/* failures and reason cleared */
+	struct fleet_ids scaled_down;	/* holds no resources any more
+					 * (stopped, paused, error) */
+};
+
+void fleet_marks_init(struct fleet_marks *m);
+/* A healthy observation (nothing to write if r has no failures). */
+void fleet_mark_healthy(struct fleet_marks *m, const struct fleet_row *r);
+/* Found down as meant (nothing to write if r is scaled down already). */
+void fleet_mark_scaled_down(struct fleet_marks *m, const struct fleet_row *r);
+/* Writes the marks, one statement per kind that has any, and empties
+ * them.  0 or -1 (logged; the marks are dropped: the next pass sees the
+ * same and marks again). */
+int fleet_marks_flush(struct db *db, struct fleet_marks *m);
+void fleet_marks_release(struct fleet_marks *m);
 /* Everything is gone where it ran: destroyed, port released (one
  * transaction).  A lifecycle result or -1. */
 int fleet_destroyed(struct db *db, const struct fleet_row *r);

@@ -10,6 +10,7 @@
  * its statement ("lc.<event>.before") and just after it, inside the
  * caller's transaction with the row locked ("lc.<event>.after").
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ struct lc_rule {
 	unsigned from;		/* statuses (bits of enum lc_status) */
 	unsigned want;		/* desired states (bits of enum lc_desired) */
 	const char *sql;
+	bool lock_only;		/* writes nothing but status_reason: the
+				 * event may lock a set (lifecycle_lock_all) */
 };
 
 static const struct lc_rule rules[LC_EVENT_COUNT] = {
@@ -79,7 +82,7 @@ static const struct lc_rule rules[LC_EVENT_COUNT] = {
 	    " scaled_down = true,"
 	    " status_reason = coalesce($6, 'could not be set up')") },
 	[LC_CHARGE] = { "charge", S(RUNNING) | BUSY, W(RUNNING),
-	    MOVE("status_reason = coalesce($6, status_reason)") },
+	    MOVE("status_reason = coalesce($6, status_reason)"), true },
 	[LC_PAUSE] = { "pause", S(RUNNING), W(RUNNING),
 	    MOVE(INTENT "desired = 'paused', paused_at = now(),"
 	    " delete_warned = false, failures = 0, retry_at = now(),"
@@ -322,4 +325,46 @@ lifecycle_delete_all(struct db *db, const char *user_id)
 	PQclear(res);
 	pause_at(LC_ACCOUNT_DELETE, "after");
 	return n;
+}
+
+int
+lifecycle_lock_all(struct db *db, enum lc_event ev, const int64_t *ids,
+		   int n, int64_t *locked)
+{
+	char from[256], want[128];
+	const char *params[] = { NULL, from, want };
+	struct buf set = BUF_INIT((size_t)n * 21 + 3);
+	PGresult *res = NULL;
+	int ret = -1;
+
+	assert((unsigned)ev < LC_EVENT_COUNT && rules[ev].lock_only);
+	buf_adds(&set, "{");
+	for (int i = 0; i < n; i++)
+		buf_addf(&set, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_adds(&set, "}");
+	params[0] = buf_cstr(&set);
+	names_array(from, sizeof(from), rules[ev].from, status_names,
+	    LC_STATUS_COUNT);
+	names_array(want, sizeof(want), rules[ev].want, desired_names,
+	    LC_DESIRED_COUNT);
+	pause_at(ev, "before");
+	/* the same guard as the event's own statement, on every row of the
+	 * set; FOR UPDATE waits for a writer holding a row and then rechecks
+	 * the guard on the row it left.  In id order: two sets never wait
+	 * for each other crosswise. */
+	res = db_exec(db, "SELECT id FROM db_instances"
+	    " WHERE id = ANY($1::bigint[]) AND status = ANY($2::db_status[])"
+	    " AND desired = ANY($3::db_desired[]) ORDER BY id FOR UPDATE",
+	    3, params);
+	if (!res)
+		goto out;
+	for (int i = 0; i < PQntuples(res) && i < n; i++)
+		locked[i] = db_get_i64(res, i, 0);
+	ret = PQntuples(res) < n ? PQntuples(res) : n;
+	if (ret > 0)
+		pause_at(ev, "after");
+out:
+	PQclear(res);
+	buf_release(&set);
+	return ret;
 }

@@ -117,6 +117,15 @@ int lifecycle_move(struct db *db, enum lc_event ev, const struct lc_target *t,
 /* LC_ACCOUNT_DELETE for every live instance of user_id: one statement.
  * Returns how many moved, or -1. */
 int64_t lifecycle_delete_all(struct db *db, const char *user_id);
+/* For an event that only locks (LC_CHARGE), within the caller's open
+ * transaction: locks, in id order, those of the n rows ids[] the event
+ * allows now (waiting for a writer that holds one, then rechecking it),
+ * and writes their ids to locked[] (room for n).  The set-based twin of
+ * lifecycle_move for a batch, with the same pause points
+ * ("lc.<event>.before", and ".after" when it locked any).  Returns how
+ * many it locked, or -1. */
+int lifecycle_lock_all(struct db *db, enum lc_event ev, const int64_t *ids,
+		       int n, int64_t *locked);
 
 /* True when ev may start from (status, desired) by the table. */
 bool lifecycle_allows(enum lc_event ev, enum lc_status s, enum lc_desired d);

@@ -42,6 +42,7 @@ is_up(const struct prov_observation *o)
 }
 
 static const struct reconcile_conf *rconf;	/* the pass's settings */
+static struct fleet_marks *marks;	/* its bookkeeping, written at the end */
 
 /* The port is taken where the instance runs: another port, then apply
  * again (once per pass). */
@@ -92,7 +93,7 @@ record_down(struct db *db, const struct fleet_row *r)
 	    LC_STOPPED;
 
 	if (r->status == want || r->status == LC_ERROR)
-		fleet_scaled_down(db, r);
+		fleet_mark_scaled_down(marks, r);
 	else
 		fleet_seen(db, r, want == LC_PAUSED ? LC_SEEN_PAUSED :
 		    LC_SEEN_STOPPED, NULL);
@@ -161,7 +162,7 @@ starting(struct db *db, struct prov_driver *d, struct fleet_row *r,
 		fleet_restarted(db, r);
 	if (o->state == PROV_RUNNING) {
 		fleet_seen(db, r, LC_SEEN_UP, NULL);
-		fleet_healthy(db, r);
+		fleet_mark_healthy(marks, r);
 	} else if (port_taken(db, d, r, o)) {
 		return;
 	} else if (o->state == PROV_FAILED) {
@@ -182,7 +183,7 @@ running(struct db *db, struct prov_driver *d, struct fleet_row *r,
 	} else if (o->state == PROV_RUNNING) {
 		if (o->drift && r->due)
 			apply(db, d, r, true, st);
-		fleet_healthy(db, r);
+		fleet_mark_healthy(marks, r);
 	} else if (o->state == PROV_FAILED) {
 		record_error(db, r, o->reason, st);
 	} else if (o->state != PROV_STARTING) {
@@ -344,6 +345,7 @@ reconcile_run(struct db *db, struct prov_driver *d,
 	      const struct reconcile_conf *rc, struct reconcile_stats *st)
 {
 	struct fleet_row *rows = NULL;
+	struct fleet_marks m;
 	struct prov_observation *obs;
 	struct prov_spec *specs;
 	size_t n = 0, n_rows;
@@ -360,8 +362,13 @@ reconcile_run(struct db *db, struct prov_driver *d,
 		specs[i] = spec_of(&rows[i], wants_running(&rows[i]));
 	if (n && prov_observe(d, specs, n, false, obs) < 0)
 		n = 0;	/* nothing known: act on nothing this pass */
+	fleet_marks_init(&m);
+	marks = &m;
 	for (size_t i = 0; i < n && clock_mono_ms() < rc->deadline_ms; i++)
 		traced_one(db, d, &rows[i], &obs[i], st);
+	fleet_marks_flush(db, &m);
+	fleet_marks_release(&m);
+	marks = NULL;
 	orphans(db, d, rows, n_rows, st);
 	fleet_release_ports(db);
 	free(specs);

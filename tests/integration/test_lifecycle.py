@@ -162,6 +162,69 @@ def test_delete_after_the_charge_waits_and_wins():
     check_gone(iid, uri, port)
 
 
+# -- delete x a batch of charges (one statement for many instances) --------
+
+def email_of(uid):
+    return stack.psql("SELECT email FROM users WHERE id = :'p1'", uid)[0][0]
+
+
+def test_delete_before_the_batch_statement_spares_only_that_instance():
+    ua, ta, ia, uria, pa = running_instance(name="batch-a")
+    ub, tb, ib, urib, pb = running_instance(name="batch-b")
+    before_a, before_b = balance(ua), balance(ub)
+    ctx, proc = held("lc.charge.before", "--only", "bill")
+    check(delete(ta, ia).status == 204, "one deleted before the batch locks both")
+    release(ctx, proc)
+    check(charges(ia) == (0, 0) and balance(ua) == before_a,
+          "the deleted one is not charged", (charges(ia), balance(ua)))
+    check(charges(ib) == (1, 1) and balance(ub) == before_b - 1,
+          "the other is, in the same pass", (charges(ib), balance(ub)))
+    check(row(ia)[1] == "deleted", "still deleted", row(ia))
+    delete(tb, ib)
+    check_gone(ia, uria, pa)
+    check_gone(ib, urib, pb)
+
+
+def test_delete_while_the_batch_holds_the_rows_waits_then_wins():
+    ua, ta, ia, uria, pa = running_instance(name="batch-a")
+    ub, tb, ib, urib, pb = running_instance(name="batch-b")
+    before_a, before_b = balance(ua), balance(ub)
+    check(while_held("lc.charge.after", "bill", delete, ta, ia).status == 204,
+          "the delete waits for the batch to commit, then goes through")
+    check(charges(ia) == (1, 1) and balance(ua) == before_a - 1,
+          "charged once, before the delete", (charges(ia), balance(ua)))
+    check(charges(ib) == (1, 1) and balance(ub) == before_b - 1,
+          "the other charged by the same batch", (charges(ib), balance(ub)))
+    check(row(ia)[1] == "deleted", "the delete won", row(ia))
+    job("bill")     # (the period may have turned: b may be charged again)
+    check(charges(ia) == (1, 1), "a deleted instance is not charged again", charges(ia))
+    ch, periods = charges(ib)
+    check(ch == periods >= 1, "one charge per billed period", (ch, periods))
+    delete(tb, ib)
+    check_gone(ia, uria, pa)
+    check_gone(ib, urib, pb)
+
+
+def test_an_owner_short_for_the_batch_pays_one_and_the_other_pauses():
+    uid, token = user(11)       # 2 x 5 to create: one lemon, one period
+    made = [create(token, "short-%d" % k) for k in (1, 2)]
+    for iid, _, _ in made:
+        reconcile_until(iid, "running")
+    job("bill")
+    got = sorted(charges(iid) for iid, _, _ in made)
+    check(got == [(0, 0), (1, 1)], "one charged, one not", got)
+    check(balance(uid) == 0, "never below zero", balance(uid))
+    check(sorted(row(iid)[1] for iid, _, _ in made) == ["paused", "running"],
+          "the one not charged is paused", [row(iid) for iid, _, _ in made])
+    check(stack.psql("SELECT count(*) FROM mail_outbox WHERE recipient = :'p1'"
+                     " AND kind = 'instance_paused'", email_of(uid)) == [["1"]],
+          "one pause mail")
+    for iid, _, _ in made:
+        delete(token, iid)
+    for iid, uri, port in made:
+        check_gone(iid, uri, port)
+
+
 # -- delete x billing resume ----------------------------------------------
 
 def paused_instance(name="lc-db"):
