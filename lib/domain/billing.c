@@ -266,16 +266,6 @@ bill_one(struct db *db, const struct bill_row *b, enum bill_kind kind,
 	return -1;
 }
 
-/* "{1,2,3}": n ids as a PostgreSQL array, into b. */
-static void
-id_array(struct buf *b, const int64_t *ids, int n)
-{
-	buf_adds(b, "{");
-	for (int i = 0; i < n; i++)
-		buf_addf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
-	buf_adds(b, "}");
-}
-
 /* Inside the batch's transaction, the instances of ids locked by
  * lifecycle_lock_all: one statement charges, for every owner, their
  * instances in id order as far as the locked balance covers them: the
@@ -292,7 +282,7 @@ charge_set(struct db *db, const int64_t *ids, int n, const char *period)
 	const char *params[] = { NULL, period };
 	PGresult *res;
 
-	id_array(&set, ids, n);
+	db_i64_array(&set, ids, (size_t)n);
 	params[0] = buf_cstr(&set);
 	res = db_exec(db, "WITH p AS (SELECT to_timestamp(floor(extract(epoch"
 	    "  FROM now()) / $2::int) * $2::int) AS start),"

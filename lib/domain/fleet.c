@@ -277,16 +277,6 @@ fleet_mark_scaled_down(struct fleet_marks *m, const struct fleet_row *r)
 		ids_add(&m->scaled_down, r);
 }
 
-/* "{1,2,3}" of n numbers, into b. */
-static void
-num_array(struct buf *b, const int64_t *v, size_t n)
-{
-	buf_adds(b, "{");
-	for (size_t i = 0; i < n; i++)
-		buf_addf(b, "%s%lld", i ? "," : "", (long long)v[i]);
-	buf_adds(b, "}");
-}
-
 /* The statement of one kind of mark ($1 ids, $2 their intent_seq). */
 static int
 flush_ids_(struct db *db, const char *func, struct fleet_ids *s,
@@ -299,8 +289,8 @@ flush_ids_(struct db *db, const char *func, struct fleet_ids *s,
 
 	if (s->n == 0)
 		return 0;
-	num_array(&ids, s->id, s->n);
-	num_array(&seqs, s->seq, s->n);
+	db_i64_array(&ids, s->id, s->n);
+	db_i64_array(&seqs, s->seq, s->n);
 	params[0] = buf_cstr(&ids);
 	params[1] = buf_cstr(&seqs);
 	res = db_exec_(db, func, sql, 2, params);

@@ -338,10 +338,7 @@ lifecycle_lock_all(struct db *db, enum lc_event ev, const int64_t *ids,
 	int ret = -1;
 
 	assert((unsigned)ev < LC_EVENT_COUNT && rules[ev].lock_only);
-	buf_adds(&set, "{");
-	for (int i = 0; i < n; i++)
-		buf_addf(&set, "%s%lld", i ? "," : "", (long long)ids[i]);
-	buf_adds(&set, "}");
+	db_i64_array(&set, ids, (size_t)n);
 	params[0] = buf_cstr(&set);
 	names_array(from, sizeof(from), rules[ev].from, status_names,
 	    LC_STATUS_COUNT);

@@ -18,6 +18,7 @@
 #include "base/meter.h"
 #include "base/trace.h"
 #include "base/xalloc.h"
+#include "base/buf.h"
 #include "store/db.h"
 
 static int
@@ -506,4 +507,13 @@ db_begin_batch(struct db *db)
 		return 0;
 	db_rollback(db);
 	return -1;
+}
+
+void
+db_i64_array(struct buf *b, const int64_t *v, size_t n)
+{
+	buf_adds(b, "{");
+	for (size_t i = 0; i < n; i++)
+		buf_addf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+	buf_adds(b, "}");
 }

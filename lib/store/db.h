@@ -90,5 +90,10 @@ int64_t db_get_i64(const PGresult *res, int r, int c);
 /* Borrowed text, or NULL for SQL NULL. */
 const char *db_get_str(const PGresult *res, int r, int c);
 
+/* Appends "{1,2,3}", the PostgreSQL array text of the n numbers of v, to
+ * b: one parameter for a statement over a set (= ANY($1::bigint[])). */
+struct buf;
+void db_i64_array(struct buf *b, const int64_t *v, size_t n);
+
 #include "base/banned.h"
 #endif
