@@ -392,6 +392,22 @@ loop_pass(int64_t period_ms)
 	return clock_epoch_ms() / period_ms;
 }
 
+/* Numbers the loop's next pass.  A pass that outran its period lets the
+ * slots after it go by (as a timer does): those are told, so an operator
+ * sees the period is too short, and a test can tell a slot no host started
+ * from a pass that went missing. */
+static void
+loop_next(struct job_ctx *ctx, long loop_s)
+{
+	int64_t pass = loop_pass(loop_s * 1000);
+
+	if (ctx->pass > 0 && pass > ctx->pass + 1)
+		log_warn("jobs: passes %lld to %lld let go: pass %lld ran past"
+		    " its %ld s period", (long long)(ctx->pass + 1),
+		    (long long)(pass - 1), (long long)ctx->pass, loop_s);
+	ctx->pass = pass;
+}
+
 static void
 loop_wait(int64_t period_ms)
 {
@@ -462,7 +478,7 @@ cmd_jobs(const struct conf *c, int argc, char **argv)
 	jobs_observe(c);
 	do {
 		if (loop_s > 0)
-			ctx.pass = loop_pass(loop_s * 1000);
+			loop_next(&ctx, loop_s);
 		failed = jobs_pass(&ctx, c->job_budget_s * 1000, only);
 		if (loop_s > 0)
 			loop_wait(loop_s * 1000);

@@ -41,7 +41,7 @@ static const struct conf_var vars[] = {
 	{ "DBTREE_REDIS_TIMEOUT_MS", CONF_INT, "500", 10, 60000, NULL,
 	  F(redis_timeout_ms) },
 	{ "DBTREE_WORKERS", CONF_INT, "4", 1, 64, NULL, F(workers) },
-	{ "DBTREE_TREE_WORKERS", CONF_INT, "8", 1, 64, NULL, F(tree_workers) },
+	{ "DBTREE_TREE_WORKERS", CONF_INT, "4", 1, 64, NULL, F(tree_workers) },
 	{ "DBTREE_MAX_BODY", CONF_INT, "65536", 1024, 1048576, NULL,
 	  F(max_body) },
 	{ "DBTREE_SHUTDOWN_GRACE_MS", CONF_INT, "10000", 0, 300000, NULL,

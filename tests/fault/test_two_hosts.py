@@ -211,16 +211,16 @@ def right_option(attempt):
                           attempt)[0][0])
 
 
-def harvest_cycle(addr, port, token, positions=None):
+def harvest_cycle(addr, port, token, positions=None, starts=None):
     """Quiz -> right answer -> click on one available lemon through
-    addr:port; returns (position, status, body) of the click, or None when
-    no lemon could be started."""
+    addr:port, trying up to starts of them (all); returns (position,
+    status, body) of the click, or None when no lemon could be started."""
     st, tree = call(addr, port, "GET", "/api/lemon/global-status")
     if st != 200:
         return None
     free = [p for p in tree["availablePositions"] if positions is None or p in positions]
     random.shuffle(free)
-    for pos in free:
+    for pos in free[:starts]:
         st, q = call(addr, port, "GET", "/api/quiz/%d" % pos, token=token)
         if st != 200:
             continue
@@ -290,14 +290,49 @@ def job_passes():
     return wait_until(snap, timeout=10, what="the jobs between runs", interval=0.05)
 
 
-def check_one_run_per_pass(p0, p1, what):
-    """Between two snapshots every job ran exactly once per pass: its runs
-    grew by as much as its last pass (none twice, none skipped)."""
+LET_GO = re.compile(r"jobs: passes (\d+) to (\d+) let go")
+HELD = re.compile(r"job '(\w+)' pass (\d+) skipped: running elsewhere")
+
+
+def loop_log(host, job):
+    """The log of the loop on host that runs job (backups loop alone)."""
+    name = "backups.log" if job == "backups" else "jobs.log"
+    with open(os.path.join(stack.dir, "hosts", host, "log", name)) as f:
+        return f.read()
+
+
+def passes_not_run(hosts, job, lo, hi):
+    """The passes in (lo, hi] that job was rightly not run in: slots that
+    every live host's loop let go by (its pass before ran past its period)
+    and passes claimed while the job still ran from before."""
+    gone = None
+    held = set()
+    for h in hosts:
+        text = loop_log(h, job)
+        let_go = {p for m in LET_GO.finditer(text)
+                  for p in range(int(m.group(1)), int(m.group(2)) + 1)}
+        gone = let_go if gone is None else gone & let_go
+        held |= {int(m.group(2)) for m in HELD.finditer(text) if m.group(1) == job}
+    return {p for p in gone | held if lo < p <= hi}
+
+
+def check_one_run_per_pass(p0, p1, hosts, what):
+    """Between two snapshots every job ran exactly once in each pass some
+    host started: its runs grew by as much as its last pass, less the
+    passes the loops logged as not run (none twice, none lost)."""
+    logged = {}
     for job in LOOP_JOBS:
         runs = p1[job][0] - p0[job][0]
         passes = p1[job][1] - p0[job][1]
-        check(passes >= 2 and runs == passes, "%s: %s ran once per pass" % (what, job),
-              {"runs": runs, "passes": passes})
+        not_run = sorted(passes_not_run(hosts, job, p0[job][1], p1[job][1]))
+        check(passes >= 2 and runs == passes - len(not_run),
+              "%s: %s ran once per pass" % (what, job),
+              {"runs": runs, "passes": passes, "not run": not_run})
+        if not_run:
+            logged[job] = not_run
+    if logged:
+        figure("%s: passes logged as not run (a pass ran past its period): %s"
+               % (what, logged))
 
 
 class Load:
@@ -330,7 +365,9 @@ class Load:
                     elif st >= 500:
                         with self.lock:
                             self.failed += 1
-                r = harvest_cycle("127.0.0.1", self.front, token)
+                # one quiz start a cycle, a cycle every 2.5 s: a person may
+                # start 30 quizzes a minute, and a refused start counts
+                r = harvest_cycle("127.0.0.1", self.front, token, starts=1)
                 if r and r[1] == 200:
                     with self.lock:
                         self.harvests.append((uid, r[2]["transactionId"]))
@@ -340,7 +377,7 @@ class Load:
             except (OSError, http.client.HTTPException):
                 with self.lock:
                     self.failed += 1
-            self.stopping.wait(0.05)
+            self.stopping.wait(2.5)
 
     def stop(self):
         self.stopping.set()
@@ -403,7 +440,7 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
             check(st == 200, "host %s answers on its own address" % h, st)
 
         # live events cross hosts: a harvest on one reaches the other's pages
-        users = stack.make_users(6, prefix="two")
+        users = stack.make_users(12, prefix="two")
         subs = {h: Subscriber(c.addr[h]) for h in "ab"}
         try:
             done = set()    # a position is harvested once here: its event is new
@@ -427,7 +464,7 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
         wait_until(lambda: job_passes()["sessions"][1] >= p0["sessions"][1] + 3,
                    timeout=10, what="three passes")
         p1 = job_passes()
-        check_one_run_per_pass(p0, p1, "two hosts")
+        check_one_run_per_pass(p0, p1, "ab", "two hosts")
         figure("two hosts: %d passes, %d runs of each job"
                % (p1["sessions"][1] - p0["sessions"][1], p1["sessions"][0] - p0["sessions"][0]))
 
@@ -467,9 +504,18 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
             # scan of /proc for the namespace) is the machine's load
             check(after_signals < 2.0, "the front answers within 2 s of the kill", after_signals)
             lines_b = c.access_lines("b")
-            # the load goes on through b alone
+            # the load goes on through b alone, harvests included: every
+            # lemon is made due (b's regrow job brings them back), and
+            # harvests answered once host a's last process is gone come
+            # from b (two allowed for answers read out of a's sockets)
+            with load.lock:
+                n_gone = len(load.harvests)
+            stack.psql("UPDATE lemons SET next_available_at = now() WHERE NOT is_available")
             wait_until(lambda: c.access_lines("b") > lines_b + 10, timeout=15,
                        what="requests through b alone")
+            wait_until(lambda: len(load.harvests) >= n_gone + 4, timeout=30,
+                       what="harvests through b alone")
+            figure("harvests through b alone: %d" % (len(load.harvests) - n_gone))
         finally:
             load.stop()
         figure("client saw %d harvests, %d instance creates, %d failed requests"
@@ -484,7 +530,7 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
         wait_until(lambda: job_passes()["sessions"][1] >= p2["sessions"][1] + 3,
                    timeout=10, what="three passes on b alone")
         p3 = job_passes()
-        check_one_run_per_pass(p2, p3, "host b alone")
+        check_one_run_per_pass(p2, p3, "b", "host b alone")
         figure("host b alone: %d passes, %d runs of each job"
                % (p3["sessions"][1] - p2["sessions"][1], p3["sessions"][0] - p2["sessions"][0]))
     finally:

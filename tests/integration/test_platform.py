@@ -173,9 +173,9 @@ def test_metrics_count_requests_by_route_and_status():
           "latency histogram", text[:500])
     check('dbtree_pool_workers{group="probe"}' in text, "every pool's metrics", text[:500])
     check(stack.metric("dbtree_pool_workers", group="public") == 4, "4 workers by default")
-    check(stack.metric("dbtree_pool_workers", group="tree") == 8,
-          "the tree pool: 8 by default (DBTREE_TREE_WORKERS)")
-    check(len(stack.pids("tree")[1]) == 8, "8 tree workers running", stack.pids("tree"))
+    check(stack.metric("dbtree_pool_workers", group="tree") == 4,
+          "the tree pool: 4 by default (DBTREE_TREE_WORKERS)")
+    check(len(stack.pids("tree")[1]) == 4, "4 tree workers running", stack.pids("tree"))
 
 
 def test_concurrent_requests_all_answer():
