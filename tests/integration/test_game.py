@@ -8,6 +8,7 @@ import concurrent.futures
 import contextlib
 import os
 import subprocess
+import time
 
 from dbt import stack, check, check_error, wait_until
 from play import answer, clicks_on_a_held_user_row, correct_option, harvest, play, start
@@ -497,3 +498,56 @@ def test_every_harvest_achievement_once_when_a_user_clicks_two_lemons_at_once():
         check("duplicate key" in str(e), "the key refuses a second", e)
     else:
         check(False, "a second first_harvest row was accepted")
+
+
+# -- one held click holds up no other -------------------------------------
+
+def test_a_click_held_in_one_tree_worker_holds_up_no_other_click():
+    """A harvest waiting on its lemon's row keeps one tree worker busy;
+    every other click goes to a free worker (nginx/locations.conf: clicks
+    are not sent on connections kept to one worker, global-status's
+    included), so each is answered at once while the harvest still waits."""
+    users = stack.make_users(4, prefix="held")
+    pos = plain_lemon()
+    token = users[0][1]
+    attempt = play(token, pos)
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:    # kept connections
+        list(ex.map(lambda _: status(), range(64)))
+    holder = subprocess.Popen(
+        stack.psql_argv() + ["-q", "-o", "/dev/null", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, text=True, **stack.as_service())
+    try:
+        holder.stdin.write("BEGIN; SELECT 1 FROM lemons WHERE position_id = %d FOR UPDATE;\n"
+                           % pos)
+        holder.stdin.flush()
+        wait_until(lambda: stack.psql(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'lemons'::regclass"
+            " AND mode = 'RowShareLock' AND granted") != [["0"]], timeout=5, what="row held")
+        held = POOL.submit(harvest, token, pos, attempt)
+        wait_until(lambda: stack.lock_waiters() >= 1 or held.done(), timeout=10,
+                   what="the harvest waits")
+        check(not held.done(), "the harvest waits for the lemon's row",
+              held.done() and held.result())
+        others = [p for p in range(10) if p != pos]
+
+        def click(i):
+            t = time.monotonic()
+            r = start(users[1 + i % 3][1], others[i % 9])
+            check(r.status in (200, 409), "a click answered", r)
+            return time.monotonic() - t
+        slowest = 0.0
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            for n in range(0, 12, 4):   # four at once: four connections
+                slowest = max([slowest] + list(ex.map(click, range(n, n + 4))))
+        print("  figure: slowest of 12 clicks beside the held one: %.0f ms" % (slowest * 1000))
+        check(slowest < 2.0, "no click waited behind the held worker", slowest)
+        check(not held.done(), "the harvest still waits")
+        holder.stdin.write("COMMIT;\n")
+        holder.stdin.flush()
+        r = held.result(timeout=30)
+        check(r.status == 200, "the held harvest wins once let go", r)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    check(not stack.ledger_violations(), "balance = sum of the ledger")
+    end_open_attempts()
