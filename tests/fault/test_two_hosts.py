@@ -20,6 +20,7 @@ import threading
 import time
 
 from dbt import ROOT, stack, check, wait_until
+from wsclient import WebSocket
 
 LOCAL = os.path.join(ROOT, "bin", "dbtree-local")
 HOST_PORT = 80          # each host's nginx, on its own address
@@ -442,6 +443,7 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
         # live events cross hosts: a harvest on one reaches the other's pages
         users = stack.make_users(12, prefix="two")
         subs = {h: Subscriber(c.addr[h]) for h in "ab"}
+        ws = WebSocket("127.0.0.1", c.front, "/api/lemon/events")    # via the front
         try:
             done = set()    # a position is harvested once here: its event is new
             for here, there in (("a", "b"), ("b", "a")):
@@ -455,7 +457,14 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
                 subs[there].harvested(r[0])
                 figure("harvest on host %s seen by host %s's subscriber after %.0f ms"
                        % (here, there, (time.monotonic() - t) * 1000))
+            seen = set()
+            while seen != done:     # regrowths may come between
+                ev = ws.next_json(timeout=5.0)
+                if ev.get("type") == "harvest":
+                    seen |= {lm["position"] for lm in ev["lemons"]}
+            figure("a WebSocket page through the front saw both harvests")
         finally:
+            ws.close()
             for s in subs.values():
                 s.close()
 

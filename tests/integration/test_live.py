@@ -15,6 +15,7 @@ from dbt import stack, check, wait_until
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_tree import harvest, play, regrow_all  # noqa: E402
 from test_game import regrow as game_regrow  # noqa: E402
+from wsclient import WebSocket  # noqa: E402
 
 EVENTS = "/api/lemon/events"
 
@@ -111,6 +112,24 @@ def test_a_harvest_reaches_a_subscriber_at_once_and_says_no_more_than_the_tree_s
     check(ev["at"] - done < 1000 and abs(d["at"] - done) < 1000, "within a second", (ev, done))
     check(ev.get("id"), "an event id to resume from", ev)
     check(pool_workers() == workers, "no pool worker held by a subscriber", workers)
+
+
+def test_a_harvest_reaches_a_websocket_subscriber_as_the_same_message():
+    (_, token), = stack.make_users(1)
+    ws = WebSocket("127.0.0.1", stack.port, EVENTS)
+    sse = Subscriber()
+    try:
+        a = play(token, 3)
+        check(harvest(token, 3, a).status == 200, "harvested")
+        got = ws.next_json(timeout=2.0)
+        ev = sse.next(timeout=2.0)
+    finally:
+        ws.close()
+        sse.close()
+    check(got == ev["data"], "the WebSocket gets what EventSource gets", (got, ev))
+    check(got["type"] == "harvest" and [l["position"] for l in got["lemons"]] == [3],
+          "that harvest", got)
+    regrow_all()
 
 
 def test_a_page_that_comes_back_gets_what_it_missed_from_its_last_event_id():
