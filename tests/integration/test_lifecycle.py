@@ -205,6 +205,29 @@ def test_delete_while_the_batch_holds_the_rows_waits_then_wins():
     check_gone(ib, urib, pb)
 
 
+def test_a_batch_that_fails_is_charged_row_by_row_in_the_same_pass():
+    """The batch's connection is lost while it holds its rows (a deadlock
+    or a restart would end it the same way): the pass charges every
+    instance of the batch one by one instead, each once."""
+    ua, ta, ia, uria, pa = running_instance(name="batch-a")
+    ub, tb, ib, urib, pb = running_instance(name="batch-b")
+    before_a, before_b = balance(ua), balance(ub)
+    ctx, proc = held("lc.charge.after", "--only", "bill")
+    ended = stack.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                       " WHERE application_name = 'dbtree' AND state = 'idle in transaction'")
+    check(ended == [["1"]], "the batch's connection ended", ended)
+    release(ctx, proc)
+    check(charges(ia) == (1, 1) and balance(ua) == before_a - 1,
+          "charged once, one by one", (charges(ia), balance(ua)))
+    check(charges(ib) == (1, 1) and balance(ub) == before_b - 1,
+          "the other too", (charges(ib), balance(ub)))
+    check(not stack.ledger_violations(), "balance = sum of the ledger")
+    for t, i in ((ta, ia), (tb, ib)):
+        delete(t, i)
+    check_gone(ia, uria, pa)
+    check_gone(ib, urib, pb)
+
+
 def test_an_owner_short_for_the_batch_pays_one_and_the_other_pauses():
     uid, token = user(11)       # 2 x 5 to create: one lemon, one period
     made = [create(token, "short-%d" % k) for k in (1, 2)]
