@@ -109,9 +109,12 @@ jobs_run_one(struct job_ctx *ctx, const struct job *job, int64_t budget_ms)
 		return ret;
 	}
 	if ((ret = job_lock(ctx->db, job->name)) != JOB_DONE) {
-		if (ret == JOB_SKIPPED)
-			log_info("job '%s' pass %lld skipped: running"
+		if (ret == JOB_SKIPPED && ctx->pass > 0)
+			log_info("job '%s' skipped in pass %lld: running"
 			    " elsewhere", job->name, (long long)ctx->pass);
+		else if (ret == JOB_SKIPPED)
+			log_info("job '%s' skipped: running elsewhere",
+			    job->name);
 		trace_str(span, "dbtree.job.outcome", ret == JOB_SKIPPED ?
 		    "skipped" : "no lock");
 		trace_span_end(span);

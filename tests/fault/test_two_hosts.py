@@ -292,7 +292,7 @@ def job_passes():
 
 
 LET_GO = re.compile(r"jobs: passes (\d+) to (\d+) let go")
-HELD = re.compile(r"job '(\w+)' pass (\d+) skipped: running elsewhere")
+HELD = re.compile(r"job '(\w+)' skipped in pass (\d+): running elsewhere")
 
 
 def loop_log(host, job):
