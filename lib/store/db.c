@@ -30,7 +30,11 @@ db_connect(struct db *db)
 	const char *vals[] = { db->conninfo_dsn, ct, opts, "dbtree", NULL };
 
 	snprintf(ct, sizeof(ct), "%lld", (long long)db->connect_timeout_s);
-	snprintf(opts, sizeof(opts), "-c statement_timeout=%lld",
+	/* No JIT: every statement here is short, and a large estimate (the
+	 * billing batch's, 1,000 rows in one statement) made PostgreSQL
+	 * compile for 0.7 s a statement that runs in 35 ms -- the first
+	 * executions of a prepared statement each plan, and compile, anew. */
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%lld -c jit=off",
 	    (long long)db->statement_timeout_ms);
 	PQfinish(db->conn);
 	db->conn = PQconnectdbParams(keys, vals, 1);
