@@ -13,13 +13,12 @@ import json
 import os
 import random
 import re
-import select
-import socket
 import subprocess
 import threading
 import time
 
 from dbt import ROOT, stack, check, wait_until
+from sseclient import EventStream
 from wsclient import WebSocket
 
 LOCAL = os.path.join(ROOT, "bin", "dbtree-local")
@@ -236,49 +235,6 @@ def harvest_cycle(addr, port, token, positions=None, starts=None):
     return None
 
 
-class Subscriber:
-    """A live-events stream straight from one host's nginx."""
-
-    def __init__(self, addr):
-        self.sock = socket.create_connection((addr, HOST_PORT), timeout=5)
-        self.sock.sendall(b"GET /api/lemon/events HTTP/1.1\r\nHost: dbtree\r\n"
-                          b"Accept: text/event-stream\r\n\r\n")
-        self.buf = b""
-        deadline = time.monotonic() + 5
-        while b"\r\n\r\n" not in self.buf:
-            check(self._fill(deadline), "the stream's head")
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        check(head.startswith(b"HTTP/1.1 200"), "subscribed", head)
-
-    def _fill(self, deadline):
-        ready, _, _ = select.select([self.sock], [], [], max(0, deadline - time.monotonic()))
-        if not ready:
-            return False
-        chunk = self.sock.recv(65536)
-        check(chunk, "the stream stays open")
-        self.buf += chunk
-        return True
-
-    def harvested(self, position, timeout=5.0):
-        """Waits for a harvest event naming position."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.buf.decode(errors="replace").split("\n"):
-                if line.startswith("data:"):
-                    try:
-                        ev = json.loads(line[5:])
-                    except ValueError:
-                        continue
-                    if ev.get("type") == "harvest" and any(
-                            lm.get("position") == position for lm in ev.get("lemons", [])):
-                        return True
-            if not self._fill(deadline):
-                raise AssertionError("no harvest of %d within %.1f s" % (position, timeout))
-
-    def close(self):
-        self.sock.close()
-
-
 def job_passes():
     """{job: (runs, last_pass)} of the looped jobs, read while none of them
     is between its claim and its end (so runs and last_pass agree)."""
@@ -334,6 +290,18 @@ def check_one_run_per_pass(p0, p1, hosts, what):
     if logged:
         figure("%s: passes logged as not run (a pass ran past its period): %s"
                % (what, logged))
+
+
+def three_passes_run_once(hosts, what):
+    """Waits for three more passes and checks each job ran once in each
+    (check_one_run_per_pass)."""
+    p0 = job_passes()
+    wait_until(lambda: job_passes()["sessions"][1] >= p0["sessions"][1] + 3,
+               timeout=10, what="three passes (%s)" % what)
+    p1 = job_passes()
+    check_one_run_per_pass(p0, p1, hosts, what)
+    figure("%s: %d passes, %d runs of each job"
+           % (what, p1["sessions"][1] - p0["sessions"][1], p1["sessions"][0] - p0["sessions"][0]))
 
 
 class Load:
@@ -442,7 +410,7 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
 
         # live events cross hosts: a harvest on one reaches the other's pages
         users = stack.make_users(12, prefix="two")
-        subs = {h: Subscriber(c.addr[h]) for h in "ab"}
+        subs = {h: EventStream(c.addr[h], HOST_PORT) for h in "ab"}
         ws = WebSocket("127.0.0.1", c.front, "/api/lemon/events")    # via the front
         try:
             done = set()    # a position is harvested once here: its event is new
@@ -469,13 +437,7 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
                 s.close()
 
         # jobs: one run per pass between the two hosts
-        p0 = job_passes()
-        wait_until(lambda: job_passes()["sessions"][1] >= p0["sessions"][1] + 3,
-                   timeout=10, what="three passes")
-        p1 = job_passes()
-        check_one_run_per_pass(p0, p1, "ab", "two hosts")
-        figure("two hosts: %d passes, %d runs of each job"
-               % (p1["sessions"][1] - p0["sessions"][1], p1["sessions"][0] - p0["sessions"][0]))
+        three_passes_run_once("ab", "two hosts")
 
         # load through the front, then kill host a in the middle of it
         for uid, _ in users:
@@ -535,13 +497,7 @@ def test_two_hosts_behind_one_front_survive_a_kill_of_one():
         check_nothing_lost(load, users)
 
         # b runs every pass alone
-        p2 = job_passes()
-        wait_until(lambda: job_passes()["sessions"][1] >= p2["sessions"][1] + 3,
-                   timeout=10, what="three passes on b alone")
-        p3 = job_passes()
-        check_one_run_per_pass(p2, p3, "b", "host b alone")
-        figure("host b alone: %d passes, %d runs of each job"
-               % (p3["sessions"][1] - p2["sessions"][1], p3["sessions"][0] - p2["sessions"][0]))
+        three_passes_run_once("b", "host b alone")
     finally:
         stopped = c.stop()
     check(stopped[0] == 0, "cluster-stop", stopped[1])

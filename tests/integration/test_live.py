@@ -2,10 +2,7 @@
 every regrowth to the pages subscribed at GET /api/lemon/events, and the
 pools never hold those connections.  Publishing goes to an internal
 server on a unix socket only the service and nginx can reach."""
-import json
 import os
-import select
-import socket
 import subprocess
 import sys
 import time
@@ -15,66 +12,16 @@ from dbt import stack, check, wait_until
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_tree import harvest, play, regrow_all  # noqa: E402
 from test_game import regrow as game_regrow  # noqa: E402
+from sseclient import EVENTS, EventStream  # noqa: E402
 from wsclient import WebSocket  # noqa: E402
 
-EVENTS = "/api/lemon/events"
 
 
-class Subscriber:
-    """One EventSource-like connection through nginx (a raw socket, so a
-    wait for an event that does not come leaves it usable)."""
+class Subscriber(EventStream):
+    """A live-events stream through this stack's nginx."""
 
     def __init__(self, last_event_id=None, query=""):
-        self.sock = socket.create_connection(("127.0.0.1", stack.port), timeout=5)
-        extra = "Last-Event-ID: %s\r\n" % last_event_id if last_event_id else ""
-        self.sock.sendall(("GET %s%s HTTP/1.1\r\nHost: dbtree\r\n"
-                           "Accept: text/event-stream\r\n%s\r\n" % (EVENTS, query, extra)).encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            self._fill(time.monotonic() + 5)
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        head = head.decode()
-        check(head.startswith("HTTP/1.1 200"), "subscribed", head)
-        check("text/event-stream" in head, "an event stream", head)
-
-    def _fill(self, deadline):
-        ready, _, _ = select.select([self.sock], [], [], max(0, deadline - time.monotonic()))
-        if not ready:
-            return False
-        chunk = self.sock.recv(65536)
-        check(chunk, "the stream stays open")
-        self.buf += chunk
-        return True
-
-    def _event(self):
-        """The first complete event in the buffer (comments and the chunked
-        encoding's size lines skipped), or None."""
-        while b"\n\n" in self.buf:
-            block, _, self.buf = self.buf.partition(b"\n\n")
-            ev = {}
-            for line in block.decode().split("\n"):
-                if line.startswith("id:"):
-                    ev["id"] = line[3:].strip()
-                elif line.startswith("data:"):
-                    ev["data"] = json.loads(line[5:].strip())
-            if "data" in ev:
-                ev["at"] = time.time() * 1000
-                return ev
-        return None
-
-    def next(self, timeout=5.0):
-        """The next event: {"id", "data" (parsed), "at" (receipt, ms since
-        the epoch)}; AssertionError when none comes within timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            ev = self._event()
-            if ev:
-                return ev
-            if not self._fill(deadline):
-                raise AssertionError("no event within %.1f s" % timeout)
-
-    def close(self):
-        self.sock.close()
+        super().__init__("127.0.0.1", stack.port, last_event_id, query)
 
 
 def nginx_workers():
